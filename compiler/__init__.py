@@ -1,0 +1,1 @@
+"""tapeflow.compiler: source transformation of Python functions into their gradients."""

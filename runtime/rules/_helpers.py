@@ -1,0 +1,47 @@
+"""Shape helpers that derivative rules call. Each is a primitive with a rule of its own."""
+import numpy as np
+
+
+def sum_to_shape(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched to reach ``g``'s shape."""
+    g_shape = np.shape(g)
+    if g_shape == tuple(shape):
+        return g
+    lead = len(g_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
+    g = np.sum(g, axis=axes, keepdims=True)
+    return np.reshape(g, shape)
+
+
+def unbroadcast(g, like):
+    """The adjoint ``g`` of a broadcast result, reduced to the shape of the input ``like``."""
+    return sum_to_shape(g, np.shape(like))
+
+
+def unreduce(g, like, axis=None, keepdims=False):
+    """Spread the adjoint of a reduction over ``axis`` back to the shape of its input ``like``."""
+    if axis is not None and not keepdims:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(like))
+
+
+def unreduce_extremum(g, ans, like, axis=None, keepdims=False):
+    """Adjoint of max/min: to the elements equal to the extremum, split evenly among ties."""
+    hit = like == unreduce(ans, like, axis, keepdims)
+    count = np.sum(hit, axis=axis, keepdims=True)
+    return unreduce(g, like, axis, keepdims) * hit / count
+
+
+def unslice(g, like, index):
+    """Adjoint of ``like[index]``: zeros shaped like ``like`` with ``g`` added at ``index``."""
+    out = np.zeros(np.shape(like), dtype=np.result_type(g, np.float32))
+    np.add.at(out, index, g)
+    return out
+
+
+def untranspose(g, axes=None):
+    """Adjoint of ``np.transpose(x, axes)``."""
+    if axes is None:
+        return np.transpose(g)
+    return np.transpose(g, np.argsort(axes))
