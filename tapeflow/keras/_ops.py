@@ -1,0 +1,92 @@
+"""The one place where tapeflow.keras reaches into the runtime.
+
+keras depends only on tapeflow.runtime (never on the compiler), so that its layers and losses are
+ordinary recorded ops: gradients flow through any active GradientTape.
+"""
+import itertools
+
+import numpy as np
+
+from tapeflow import runtime as _rt
+
+Tensor = _rt.Tensor
+Variable = _rt.Variable
+constant = _rt.constant
+matmul = _rt.matmul
+square = _rt.square
+reduce_mean = _rt.reduce_mean
+relu = _rt.nn.relu
+sigmoid = _rt.sigmoid
+tanh = _rt.tanh
+softmax = _rt.nn.softmax
+
+
+def np_dtype(dtype):
+    """numpy dtype for a tapeflow DType, a name, or a numpy dtype."""
+    return np.dtype(getattr(dtype, "as_numpy_dtype", dtype))
+
+
+def to_numpy(x):
+    """The value of a Tensor / Variable / array-like as a numpy array (not recorded)."""
+    if isinstance(x, (Tensor, Variable)):
+        return x.numpy()
+    return np.asarray(x)
+
+
+def as_tensor(x, dtype=None):
+    """A Tensor for x, cast to dtype if given (a recorded cast when x is already a Tensor)."""
+    if isinstance(x, (Tensor, Variable)):
+        if dtype is not None and np_dtype(x.dtype) != np_dtype(dtype):
+            return _rt.cast(x, dtype)
+        return x
+    if dtype is not None:
+        return constant(np.asarray(x, dtype=np_dtype(dtype)))
+    if isinstance(x, (np.ndarray, np.generic)):
+        return constant(x)
+    return constant(x)  # Python numbers / lists: the runtime applies TF's rule (floats -> float32)
+
+
+def to_input(x, dtype):
+    """A layer input in the layer's dtype: numpy data is converted without recording (Keras-style
+    autocast), a float Tensor of another dtype goes through a recorded cast."""
+    return as_tensor(x, dtype)
+
+
+def make_variable(value, name, trainable=True):
+    return Variable(value, name=name, trainable=trainable)
+
+
+def assign(variable, value):
+    variable.assign(value)
+
+
+def var_name(v):
+    return getattr(v, "name", repr(v))
+
+
+_name_counts = {}
+
+
+def unique_name(base):
+    """dense, dense_1, dense_2... like Keras's default layer names."""
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+_seed_counter = itertools.count()
+_seed_base = [None]
+
+
+def next_seed():
+    """A seed for the next initializer call: derived from tf.random.set_seed's global seed when set
+    (restarting the sequence whenever the global seed changes), else None (fresh entropy)."""
+    get = getattr(_rt.random, "get_global_seed", None)
+    seed = get() if get is not None else None
+    if seed is None:
+        return None
+    global _seed_counter
+    if _seed_base[0] != seed:
+        _seed_base[0] = seed
+        _seed_counter = itertools.count()
+    return [int(seed), next(_seed_counter)]
