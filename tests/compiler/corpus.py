@@ -15,6 +15,17 @@ Rules the corpus follows:
     lists, dicts, generators, try/except, calls into unknown code).  Under ``backend="auto"`` they
     must still get the right gradient (from the tape); ``backend="python"`` must raise
     ``TransformError``.
+
+Tags (a case has several): scalar / array / 2d (argument kinds); arith, pow, math, ufunc,
+reduce, axis, keepdims, prod, zero (np.prod through a zero), dot, where, minmax, abs, broadcast,
+slice, index, method, attr, reshape, zeros (np.zeros/zeros_like/ones filled in place); branch,
+ifexp, early_return, loop, range, rows (``for row in X``), while, break, continue, nested_loop,
+for_else; augassign, alias (``+=`` through a second name), tuple, overwrite (array elements
+written more than once); call, kwargs, default_args, closure, inner_def; int_mix (integers in float
+math), int_arg (an int passed where the derivative is taken); print; app, recurrence, long,
+rosenbrock, mlp, logsumexp, gmm; tuple_argnums; kink (a non-differentiable point exists, the
+example points avoid it); tape_only plus recursion, list, dict, generator, try, unknown_call,
+lambda.
 """
 import functools
 import math
@@ -761,6 +772,21 @@ def where_cond_on_other(x, y):
 add(where_cond_on_other, [(V4, W4)], argnums=(0, 1), tags="array where tuple_argnums")
 
 
+def where_nested(x):
+    y = np.where(x > 0.0, np.where(x > 1.0, np.log(x * x), x * x), np.exp(x))
+    return np.sum(y * np.array([1.0, 2.0, -1.0, 0.5, 1.5]))
+
+
+add(where_nested, [(V5,)], tags="array where kink")
+
+
+def where_2d_scalar_branch(X):
+    return np.sum(np.where(X > 0.2, X * X, 0.0) + np.where(X < -0.5, 1.0, X))
+
+
+add(where_2d_scalar_branch, [(M34,)], tags="array where broadcast 2d kink")
+
+
 def np_maximum_relu(x):
     return np.sum(np.maximum(x, 0.0) * x)
 
@@ -1472,6 +1498,21 @@ def while_break_continue(x):
 
 
 add(while_break_continue, [(0.4,)], tags="scalar while break continue math")
+
+
+def while_continue_on_value(x):
+    i = 0
+    s = 0.0
+    while i < len(x):
+        v = x[i]
+        i = i + 1
+        if v * v > 1.0:
+            continue
+        s = s + math.sin(v) * i
+    return s
+
+
+add(while_continue_on_value, [(V6,)], tags="array while continue math index int_mix")
 
 
 def nested_loops_scalar(x):
@@ -2539,6 +2580,19 @@ def dict_lookup(x, y):
 add(dict_lookup, [(0.7, 1.4)], argnums=(0, 1), tags="tape_only dict scalar tuple_argnums")
 
 
+def dict_accumulate(x):
+    acc = {}
+    for i in range(3):
+        acc[i] = x * (i + 1.0)
+    total = 0.0
+    for k in acc:
+        total = total + acc[k] * acc[k]
+    return total
+
+
+add(dict_accumulate, [(0.6,)], tags="tape_only dict scalar loop")
+
+
 def generator_expression_sum(x):
     return sum(x ** k for k in range(1, 5))
 
@@ -2572,6 +2626,17 @@ def try_except_fallback(x):
 
 
 add(try_except_fallback, [(0.5,), (1.5,)], tags="tape_only try scalar")
+
+
+def try_except_zero_division(x, n):
+    try:
+        r = x * (1.0 / n)
+    except ZeroDivisionError:
+        r = x * x
+    return r + x
+
+
+add(try_except_zero_division, [(0.8, 0), (0.8, 2)], tags="tape_only try scalar int_mix")
 
 
 def statistics_median_call(x, y):
