@@ -17,10 +17,11 @@ import operator
 
 import numpy as np
 
-from ._helpers import unbroadcast, unreduce, unreduce_extremum, unslice, untranspose, sum_to_shape
+from ._helpers import (unbroadcast, unreduce, unreduce_extremum, unslice, untranspose, sum_to_shape,
+                       unconcat, untile)
 
 __all__ = ["Rule", "RULES", "BY_CALLABLE", "rule", "lookup", "unbroadcast", "unreduce",
-           "unreduce_extremum", "unslice", "untranspose", "sum_to_shape"]
+           "unreduce_extremum", "unslice", "untranspose", "sum_to_shape", "unconcat", "untile"]
 
 
 class Rule:
@@ -247,6 +248,10 @@ def d_matmul(g, ans, x, y):
         return np.dot(y, g), np.outer(x, g)
     if np.ndim(y) == 1:
         return np.outer(g, y), np.dot(g, x)
+    if np.ndim(x) > 2 or np.ndim(y) > 2:
+        # batched: the last two axes multiply, leading axes broadcast
+        return (unbroadcast(np.matmul(g, np.swapaxes(y, -1, -2)), x),
+                unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y))
     return np.dot(g, np.transpose(y)), np.dot(np.transpose(x), g)
 
 
@@ -309,3 +314,56 @@ def d_unreduce(g, ans, x, like, axis=None, keepdims=False):
 @rule("Unslice", unslice, n_inputs=2)
 def d_unslice(g, ans, x, like, index=None):
     return g[index], None
+
+
+# --- added for the tape's TF ops (softmax family, joins, tiling) --------------------------------
+@rule("Reciprocal", np.reciprocal)
+def d_reciprocal(g, ans, x):
+    return -g * ans * ans
+
+
+@rule("Rsqrt")
+def d_rsqrt(g, ans, x):
+    return g * -0.5 * ans / x
+
+
+@rule("Softplus")
+def d_softplus(g, ans, x):
+    return g / (1.0 + np.exp(-x))
+
+
+@rule("Softmax")
+def d_softmax(g, ans, x, axis=-1):
+    return ans * (g - np.sum(g * ans, axis=axis, keepdims=True))
+
+
+@rule("LogSoftmax")
+def d_log_softmax(g, ans, x, axis=-1):
+    return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
+
+
+# Variadic primitives (n_inputs=-1): one adjoint per input, returned as a tuple.
+@rule("ConcatV2", np.concatenate, n_inputs=-1)
+def d_concat(g, ans, *xs, axis=0):
+    return unconcat(g, axis, *xs)
+
+
+@rule("Pack", np.stack, n_inputs=-1)
+def d_pack(g, ans, *xs, axis=0):
+    return tuple(np.moveaxis(g, axis, 0))
+
+
+@rule("Tile", np.tile)
+def d_tile(g, ans, x, multiples=None):
+    return untile(g, x, multiples)
+
+
+@rule("Cumsum", np.cumsum)
+def d_cumsum(g, ans, x, axis=0):
+    return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
+
+
+@rule("Atan2", np.arctan2, n_inputs=2)
+def d_atan2(g, ans, y, x):
+    den = x * x + y * y
+    return unbroadcast(g * x / den, y), unbroadcast(-g * y / den, x)

@@ -45,3 +45,16 @@ def untranspose(g, axes=None):
     if axes is None:
         return np.transpose(g)
     return np.transpose(g, np.argsort(axes))
+
+
+def unconcat(g, axis, *xs):
+    """Adjoint of ``np.concatenate(xs, axis)``: ``g`` split back into pieces shaped like ``xs``."""
+    sizes = [np.shape(x)[axis] for x in xs]
+    return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
+
+
+def untile(g, like, multiples):
+    """Adjoint of ``np.tile(like, multiples)``: the copies summed back onto ``like``'s shape."""
+    shape = np.shape(like)
+    pairs = [d for m, n in zip(multiples, shape) for d in (m, n)]
+    return np.reshape(np.sum(np.reshape(g, pairs), axis=tuple(range(0, 2 * len(shape), 2))), shape)

@@ -1,0 +1,325 @@
+"""Shape and structure ops (reshape, concat, slicing...) and tensor factories (ones, range...)."""
+import numpy as np
+
+from . import dtypes as _dt
+from .opdef import as_tensor, wrap
+from .rules import RULES, unslice
+from .tape import state, record, stop_recording_all
+from .tensor import Tensor, TensorShape, convert_to_tensor, constant, _python_value_to_numpy
+
+_int = int
+
+
+def _shape_arg(shape):
+    if isinstance(shape, Tensor):
+        shape = shape._v.tolist()
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    return tuple(-1 if s is None else int(s) for s in shape)
+
+
+def _apply1(rule_name, x, v, params):
+    """Wrap a shape op's result and record it with its parameters."""
+    out = wrap(v)
+    if state.tapes:
+        record(RULES[rule_name], out, (x,), (x._v,), params)
+    return out
+
+
+def reshape(tensor, shape, name=None):
+    x = as_tensor(tensor)
+    shape = _shape_arg(shape)
+    return _apply1("Reshape", x, np.reshape(x._v, shape), {"shape": shape})
+
+
+def transpose(a, perm=None, conjugate=False, name=None):
+    x = as_tensor(a)
+    if perm is not None:
+        perm = tuple(int(p) for p in (perm._v.tolist() if isinstance(perm, Tensor) else perm))
+    return _apply1("Transpose", x, np.transpose(x._v, perm), {"axes": perm})
+
+
+def matrix_transpose(a, name=None):
+    x = as_tensor(a)
+    n = x._v.ndim
+    if n < 2:
+        raise ValueError(f"Argument `a` should be a (batch) matrix with rank >= 2.  Received `a` = {x!r} with shape: {x.shape}")
+    return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def squeeze(input, axis=None, name=None):
+    x = as_tensor(input)
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    if axis is None:
+        # record the concrete axes so the rule (and the compiler) never sees None
+        axis = tuple(i for i, n in enumerate(x._v.shape) if n == 1)
+    try:
+        v = np.squeeze(x._v, axis=axis)
+    except ValueError:
+        from .tensor import InvalidArgumentError
+        raise InvalidArgumentError(f"Can not squeeze dim[{axis}], expected a dimension of 1, got "
+                                   f"{x._v.shape[axis] if isinstance(axis, int) else x._v.shape} "
+                                   f"[Op:Squeeze]") from None
+    return _apply1("Squeeze", x, v, {"axis": axis})
+
+
+def expand_dims(input, axis, name=None):
+    x = as_tensor(input)
+    axis = int(axis)
+    return _apply1("ExpandDims", x, np.expand_dims(x._v, axis), {"axis": axis})
+
+
+def broadcast_to(input, shape, name=None):
+    x = as_tensor(input)
+    shape = _shape_arg(shape)
+    return _apply1("BroadcastTo", x, np.broadcast_to(x._v, shape), {"shape": shape})
+
+
+def tile(input, multiples, name=None):
+    x = as_tensor(input)
+    m = _shape_arg(multiples)
+    if len(m) != x._v.ndim:
+        raise ValueError(f"Expected multiples argument to be a vector of length {x._v.ndim} but got length {len(m)}")
+    return _apply1("Tile", x, np.tile(x._v, m), {"multiples": m})
+
+
+def reverse(tensor, axis, name=None):
+    x = as_tensor(tensor)
+    idx = [slice(None)] * x._v.ndim
+    for a in (axis if isinstance(axis, (list, tuple)) else [axis]):
+        idx[int(a)] = slice(None, None, -1)
+    return getitem(x, tuple(idx))
+
+
+def concat(values, axis, name=None):
+    ts = tuple(as_tensor(v) for v in values)
+    axis = int(axis)
+    vals = tuple(t._v for t in ts)
+    out = wrap(np.concatenate([np.atleast_1d(v) if v.ndim == 0 else v for v in vals], axis=axis))
+    if state.tapes:
+        record(RULES["ConcatV2"], out, ts, vals, {"axis": axis})
+    return out
+
+
+def stack(values, axis=0, name=None):
+    ts = tuple(as_tensor(v) for v in values)
+    axis = int(axis)
+    vals = tuple(t._v for t in ts)
+    out = wrap(np.stack(vals, axis=axis))
+    if state.tapes:
+        record(RULES["Pack"], out, ts, vals, {"axis": axis})
+    return out
+
+
+def unstack(value, num=None, axis=0, name=None):
+    x = as_tensor(value)
+    axis = int(axis) % max(x._v.ndim, 1)
+    idx = (slice(None),) * axis
+    return [getitem(x, idx + (i,)) for i in range(x._v.shape[axis])]
+
+
+def split(value, num_or_size_splits, axis=0, num=None, name=None):
+    x = as_tensor(value)
+    axis = int(axis)
+    n = x._v.shape[axis]
+    if isinstance(num_or_size_splits, (int, np.integer)):
+        k = int(num_or_size_splits)
+        if n % k:
+            raise ValueError(f"Dimension size must be evenly divisible by {k} but is {n}")
+        sizes = [n // k] * k
+    else:
+        sizes = [int(s) for s in (num_or_size_splits._v if isinstance(num_or_size_splits, Tensor)
+                                  else num_or_size_splits)]
+        if -1 in sizes:
+            sizes[sizes.index(-1)] = n - (sum(sizes) + 1)
+    pre = (slice(None),) * (axis % x._v.ndim)
+    out, start = [], 0
+    for s in sizes:
+        out.append(getitem(x, pre + (slice(start, start + s),)))
+        start += s
+    return out
+
+
+# --- indexing ---------------------------------------------------------------------------------
+def _index_value(index):
+    """An index with Tensors/lists turned into numpy values (numpy's indexing rules then apply)."""
+    if isinstance(index, tuple):
+        return tuple(_index_value(i) for i in index)
+    if isinstance(index, Tensor):
+        v = index._v
+        return v if v.ndim else v.item()
+    if isinstance(index, list):
+        return np.asarray([i._v if isinstance(i, Tensor) else i for i in index])
+    if hasattr(index, "_read"):
+        return _index_value(index._read())
+    if isinstance(index, slice):
+        return slice(*(_index_value(s) if s is not None else None
+                       for s in (index.start, index.stop, index.step)))
+    return index
+
+
+_SLICE = RULES["StridedSlice"]
+
+
+def getitem(x, index):
+    """``x[index]`` with numpy's indexing (slices, ints, None, Ellipsis, int/bool arrays)."""
+    x = as_tensor(x)
+    index = _index_value(index)
+    xv = x._v
+    try:
+        v = xv[index]
+    except IndexError as e:
+        from .tensor import InvalidArgumentError
+        raise InvalidArgumentError(str(e)) from None
+    out = wrap(v)
+    if state.tapes:
+        record(_SLICE, out, (x,), (xv,), {"index": index})
+    return out
+
+
+def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    x = as_tensor(params)
+    axis = 0 if axis is None else int(axis) % x._v.ndim
+    idx = as_tensor(indices)._v
+    return getitem(x, (slice(None),) * axis + (np.asarray(idx),))
+
+
+def gather_nd(params, indices, batch_dims=0, name=None):
+    x = as_tensor(params)
+    idx = np.asarray(as_tensor(indices)._v)
+    return getitem(x, tuple(np.moveaxis(idx, -1, 0)))
+
+
+def boolean_mask(tensor, mask, axis=None, name=None):
+    x = as_tensor(tensor)
+    return getitem(x, np.asarray(as_tensor(mask)._v, dtype=bool))
+
+
+def unslice_op(g, like, index):
+    """The helper ``unslice`` as a recorded primitive (used when rules run on Tensors)."""
+    g = as_tensor(g)
+    lv = like._v if isinstance(like, Tensor) else np.asarray(like)
+    out = wrap(unslice(g._v, lv, index))
+    if state.tapes:
+        record(RULES["Unslice"], out, (g, like), (g._v, lv), {"index": index})
+    return out
+
+
+# --- gradient control -------------------------------------------------------------------------
+def stop_gradient(input, name=None):
+    """The same value, invisible to every tape (nothing downstream of it is recorded through it)."""
+    with stop_recording_all():
+        if hasattr(input, "_handle"):
+            return Tensor(input._handle.value)
+        return Tensor(as_tensor(input)._v)
+
+
+# --- factories (constants: never recorded) ----------------------------------------------------
+def _dtype_np(dtype, default=np.float32):
+    return default if dtype is None else _dt.np_dtype(dtype)
+
+
+def zeros(shape, dtype=_dt.float32, name=None):
+    return wrap(np.zeros(_shape_arg(shape), dtype=_dtype_np(dtype)))
+
+
+def ones(shape, dtype=_dt.float32, name=None):
+    return wrap(np.ones(_shape_arg(shape), dtype=_dtype_np(dtype)))
+
+
+def fill(dims, value, name=None):
+    v = as_tensor(value)._v
+    return wrap(np.full(_shape_arg(dims), v, dtype=v.dtype))
+
+
+def zeros_like(input, dtype=None, name=None):
+    v = _value(input)
+    return wrap(np.zeros(np.shape(v), dtype=_dtype_np(dtype, v.dtype)))
+
+
+def ones_like(input, dtype=None, name=None):
+    v = _value(input)
+    return wrap(np.ones(np.shape(v), dtype=_dtype_np(dtype, v.dtype)))
+
+
+def _value(x):
+    if isinstance(x, Tensor):
+        return x._v
+    if hasattr(x, "_handle"):
+        return x._handle.value
+    return _python_value_to_numpy(x, None)
+
+
+def range(start, limit=None, delta=1, dtype=None, name="range"):  # noqa: A001 (TF's name)
+    if limit is None:
+        start, limit = 0, start
+    vals = [_value(v) if isinstance(v, Tensor) else v for v in (start, limit, delta)]
+    if dtype is None:
+        kinds = [np.asarray(v).dtype.kind for v in vals]
+        npd = np.float32 if "f" in kinds else np.int32
+        if any(isinstance(v, np.ndarray) and v.dtype in (np.float64, np.int64) for v in vals):
+            npd = np.result_type(*[np.asarray(v).dtype for v in vals])
+    else:
+        npd = _dt.np_dtype(dtype)
+    return wrap(np.arange(vals[0], vals[1], vals[2]).astype(npd))
+
+
+def linspace(start, stop, num, name=None, axis=0):
+    s = as_tensor(start)._v
+    dt = s.dtype if s.dtype.kind == "f" else np.float32
+    return wrap(np.linspace(s, as_tensor(stop)._v, int(num), axis=axis).astype(dt))
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype=_dt.float32, name=None):
+    v = np.eye(num_rows, num_columns, dtype=_dtype_np(dtype))
+    if batch_shape is not None:
+        v = np.broadcast_to(v, tuple(batch_shape) + v.shape).copy()
+    return wrap(v)
+
+
+def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None):
+    idx = np.asarray(as_tensor(indices)._v)
+    npd = _dtype_np(dtype)
+    on = 1 if on_value is None else _value(on_value)
+    off = 0 if off_value is None else _value(off_value)
+    hot = idx[..., None] == np.arange(int(depth))
+    v = np.where(hot, on, off).astype(npd)
+    if axis is not None and axis != -1:
+        v = np.moveaxis(v, -1, axis)
+    return wrap(v)
+
+
+def shape(input, out_type=_dt.int32, name=None):
+    return wrap(np.asarray(np.shape(_value(input)), dtype=_dt.np_dtype(out_type)))
+
+
+def size(input, out_type=_dt.int32, name=None):
+    return wrap(np.asarray(np.size(_value(input)), dtype=_dt.np_dtype(out_type)))
+
+
+def rank(input, name=None):
+    return wrap(np.int32(np.ndim(_value(input))))
+
+
+def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
+    x = as_tensor(tensor)
+    p = np.asarray(as_tensor(paddings)._v)
+    if mode.upper() != "CONSTANT":
+        raise NotImplementedError("only mode='CONSTANT' is supported")
+    # pad = concatenating constants around x, so the gradient is a slice (recorded via concat)
+    out = x
+    for axis, (before, after) in enumerate(p):
+        parts = []
+        shp = list(out._v.shape)
+        if before:
+            shp[axis] = int(before)
+            parts.append(fill(shp, np.asarray(constant_values, dtype=x._v.dtype)))
+        parts.append(out)
+        if after:
+            shp = list(out._v.shape)
+            shp[axis] = int(after)
+            parts.append(fill(shp, np.asarray(constant_values, dtype=x._v.dtype)))
+        if len(parts) > 1:
+            out = concat(parts, axis)
+    return out

@@ -1,0 +1,230 @@
+"""numpy's protocols on Tensor: ``np.sin(t)``, ``np.sum(t, axis=..)`` run tapeflow ops (recorded).
+
+This is what makes derivative rules (numpy code) differentiable again: called on Tensors while a
+tape records, each numpy call inside a rule lands here and is recorded like any op.
+Functions with no tapeflow op run on the raw values; their array results come back as constant
+Tensors (TF semantics: leaving the op set gives no gradient).
+"""
+import numpy as np
+
+from . import array_ops as A
+from . import math_ops as M
+from .opdef import wrap
+from .tensor import Tensor
+
+UFUNCS = {
+    np.add: M.add, np.subtract: M.subtract, np.multiply: M.multiply, np.divide: M.divide,
+    np.true_divide: M.divide, np.power: M.pow, np.maximum: M.maximum, np.minimum: M.minimum,
+    np.arctan2: M.atan2, np.matmul: M.matmul,
+    np.negative: M.negative, np.positive: M.identity, np.square: M.square, np.sqrt: M.sqrt,
+    np.reciprocal: M.reciprocal, np.exp: M.exp, np.expm1: M.expm1, np.log: M.log,
+    np.log1p: M.log1p, np.sin: M.sin, np.cos: M.cos, np.tan: M.tan, np.tanh: M.tanh,
+    np.arcsin: M.asin, np.arccos: M.acos, np.arctan: M.atan, np.sinh: M.sinh, np.cosh: M.cosh,
+    np.absolute: M.abs, np.fabs: M.abs,
+    np.greater: M.greater, np.greater_equal: M.greater_equal, np.less: M.less,
+    np.less_equal: M.less_equal, np.equal: M.equal, np.not_equal: M.not_equal,
+}
+
+
+def _unwrap(x):
+    if isinstance(x, Tensor):
+        return x._v
+    if hasattr(x, "_handle"):
+        return x._handle.value
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(v) for v in x)
+    return x
+
+
+def unwrap_variables(x):
+    """Variables in args become reads (Tensors), so handlers see only Tensors."""
+    if hasattr(x, "_read"):
+        return x._read()
+    if isinstance(x, tuple):
+        return tuple(unwrap_variables(v) for v in x)
+    if isinstance(x, list):
+        return [unwrap_variables(v) for v in x]
+    if isinstance(x, dict):
+        return {k: unwrap_variables(v) for k, v in x.items()}
+    return x
+
+
+def _wrap_result(r):
+    if isinstance(r, (np.ndarray, np.generic)) and not isinstance(r, (np.dtype,)):
+        return wrap(r)
+    if isinstance(r, tuple):
+        return tuple(_wrap_result(v) for v in r)
+    if isinstance(r, list):
+        return [_wrap_result(v) for v in r]
+    return r
+
+
+def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    inputs = unwrap_variables(inputs)
+    if method == "__call__" and "out" not in kwargs:
+        op = UFUNCS.get(ufunc)
+        if op is not None and not kwargs:
+            return op(*inputs)
+    if method == "reduce" and ufunc is np.add and "out" not in kwargs:
+        return M.reduce_sum(inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False))
+    if method == "at":
+        # np.add.at(array, index, tensor) mutates a numpy array: no tape can see that.
+        target = inputs[0]
+        if isinstance(target, Tensor):
+            raise TypeError("Tensors are immutable: np.%s.at cannot write into one" % ufunc.__name__)
+        return getattr(ufunc, method)(target, *[_unwrap(i) for i in inputs[1:]], **kwargs)
+    raw = [_unwrap(i) for i in inputs]
+    if "out" in kwargs:
+        kwargs["out"] = tuple(_unwrap(o) for o in kwargs["out"])
+        return getattr(ufunc, method)(*raw, **kwargs)
+    return _wrap_result(getattr(ufunc, method)(*raw, **kwargs))
+
+
+# --- functions --------------------------------------------------------------------------------
+def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    r = M.reduce_sum(a, axis, keepdims)
+    return r if dtype is None else M.cast(r, dtype)
+
+
+def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    return M.reduce_mean(a, axis, keepdims)
+
+
+def _prod(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    return M.reduce_prod(a, axis, keepdims)
+
+
+def _max(a, axis=None, out=None, keepdims=False, **kw):
+    return M.reduce_max(a, axis, keepdims)
+
+
+def _min(a, axis=None, out=None, keepdims=False, **kw):
+    return M.reduce_min(a, axis, keepdims)
+
+
+def _reshape(a, shape=None, order="C", **kw):
+    if shape is None:
+        shape = kw.pop("newshape")
+    return A.reshape(a, shape)
+
+
+def _where(condition, x=None, y=None):
+    if x is None and y is None:
+        return tuple(wrap(i) for i in np.nonzero(_unwrap(condition)))
+    return M.where(condition, x, y)
+
+
+def _clip(a, a_min=None, a_max=None, out=None, **kw):
+    lo = -np.inf if a_min is None else a_min
+    hi = np.inf if a_max is None else a_max
+    return M.clip_by_value(a, lo, hi)
+
+
+def _dot(a, b, out=None):
+    if np.ndim(_unwrap(a)) == 0 or np.ndim(_unwrap(b)) == 0:
+        return M.multiply(a, b)
+    return M.matmul(a, b)
+
+
+def _outer(a, b, out=None):
+    return M.multiply(A.reshape(a, (-1, 1)), A.reshape(b, (1, -1)))
+
+
+def _concatenate(arrays, axis=0, out=None, **kw):
+    if axis is None:
+        return A.concat([A.reshape(x, (-1,)) for x in arrays], 0)
+    return A.concat(list(arrays), axis)
+
+
+def _stack(arrays, axis=0, out=None, **kw):
+    return A.stack(list(arrays), axis)
+
+
+def _split(ary, indices_or_sections, axis=0):
+    n = np.shape(_unwrap(ary))[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        return A.split(ary, int(indices_or_sections), axis)
+    cuts = [0] + [int(i) for i in _unwrap(indices_or_sections)] + [n]
+    return A.split(ary, [b - a for a, b in zip(cuts[:-1], cuts[1:])], axis)
+
+
+def _moveaxis(a, source, destination):
+    n = np.ndim(_unwrap(a))
+    order = [i for i in range(n) if i != source % n]
+    order.insert(destination % n, source % n)
+    return A.transpose(a, order)
+
+
+def _swapaxes(a, axis1, axis2):
+    n = np.ndim(_unwrap(a))
+    order = list(range(n))
+    order[axis1 % n], order[axis2 % n] = order[axis2 % n], order[axis1 % n]
+    return A.transpose(a, order)
+
+
+def _flip(m, axis=None):
+    n = np.ndim(_unwrap(m))
+    axes = range(n) if axis is None else ([axis] if isinstance(axis, int) else axis)
+    return A.reverse(m, [a % n for a in axes])
+
+
+def _cumsum(a, axis=None, dtype=None, out=None):
+    if axis is None:
+        return M.cumsum(A.reshape(a, (-1,)), 0)
+    return M.cumsum(a, axis)
+
+
+def _zeros_like(a, dtype=None, **kw):
+    return A.zeros_like(a, dtype)
+
+
+def _ones_like(a, dtype=None, **kw):
+    return A.ones_like(a, dtype)
+
+
+def _result_type(*args):
+    return np.result_type(*[_unwrap(a) if isinstance(a, Tensor) else a for a in args])
+
+
+FUNCTIONS = {
+    np.sum: _sum, np.mean: _mean, np.prod: _prod, np.max: _max, np.amax: _max, np.min: _min,
+    np.amin: _min,
+    np.reshape: _reshape, np.transpose: lambda a, axes=None: A.transpose(a, axes),
+    np.squeeze: lambda a, axis=None: A.squeeze(a, axis),
+    np.expand_dims: lambda a, axis: A.expand_dims(a, axis) if isinstance(axis, int) else
+    _expand_many(a, axis),
+    np.broadcast_to: lambda array, shape, subok=False: A.broadcast_to(array, shape),
+    np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer,
+    np.concatenate: _concatenate, np.stack: _stack, np.split: _split, np.moveaxis: _moveaxis,
+    np.swapaxes: _swapaxes, np.flip: _flip, np.cumsum: _cumsum,
+    np.tile: lambda A_, reps: A.tile(A_, reps if isinstance(reps, (list, tuple)) else [reps]),
+    np.take: lambda a, indices, axis=None, **kw: A.gather(a, indices, axis=axis) if axis is not None
+    else A.gather(A.reshape(a, (-1,)), indices),
+    np.shape: lambda a: tuple(np.shape(_unwrap(a))),
+    np.ndim: lambda a: np.ndim(_unwrap(a)),
+    np.size: lambda a, axis=None: np.size(_unwrap(a), axis),
+    np.zeros_like: _zeros_like, np.ones_like: _ones_like,
+    np.result_type: _result_type,
+    np.copy: lambda a, **kw: M.identity(a),
+    np.ravel: lambda a, order="C": A.reshape(a, (-1,)),
+    np.atleast_1d: lambda *arys: A.reshape(arys[0], (-1,)) if np.ndim(_unwrap(arys[0])) == 0 else arys[0],
+}
+
+
+def _expand_many(a, axes):
+    for ax in sorted(a_ % (np.ndim(_unwrap(a)) + len(axes)) for a_ in axes):
+        a = A.expand_dims(a, ax)
+    return a
+
+
+def array_function(self, func, types, args, kwargs):
+    args, kwargs = unwrap_variables(args), unwrap_variables(kwargs)
+    h = FUNCTIONS.get(func)
+    if h is not None:
+        return h(*args, **kwargs)
+    # No tapeflow op: compute on values; the result is a constant.
+    return _wrap_result(func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
+
+
+Tensor.__array_ufunc__ = array_ufunc
+Tensor.__array_function__ = array_function

@@ -1,0 +1,131 @@
+"""How an op is run: convert the operands, compute with numpy, record on the active tapes.
+
+The factories build one closure per op so the per-call path is a few type checks, one numpy call,
+one Tensor allocation and (only while a tape is active) one ``record``.
+"""
+import numpy as np
+
+from .rules import RULES
+from .tape import state, record
+from .tensor import Tensor, convert_to_tensor, _python_value_to_numpy, _scalarize
+
+__all__ = ["unary", "binary", "operand", "nondiff_binary", "nondiff_unary", "as_tensor", "wrap"]
+
+
+def as_tensor(x):
+    return x if type(x) is Tensor else convert_to_tensor(x)
+
+
+def wrap(v):
+    """A Tensor of a numpy result (0-d arrays become scalars)."""
+    if type(v) is np.ndarray and v.ndim == 0:
+        v = v[()]
+    elif not isinstance(v, (np.ndarray, np.generic)):
+        v = np.asarray(v)[()]
+    return Tensor(v)
+
+
+def operand(y, xv):
+    """A non-Tensor operand ``y`` next to the numpy value ``xv``: (what to record, its value).
+
+    As in TF, Python numbers and lists take the other operand's dtype; a Python scalar is passed to
+    numpy as is, where it is a "weak" scalar that keeps the array's dtype (no conversion cost).
+    """
+    ty = type(y)
+    if ty is float or ty is int:
+        k = xv.dtype.kind
+        if k == "f" or k == "c":
+            return y, y
+        if k in "iu":
+            if ty is float and not y.is_integer():
+                raise TypeError(f"Cannot convert {y!r} to EagerTensor of dtype {xv.dtype.name}")
+            return y, int(y)
+        v = np.asarray(y, dtype=xv.dtype)[()]
+        return v, v
+    if isinstance(y, Tensor):
+        return y, y._v
+    if hasattr(y, "_read"):  # Variable: a recorded read
+        t = y._read()
+        return t, t._v
+    if ty is bool:
+        v = np.bool_(y)
+        return v, v
+    if isinstance(y, (np.ndarray, np.generic)):
+        if y.dtype != xv.dtype and xv.dtype.kind in "fc" and y.dtype.kind in "biuf":
+            y = y.astype(xv.dtype)
+        v = _scalarize(y)
+        return v, v
+    if isinstance(y, (list, tuple)):
+        t = convert_to_tensor(y, dtype=xv.dtype if xv.dtype.kind in "fciu" else None)
+        return t, t._v
+    t = convert_to_tensor(y)
+    return t, t._v
+
+
+def unary(rule_name, npfn):
+    r = RULES[rule_name]
+
+    def op(x, name=None):
+        if type(x) is not Tensor:
+            x = convert_to_tensor(x)
+        xv = x._v
+        out = Tensor(npfn(xv))
+        if state.tapes:
+            record(r, out, (x,), (xv,))
+        return out
+    return op
+
+
+def binary(rule_name, npfn):
+    r = RULES[rule_name]
+
+    def op(x, y, name=None):
+        if type(x) is Tensor:
+            xv = x._v
+            if type(y) is Tensor:
+                yv = y._v
+            else:
+                y, yv = operand(y, xv)
+        elif type(y) is Tensor:
+            yv = y._v
+            x, xv = operand(x, yv)
+        else:
+            x = convert_to_tensor(x)
+            xv = x._v
+            y, yv = operand(y, xv)
+        out = Tensor(npfn(xv, yv))
+        if state.tapes:
+            record(r, out, (x, y), (xv, yv))
+        return out
+    return op
+
+
+def _values(x, y):
+    if type(x) is Tensor:
+        xv = x._v
+        yv = y._v if type(y) is Tensor else operand(y, xv)[1]
+    elif type(y) is Tensor:
+        yv = y._v
+        xv = operand(x, yv)[1]
+    else:
+        xv = convert_to_tensor(x)._v
+        yv = operand(y, xv)[1]
+    return xv, yv
+
+
+def nondiff_binary(npfn):
+    """An op with no gradient (comparisons, logical ops): never recorded."""
+    def op(x, y, name=None):
+        xv, yv = _values(x, y)
+        return wrap(npfn(xv, yv))
+    return op
+
+
+def nondiff_unary(npfn):
+    def op(x, name=None):
+        return wrap(npfn(as_tensor(x)._v))
+    return op
+
+
+def python_value(x, dtype=None):
+    return _python_value_to_numpy(x, dtype)
