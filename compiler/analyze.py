@@ -1,0 +1,317 @@
+"""Analyze: kinds (scalar, int, array, ...), activity and stability of every name in the IR.
+
+* kind: what a name holds, inferred forward from the arguments' kinds. It decides how adjoints
+  are initialised and lets templates drop shape bookkeeping that is provably a no-op.
+* active: depends on a differentiated input (varied) AND influences the result (useful). Only
+  active names get adjoints. Integers, booleans and conditions never are.
+* stable: assigned once, outside any loop. Its value survives to the adjoint sweep, so reading
+  it there needs no save-stack.
+"""
+import operator
+
+import gast
+import numpy as np
+
+from tapeflow.runtime import rules
+
+from . import resolve
+
+SCALAR = ("float", "int", "bool")
+
+BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
+          gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
+          gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod}
+REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.max, np.min, np.prod, np.amax, np.amin)}
+SHAPE_OPS = {id(f) for f in (np.reshape, np.transpose, np.broadcast_to, np.outer, np.expand_dims,
+                             np.squeeze, np.zeros, np.ones, np.empty, np.full, np.eye, np.arange,
+                             np.linspace, np.zeros_like, np.ones_like, np.empty_like, np.identity)}
+INT_RESULTS = {id(f) for f in (len, int, np.size, np.ndim, np.argmax, np.argmin, round,
+                               np.count_nonzero, operator.floordiv, operator.mod)}
+
+
+def merge(a, b):
+    if a is None or a == b:
+        return b
+    if b is None:
+        return a
+    pair = {a, b}
+    if pair <= {"int", "bool"}:
+        return "int"
+    if pair <= {"int", "bool", "float"}:
+        return "float"
+    if "array" in pair and pair <= {"array", "float", "int", "bool"}:
+        return "array"
+    return "any"
+
+
+def statements(stmts):
+    """Every statement, nested ones included, with the number of loops around it."""
+    def walk(body, depth):
+        for s in body:
+            yield s, depth
+            if isinstance(s, gast.If):
+                yield from walk(s.body, depth)
+                yield from walk(s.orelse, depth)
+            elif isinstance(s, (gast.For, gast.While)):
+                yield from walk(s.body, depth + 1)
+    return list(walk(stmts, 0))
+
+
+def is_differentiable_op(value):
+    """The callable of a differentiable operation statement, or None."""
+    if isinstance(value, gast.BinOp):
+        fn = BINOPS.get(type(value.op))
+        return fn if fn not in (operator.floordiv, operator.mod) else None
+    if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
+        return operator.neg
+    if isinstance(value, gast.Call) and getattr(value, "callee", None) is not None:
+        kind = resolve.classify(value.callee)
+        if kind in ("rule", "identity"):
+            return value.callee
+    return None
+
+
+def operands(value):
+    """The operands of an expression through which a gradient can flow."""
+    if isinstance(value, gast.Name):
+        return [value.id]
+    if isinstance(value, gast.BinOp):
+        if is_differentiable_op(value) is None:
+            return []
+        return [a.id for a in (value.left, value.right) if isinstance(a, gast.Name)]
+    if isinstance(value, gast.UnaryOp):
+        return [value.operand.id] if isinstance(value.op, gast.USub) and \
+            isinstance(value.operand, gast.Name) else []
+    if isinstance(value, gast.Call):
+        if getattr(value, "stack_op", None) == "pop":
+            return [value.func.value.id]
+        fn = is_differentiable_op(value)
+        if fn is None:
+            return []
+        args = value.args
+        if fn is np.where:
+            args = args[1:]
+        return [a.id for a in args if isinstance(a, gast.Name)]
+    if isinstance(value, gast.Subscript):
+        return [value.value.id] if isinstance(value.value, gast.Name) else []
+    if isinstance(value, gast.Tuple):
+        return [e.id for e in value.elts if isinstance(e, gast.Name)]
+    return []
+
+
+class Analysis:
+    def __init__(self, fn, arg_kinds, wrt):
+        self.fn = fn
+        self.params = [a.id for a in fn.args.args]
+        self.all = statements(fn.body)
+        self.kinds = dict(zip(self.params, (k for k, _ in arg_kinds)))
+        self.ndims = {p: nd for p, (_, nd) in zip(self.params, arg_kinds)}
+        self.infer_kinds()
+        self.count_assignments()
+        self.activity(wrt)
+
+    # kinds
+    def kind(self, atom):
+        if isinstance(atom, gast.Constant):
+            v = atom.value
+            return "bool" if isinstance(v, bool) else "int" if isinstance(v, int) else \
+                "float" if isinstance(v, float) else "none" if v is None else "any"
+        if isinstance(atom, gast.Name):
+            return self.kinds.get(atom.id)
+        return "any"
+
+    def ndim(self, atom):
+        if isinstance(atom, gast.Name):
+            k = self.kinds.get(atom.id)
+            return 0 if k in SCALAR else self.ndims.get(atom.id)
+        return 0
+
+    def kind_of(self, value):
+        k = self.kind
+        if isinstance(value, (gast.Name, gast.Constant)):
+            return k(value), self.ndim(value)
+        if isinstance(value, gast.BinOp):
+            a, b = k(value.left), k(value.right)
+            if isinstance(value.op, gast.MatMult):
+                return self.matmul_kind(value.left, value.right)
+            if "array" in (a, b):
+                return "array", max_ndim(self.ndim(value.left), self.ndim(value.right))
+            if None in (a, b):
+                return None, None
+            if "any" in (a, b):
+                return "any", None
+            if isinstance(value.op, gast.Div):
+                return "float", 0
+            return merge(a, b), 0
+        if isinstance(value, gast.UnaryOp):
+            if isinstance(value.op, gast.Not):
+                return "bool", 0
+            return k(value.operand), self.ndim(value.operand)
+        if isinstance(value, gast.Compare):
+            a, b = k(value.left), k(value.comparators[0])
+            if "array" in (a, b):
+                return "array", max_ndim(self.ndim(value.left), self.ndim(value.comparators[0]))
+            return "bool", 0
+        if isinstance(value, gast.Attribute):
+            return ("tuple", None) if value.attr == "shape" else ("int", 0) \
+                if value.attr in ("ndim", "size") else ("any", None)
+        if isinstance(value, gast.Tuple):
+            return "tuple", None
+        if isinstance(value, gast.Subscript):
+            base = k(value.value)
+            if base == "tuple":
+                return ("int", 0) if isinstance(value.slice, (gast.Name, gast.Constant)) \
+                    else ("tuple", None)
+            if base in SCALAR:
+                return "any", None
+            nd = self.ndim(value.value)
+            idx = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+            if any(isinstance(i, gast.Slice) or self.kind(i) not in ("int", "bool") for i in idx):
+                if all(isinstance(i, gast.Slice) or self.kind(i) == "int" for i in idx) and nd:
+                    ints = sum(1 for i in idx if not isinstance(i, gast.Slice))
+                    return "array", nd - ints
+                return "array" if base == "array" else "any", None
+            if nd is not None:
+                return ("float", 0) if len(idx) == nd else ("array", nd - len(idx))
+            return "any", None
+        if isinstance(value, gast.Call):
+            return self.call_kind(value)
+        return "any", None
+
+    def matmul_kind(self, a, b):
+        na, nb = self.ndim(a), self.ndim(b)
+        if na == 1 and nb == 1:
+            return "float", 0
+        if na is None or nb is None:
+            return "any", None
+        return "array", na + nb - 2 if min(na, nb) >= 1 else max(na, nb)
+
+    def call_kind(self, call):
+        if getattr(call, "stack_op", None) == "pop":
+            return "any", None
+        if getattr(call, "stack_op", None) == "push":
+            return "none", None
+        fn = call.callee
+        args = call.args
+        kinds = [self.kind(a) for a in args]
+        if fn is resolve.Stack:
+            return "stack", None
+        if id(fn) in INT_RESULTS:
+            return "int", 0
+        if fn is np.shape:
+            return "tuple", None
+        if fn is print:
+            return "none", None
+        if id(fn) in SHAPE_OPS:
+            return "array", None
+        if id(fn) in REDUCTIONS:
+            kw = {k.arg: k.value for k in call.keywords}
+            axis = kw.get("axis", args[1] if len(args) > 1 else None)
+            if axis is None or isinstance(axis, gast.Constant) and axis.value is None:
+                if kinds and kinds[0] in SCALAR:
+                    return "float", 0
+                return ("float", 0) if kinds and kinds[0] == "array" else ("any", None)
+            nd = self.ndim(args[0])
+            keep = kw.get("keepdims")
+            if nd is not None and not (isinstance(keep, gast.Constant) and keep.value):
+                return ("array", nd - 1) if nd > 1 else ("float", 0)
+            return "array", None
+        if fn in (np.dot, np.matmul):
+            return self.matmul_kind(args[0], args[1])
+        if fn is float:
+            return "float", 0
+        if None in kinds:
+            return None, None
+        if "array" in kinds:
+            return "array", max_ndim(*[self.ndim(a) for a, kk in zip(args, kinds)
+                                       if kk == "array"])
+        if "any" in kinds or "tuple" in kinds:
+            return "any", None
+        if fn in (np.sign, np.floor, np.ceil, np.round, np.rint):
+            return "float", 0
+        if fn in (np.isnan, np.isfinite, np.isinf):
+            return "bool", 0
+        return "float", 0
+
+    def infer_kinds(self):
+        for _ in range(20):
+            changed = False
+            for s, _depth in self.all:
+                if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                    target = s.targets[0].id
+                    kind, nd = self.kind_of(s.value)
+                    new = merge(self.kinds.get(target), kind)
+                    new_nd = nd if target not in self.ndims or self.ndims[target] == nd else None
+                    if new != self.kinds.get(target) or new_nd != self.ndims.get(target):
+                        self.kinds[target], self.ndims[target] = new, new_nd
+                        changed = True
+                elif isinstance(s, gast.For):
+                    t = s.target.id
+                    if self.kinds.get(t) != "int":
+                        self.kinds[t], self.ndims[t] = "int", 0
+                        changed = True
+            if not changed:
+                break
+
+    # stability
+    def count_assignments(self):
+        self.assignments = {p: 1 for p in self.params}
+        self.in_loop = set()
+        for s, depth in self.all:
+            targets = []
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
+                targets = [s.targets[0].id]
+            elif isinstance(s, gast.For):
+                targets = [s.target.id]
+            for t in targets:
+                self.assignments[t] = self.assignments.get(t, 0) + 1
+                if depth > 0 or isinstance(s, gast.For):
+                    self.in_loop.add(t)
+        self.stable = {n for n, c in self.assignments.items() if c == 1 and n not in self.in_loop}
+
+    def is_stable(self, name_):
+        return name_ in self.stable or name_ not in self.assignments
+
+    # activity
+    def activity(self, wrt):
+        differentiable = ("float", "array", "any", "stack", None)
+        varied = set(wrt)
+        useful = set()
+        ret = self.fn.body[-1]
+        if isinstance(ret, gast.Return) and isinstance(ret.value, gast.Name):
+            useful.add(ret.value.id)
+        for _ in range(100):
+            before = (len(varied), len(useful))
+            for s, _depth in self.all:
+                if isinstance(s, gast.Assign):
+                    target = s.targets[0]
+                    if isinstance(target, gast.Name):
+                        t = target.id
+                        ops = operands(s.value)
+                        if self.kinds.get(t) in differentiable and any(o in varied for o in ops):
+                            varied.add(t)
+                        if t in useful:
+                            useful.update(ops)
+                    elif isinstance(target, gast.Subscript):
+                        base, value = target.value.id, s.value
+                        if isinstance(value, gast.Name) and value.id in varied:
+                            varied.add(base)
+                        if base in useful and isinstance(value, gast.Name):
+                            useful.add(value.id)
+                elif isinstance(s, gast.Expr) and getattr(s.value, "stack_op", None) == "push":
+                    stack, value = s.value.func.value.id, s.value.args[0]
+                    if isinstance(value, gast.Name):
+                        if value.id in varied:
+                            varied.add(stack)
+                        if stack in useful:
+                            useful.add(value.id)
+            if (len(varied), len(useful)) == before:
+                break
+        self.active = {n for n in varied & useful
+                       if self.kinds.get(n) in differentiable or n in wrt}
+
+
+def max_ndim(*nds):
+    if any(n is None for n in nds):
+        return None
+    return max(nds) if nds else 0

@@ -1,0 +1,214 @@
+"""The compiler's public face: grad, value_and_grad, differentiable, source, explain.
+
+A gradient function specialises on the kinds of its arguments (float, int, array of ndim k) and
+caches one generated gradient per kind signature. Backends, fastest first:
+"native" (llvmlite), "python" (generated source), "tape" (the GradientTape runtime).
+"""
+import functools
+import numbers
+
+import numpy as np
+
+from tapeflow.runtime import rules
+from tapeflow.runtime.stack import Stack
+
+from . import emit_python
+from .analyze import Analysis
+from .errors import TransformError
+from .normalize import normalize
+from .optimize import optimize
+from .parse import parse_function
+from .reverse import reverse
+
+BACKENDS = ("auto", "native", "python", "tape")
+
+
+def kind_of_argument(value, differentiated):
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return ("array", value.ndim)
+    if isinstance(value, (bool, np.bool_)) and not differentiated:
+        return ("bool", 0)
+    if isinstance(value, numbers.Integral) and not differentiated:
+        return ("int", 0)
+    if isinstance(value, (numbers.Real, np.ndarray)):
+        return ("float", 0)
+    if hasattr(value, "numpy"):
+        return kind_of_argument(value.numpy(), differentiated)
+    return ("any", None)
+
+
+class Generated:
+    """One generated gradient: its source, the loaded function, and how it was made."""
+
+    def __init__(self, source, fn, ir):
+        self.source = source
+        self.fn = fn
+        self.ir = ir
+
+
+@functools.lru_cache(maxsize=None)
+def _normalized(fn):
+    return normalize(parse_function(fn))
+
+
+def generate(fn, argnums, kinds):
+    """Transform ``fn`` for arguments of the given kinds; raises TransformError."""
+    ir, constants, used = _normalized(fn)
+    params = [a.id for a in ir.args.args]
+    wrt = [params[i] for i in argnums]
+    analysis = Analysis(ir, kinds, wrt)
+    filename = parse_function(fn).filename
+    grad_ir = reverse(ir, analysis, wrt, used, filename)
+    grad_ir = optimize(grad_ir)
+    namespace = {"np": np, "Stack": Stack, "math": __import__("math"),
+                 "operator": __import__("operator")}
+    namespace.update({n: getattr(rules, n) for n in rules.__all__ if not n.isupper()})
+    namespace.update(constants)
+    loaded, source = emit_python.load(grad_ir, namespace, f"<gradient of {ir.name}>")
+    return Generated(source, loaded, grad_ir)
+
+
+class GradFunction:
+    """What grad() and value_and_grad() return: call it like f, get gradients."""
+
+    def __init__(self, fn, argnums, backend, with_value):
+        if not callable(fn):
+            raise TypeError(f"grad expects a function, got {type(fn).__name__}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        self.fn = fn
+        self.tuple_out = isinstance(argnums, (tuple, list))
+        self.argnums = tuple(argnums) if self.tuple_out else (argnums,)
+        if not all(isinstance(i, int) for i in self.argnums):
+            raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
+        self.backend = backend
+        self.with_value = with_value
+        self.cache = {}
+        self.reasons = {}
+        functools.update_wrapper(self, fn)
+        n = getattr(getattr(fn, "__code__", None), "co_argcount", None)
+        if n is not None and any(i >= n or i < -n for i in self.argnums):
+            raise ValueError(f"argnums={argnums!r} is out of range for {fn.__name__}, which "
+                             f"takes {n} positional argument(s)")
+
+    @property
+    def __tapeflow_source__(self):
+        """Lets grad(grad(f)) transform the generated code (the last one built)."""
+        if not self.cache:
+            return None
+        return next(reversed(self.cache.values())).source
+
+    def signature(self, args):
+        return tuple(kind_of_argument(a, i in self.argnums) for i, a in enumerate(args))
+
+    def __call__(self, *args):
+        args = tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else a
+                     for a in args)
+        args = tuple(float(a) if i in self.argnums and isinstance(a, numbers.Integral) else a
+                     for i, a in enumerate(args))
+        key = self.signature(args)
+        entry = self.cache.get(key)
+        if entry is None:
+            entry = self.cache[key] = self.build(key, args)
+        value, grads = entry(*args)
+        grads = grads if self.tuple_out else (grads,)
+        grads = tuple(shape_like(g, args[i]) for g, i in zip(grads, self.argnums))
+        if not self.tuple_out:
+            grads = grads[0]
+        if self.with_value:
+            return value, grads
+        return grads
+
+    def build(self, key, args):
+        argnums = tuple(i % len(args) for i in self.argnums)
+        order = ("native", "python", "tape") if self.backend == "auto" else (self.backend,)
+        reasons = []
+        for backend in order:
+            try:
+                runner = self.make(backend, argnums, key, args)
+            except (TransformError, NotImplementedError) as e:
+                if self.backend != "auto":
+                    raise
+                reasons.append((backend, str(e)))
+                continue
+            self.reasons[key] = (backend, reasons)
+            return runner
+        raise TransformError("no backend could differentiate this function: " +
+                             "; ".join(f"{b}: {r}" for b, r in reasons))
+
+    def make(self, backend, argnums, key, args):
+        if backend == "python":
+            gen = generate(self.fn, argnums, key)
+            self.generated = gen
+            return scalar_output_check(gen.fn, self.fn.__name__)
+        if backend == "tape":
+            from tapeflow.runtime import trace
+            return trace.value_and_grad_runner(self.fn, argnums)
+        if backend == "native":
+            from .llvm_backend import native_runner
+            return native_runner(self, argnums, key, args)
+        raise ValueError(backend)
+
+
+def scalar_output_check(fn, fname):
+    def run(*args):
+        value, grads = fn(*args)
+        if np.ndim(value) != 0:
+            raise TypeError(f"grad requires {fname} to return a scalar, "
+                            f"got an array of shape {np.shape(value)}")
+        return value, grads
+    return run
+
+
+def shape_like(g, arg):
+    """The gradient in the argument's shape and float dtype (zeros where nothing flowed)."""
+    if isinstance(arg, np.ndarray) and arg.ndim > 0:
+        dtype = arg.dtype if arg.dtype.kind in "fc" else np.float64
+        if np.ndim(g) == 0:
+            return np.full(arg.shape, g, dtype=dtype)
+        return np.asarray(g, dtype=dtype)
+    return float(g)
+
+
+def grad(f, argnums=0, backend="auto"):
+    """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``."""
+    return GradFunction(f, argnums, backend, with_value=False)
+
+
+def value_and_grad(f, argnums=0, backend="auto"):
+    """Like grad, but returns ``(f(*args), gradient)``."""
+    return GradFunction(f, argnums, backend, with_value=True)
+
+
+def source(g):
+    """The generated Python source of a gradient function (after its first call)."""
+    if isinstance(g, GradFunction):
+        gen = getattr(g, "generated", None)
+        if gen is None:
+            raise ValueError("call the gradient function once (its code is generated for the "
+                             "kinds of its arguments), or use a backend other than 'tape'")
+        return gen.source
+    src = getattr(g, "__tapeflow_source__", None)
+    if src is None:
+        raise TypeError("source() expects a function returned by tapeflow.grad")
+    return src
+
+
+def explain(f, *args, argnums=0):
+    """Which backend differentiates ``f`` for these arguments, and why faster ones were not used."""
+    g = f if isinstance(f, GradFunction) else grad(f, argnums)
+    g(*args)
+    key = g.signature(tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray)
+                            else a for a in args))
+    backend, reasons = g.reasons.get(key, (g.backend, []))
+    lines = [f"{getattr(f, '__name__', 'f')}: backend '{backend}'"]
+    for b, r in reasons:
+        lines.append(f"  not {b}: {r}")
+    return "\n".join(lines)
+
+
+def differentiable(fn):
+    """Mark ``fn``: adds ``fn.grad`` and ``fn.value_and_grad`` (cached gradient functions)."""
+    fn.grad = grad(fn)
+    fn.value_and_grad = value_and_grad(fn)
+    return fn

@@ -1,0 +1,137 @@
+"""Lowering of calls: save stacks, functions of the same module, math/numpy/builtins, rule helpers."""
+import ast
+
+from llvmlite import ir
+
+from .. import typing as T
+from . import types as L
+from . import scalars as S
+
+
+def call(lw, node, t):
+    name = T.call_name(node.func)
+    if name is None and isinstance(node.func, ast.Attribute):
+        attr = node.func.attr
+        if attr in ("push", "append", "pop"):
+            return stack_op(lw, node, attr)
+        from . import arrays as A
+        return A.np_call(lw, attr, [node.func.value] + list(node.args), node, t, method=True)
+    if name in lw.m.mfuncs and name not in lw.ti.names:
+        return module_call(lw, name, node, t)
+    if name.startswith("np."):
+        from . import arrays as A
+        return A.np_call(lw, name[3:], list(node.args), node, t)
+    if name.startswith("math."):
+        return math_call(lw, name[5:], node, t)
+    return builtin_call(lw, name, node, t)
+
+
+# ------------------------------------------------------------------------------- save stacks
+
+def stack_op(lw, node, op):
+    b = lw.b
+    sname = node.func.value.id
+    et = lw.ti.stack_elems[sname]
+    ell = L.ll_type(et)
+    st = lw.slots[sname]
+    datap = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.STACK_STRUCT)
+    lenp = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 1)], source_etype=L.STACK_STRUCT)
+    capp = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 2)], source_etype=L.STACK_STRUCT)
+    n = b.load(lenp, typ=L.I64)
+    if op == "pop":
+        with lw.cold_if(b.icmp_signed("<=", n, ir.Constant(L.I64, 0))):
+            lw.fail("IndexError", f"pop from empty Stack '{sname}'")
+        n1 = b.sub(n, ir.Constant(L.I64, 1))
+        b.store(n1, lenp)
+        p = b.gep(b.load(datap, typ=L.PTR), [n1], source_etype=ell, inbounds=True)
+        return L.unpack(b, et, b.load(p, typ=ell))
+    arg = node.args[0]
+    v = lw.expr(arg)
+    vt = lw.ti.type_of(arg)
+    if isinstance(et, T.Scalar):
+        v = S.cast(lw, v, vt, et)
+    elif vt != et:
+        v = lw.cast_tuple(v, vt, et) if isinstance(et, T.Tuple) else v
+    with lw.cold_if(b.icmp_signed(">=", n, b.load(capp, typ=L.I64))):
+        size = ir.Constant(L.I64, _sizeof(et))
+        st_ok = b.call(lw.m.stack_grow(), [st, size])
+        with lw.cold_if(b.icmp_signed("!=", st_ok, ir.Constant(L.I32, 0))):
+            lw.fail("MemoryError", f"out of memory growing Stack '{sname}'")
+    p = b.gep(b.load(datap, typ=L.PTR), [n], source_etype=ell, inbounds=True)
+    b.store(L.pack(b, et, v), p)
+    b.store(b.add(n, ir.Constant(L.I64, 1)), lenp)
+    return None
+
+
+def _sizeof(t):
+    """Bytes per stack slot (generous: 8 per scalar field, which covers alignment)."""
+    if isinstance(t, T.Scalar):
+        return 8
+    if isinstance(t, T.Array):
+        return 8 * (1 + 2 * t.ndim)
+    if isinstance(t, T.Tuple):
+        return sum(_sizeof(x) for x in t.items) + 8
+    return 8
+
+
+# ------------------------------------------------------------------------- module functions
+
+def module_call(lw, name, node, t):
+    from .compile import lower_callee
+    b = lw.b
+    ats = tuple(lw.ti.type_of(a) for a in node.args)
+    callee = lower_callee(lw.m, name, ats)
+    args = []
+    for a, at in zip(node.args, ats):
+        args += L.flatten(at, lw.expr(a))
+    rt = callee.ti.ret
+    slot = lw.alloca(L.ll_type(rt))
+    st = b.call(callee.fn, [slot, lw.ctx] + args)
+    lw.check_status(st)
+    return L.unpack(b, rt, b.load(slot, typ=L.ll_type(rt)))
+
+
+# ----------------------------------------------------------------------------- math/builtins
+
+def _args(lw, node):
+    return [(lw.expr(a), lw.ti.type_of(a)) for a in node.args]
+
+
+def math_call(lw, f, node, t):
+    args = _args(lw, node)
+    if f in ("isnan", "isinf", "isfinite"):
+        v, vt = args[0]
+        return S.unary_math(lw, f, S.cast(lw, v, vt, T.F64), T.F64)
+    if f in ("floor", "ceil", "trunc"):
+        v, vt = args[0]
+        r = S.unary_math(lw, f, S.cast(lw, v, vt, T.F64), T.F64)
+        return S.cast(lw, r, T.F64, T.I64)
+    vals = [S.cast(lw, v, vt, T.F64) for v, vt in args]
+    if len(vals) == 1:
+        return S.unary_math(lw, f, vals[0], T.F64)
+    return S.binary_math(lw, f, vals[0], vals[1], T.F64)
+
+
+def builtin_call(lw, f, node, t):
+    args = _args(lw, node)
+    if f == "abs":
+        v, vt = args[0]
+        if isinstance(vt, T.Array):
+            from . import arrays as A
+            return A.unary(lw, "abs", v, t)
+        return S.unary_math(lw, "abs", S.cast(lw, v, vt, t), t)
+    if f in ("min", "max"):
+        (a, at), (bv, bt) = args
+        return S.binary_math(lw, f, S.cast(lw, a, at, t), S.cast(lw, bv, bt, t), t)
+    if f in ("float", "int", "bool"):
+        v, vt = args[0]
+        return S.cast(lw, v, vt, t)
+    if f == "len":
+        v, vt = args[0]
+        if isinstance(vt, T.Tuple):
+            return ir.Constant(L.I64, len(vt.items))
+        if vt.ndim == 0:
+            raise lw.unsupported("len() of a 0-d array")
+        return v.shape[0]
+    from . import arrays as A
+    return A.helper_call(lw, f, node, args, t)

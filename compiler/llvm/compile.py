@@ -1,0 +1,74 @@
+"""Compile driver: type, lower (with callees), build the entry, JIT, wrap."""
+import ast
+import textwrap
+
+from .. import typing as T
+from . import jit
+from .entry import build_entry
+from .errors import LoweringError, NativeUnsupported
+from .lower import FunctionLowerer
+from .module import ModuleContext
+
+
+def lower_callee(mctx, name, arg_types):
+    """The LLVM function for module function ``name`` at ``arg_types`` (lowered once per module)."""
+    key = (name, tuple(arg_types))
+    fl = mctx.functions.get(key)
+    if fl is None:
+        ti = T.infer(mctx.mfuncs[name], arg_types, mctx.mfuncs)
+        fl = FunctionLowerer(mctx, ti, mctx.unique("tf_fn_" + name))
+        mctx.functions[key] = fl
+        fl.lower()
+    return fl
+
+
+def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, noalias=True):
+    """Typed lowering of ``funcdef`` into a fresh module; returns (module context, type info, entry name)."""
+    fdef = T.to_ast(funcdef)
+    mfuncs = {k: T.to_ast(v) for k, v in (module_functions or {}).items()}
+    ti = T.infer(fdef, arg_types, mfuncs)
+    mctx = ModuleContext(fdef.name, mfuncs, boundscheck)
+    triple, layout = jit.target_info()
+    mctx.module.triple = triple
+    mctx.module.data_layout = layout
+    body = FunctionLowerer(mctx, ti, "tf_body_" + fdef.name, noalias=noalias)
+    try:
+        body.lower()
+    except NativeUnsupported:
+        raise
+    except (KeyError, AttributeError, TypeError, IndexError, ValueError) as e:
+        raise LoweringError(f"internal lowering failure: {type(e).__name__}: {e}", body.lineno) from e
+    entry_name = jit.unique_name("tf_entry_" + fdef.name)
+    build_entry(mctx, body.fn, ti, entry_name)
+    return mctx, ti, entry_name
+
+
+def compile_function(funcdef, arg_types, module_functions=None, boundscheck=True, _noalias=True):
+    """Compile a normalized FunctionDef for ``arg_types`` to native code; returns a NativeFunction."""
+    from .wrapper import NativeFunction
+    arg_types = tuple(arg_types)
+    mctx, ti, entry_name = build_module(funcdef, arg_types, module_functions, boundscheck, _noalias)
+    ir_text = str(mctx.module)
+    addrs, llmod = jit.compile_ir(ir_text, [entry_name])
+    nf = NativeFunction(addrs[entry_name], ti, mctx.messages, ir_text, llmod)
+    if _noalias and ti.written_params and sum(isinstance(t, T.Array) for t in arg_types) > 1:
+        # noalias on array arguments is only sound when written arrays overlap no other argument;
+        # the wrapper checks, and calls this conservative variant (built on first need) otherwise.
+        nf._alias_factory = lambda: compile_function(funcdef, arg_types, module_functions, boundscheck, False)
+        nf._rebuild_wrapper()
+    return nf
+
+
+def parse_function(src, name):
+    """FunctionDef ``name`` and all other top-level functions of ``src`` (as module functions)."""
+    tree = ast.parse(textwrap.dedent(src))
+    funcs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    if name not in funcs:
+        raise LoweringError(f"no function {name!r} in the source")
+    return funcs[name], {k: v for k, v in funcs.items() if k != name}
+
+
+def compile_source(src, name, arg_types, **kw):
+    fdef, others = parse_function(src, name)
+    mf = kw.pop("module_functions", None) or others
+    return compile_function(fdef, arg_types, mf, **kw)

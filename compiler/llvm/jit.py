@@ -1,0 +1,72 @@
+"""Target machine, optimization pipeline and the in-process JIT (MCJIT) shared by all compiles.
+
+One execution engine for the process (as Numba does): every compiled module is added to it, so
+the per-compile cost is optimize + codegen, not engine construction. Symbol names of entries are
+unique per compile; helpers are internal to their module.
+"""
+import threading
+
+import llvmlite.binding as llvm
+
+_lock = threading.RLock()
+_state = {}
+
+
+def _init():
+    if _state:
+        return _state
+    llvm.initialize_native_target()
+    llvm.initialize_native_asmprinter()
+    triple = llvm.get_process_triple()
+    target = llvm.Target.from_triple(triple)
+    cpu, features = llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+    # host CPU name + features (as Numba does): AVX2/FMA are used when the machine has them
+    tm = target.create_target_machine(cpu=cpu, features=features, opt=3, jit=True)
+    engine_tm = target.create_target_machine(cpu=cpu, features=features, opt=3, jit=True)
+    empty = llvm.parse_assembly("")
+    empty.triple = triple
+    engine = llvm.create_mcjit_compiler(empty, engine_tm)
+    _state.update(triple=triple, tm=tm, engine=engine, data_layout=str(tm.target_data), counter=0)
+    return _state
+
+
+def target_info():
+    s = _init()
+    return s["triple"], s["data_layout"]
+
+
+def unique_name(base):
+    with _lock:
+        s = _init()
+        s["counter"] += 1
+        return f"{base}__tf{s['counter']}"
+
+
+def optimize(mod, speed_level=3):
+    s = _init()
+    pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
+    pto.loop_vectorization = True
+    pto.slp_vectorization = True        # off by default in LLVM's pipeline options
+    pto.loop_unrolling = True
+    pto.loop_interleaving = True
+    pb = llvm.create_pass_builder(s["tm"], pto)
+    pb.getModulePassManager().run(mod, pb)
+
+
+def compile_ir(ir_text, entry_names, opt=True):
+    """Parse, verify, optimize and JIT an IR module; return {entry name: address}."""
+    with _lock:
+        s = _init()
+        mod = llvm.parse_assembly(ir_text)
+        mod.triple = s["triple"]
+        mod.data_layout = s["data_layout"]
+        mod.verify()
+        if opt:
+            optimize(mod)
+        s["engine"].add_module(mod)
+        s["engine"].finalize_object()
+        return {n: s["engine"].get_function_address(n) for n in entry_names}, mod
+
+
+def asm_of(mod):
+    return _init()["tm"].emit_assembly(mod)

@@ -1,0 +1,495 @@
+"""Lowering of one typed, normalized function to an LLVM function.
+
+Every generated function has the internal calling convention
+    i32 f(ptr ret_slot, ptr ctx, <flattened arguments>)
+returning 0 on success and 1 after recording an error in ``ctx``. All exits, normal or error, go
+through one cleanup block that frees the function's save stacks, so nothing leaks on an exception.
+Locals are allocas (mem2reg turns them into SSA); control flow maps one-to-one onto blocks.
+"""
+import ast
+from contextlib import contextmanager
+
+from llvmlite import ir
+
+from .. import typing as T
+from . import types as L
+from . import scalars as S
+from .errors import LoweringError
+
+
+class FunctionLowerer:
+    def __init__(self, mctx, tinfo, llname, noalias=False):
+        self.m = mctx
+        self.ti = tinfo
+        self.fdef = tinfo.fdef
+        self.noalias = noalias
+        params = [a.arg for a in self.fdef.args.args]
+        self.params = params
+        argll = [ll for t in tinfo.arg_types for ll in L.flat_ll(t)]
+        fnty = ir.FunctionType(L.I32, [L.PTR, L.PTR] + argll)
+        self.fn = ir.Function(mctx.module, fnty, llname)
+        self.fn.linkage = "internal"
+        self.fn.attributes.add("nounwind")
+        self.lineno = self.fdef.lineno
+        self.loops = []          # (continue block, break block)
+
+    # ------------------------------------------------------------------ infrastructure
+    def unsupported(self, reason):
+        return LoweringError(reason, self.lineno)
+
+    def intrinsic(self, name, ret, args):
+        return self.m.intrinsic(name, ret, args)
+
+    def libm(self, name, ty, nargs):
+        return self.m.libm(name, ty, nargs)
+
+    def helper_ipow(self):
+        return self.m.ipow()
+
+    def alloca(self, ty, name=""):
+        with self.b.goto_block(self.entry_block):
+            if self.entry_block.instructions:
+                self.b.position_before(self.entry_block.instructions[0])
+            return self.b.alloca(ty, name=name)
+
+    @contextmanager
+    def cold_if(self, cond):
+        """Emit the body only when ``cond`` holds, marked unlikely (error paths)."""
+        then = self.fn.append_basic_block("err")
+        cont = self.fn.append_basic_block("ok")
+        br = self.b.cbranch(cond, then, cont)
+        br.set_weights([1, 100000])
+        self.b.position_at_end(then)
+        yield
+        if not self.b.block.is_terminated:
+            self.b.branch(cont)
+        self.b.position_at_end(cont)
+
+    def fail(self, exc, fmt, *ints):
+        """Record an exception (class name, message, up to three integers) and leave."""
+        b = self.b
+        mid = self.m.message(exc, fmt)
+        vals = [ir.Constant(L.I64, mid)] + [v if isinstance(v, ir.Value) else ir.Constant(L.I64, v)
+                                             for v in ints]
+        vals += [ir.Constant(L.I64, 0)] * (4 - len(vals))
+        for k, v in enumerate(vals):
+            p = b.gep(self.ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, k + 1)], source_etype=L.CTX_STRUCT)
+            b.store(v, p)
+        b.store(ir.Constant(L.I32, 1), self.status)
+        b.branch(self.cleanup)
+
+    def check_status(self, st):
+        with self.cold_if(self.b.icmp_signed("!=", st, ir.Constant(L.I32, 0))):
+            self.b.store(st, self.status)
+            self.b.branch(self.cleanup)
+
+    def arena_alloc(self, nbytes):
+        p = self.b.call(self.m.arena_alloc(), [self.ctx, nbytes])
+        with self.cold_if(self.b.icmp_unsigned("==", p, ir.Constant(L.PTR, None))):
+            self.fail("MemoryError", "out of memory allocating {} bytes", nbytes)
+        return p
+
+    def for_range(self, n, body, start=None):
+        """Counted loop k = start..n-1 with a phi induction variable; ``body(k)`` emits into it."""
+        b = self.b
+        start = start if start is not None else ir.Constant(L.I64, 0)
+        pre = b.block
+        head = self.fn.append_basic_block("loop")
+        bodyb = self.fn.append_basic_block("body")
+        done = self.fn.append_basic_block("done")
+        b.branch(head)
+        b.position_at_end(head)
+        k = b.phi(L.I64)
+        k.add_incoming(start, pre)
+        b.cbranch(b.icmp_signed("<", k, n), bodyb, done)
+        b.position_at_end(bodyb)
+        body(k)
+        k.add_incoming(b.add(k, ir.Constant(L.I64, 1), flags=["nsw"]), b.block)
+        b.branch(head)
+        b.position_at_end(done)
+
+    def loop_nest(self, shape, body):
+        """Nested counted loops over ``shape`` (outermost first); ``body(indices)``."""
+        def level(d, idx):
+            if d == len(shape):
+                body(idx)
+                return
+            self.for_range(shape[d], lambda k: level(d + 1, idx + [k]))
+        level(0, [])
+
+    def dead_block_if_terminated(self):
+        if self.b.block.is_terminated:
+            self.b.position_at_end(self.fn.append_basic_block("dead"))
+
+    # ------------------------------------------------------------------ names
+    def name_type(self, name):
+        return self.ti.names[name]
+
+    def load_name(self, name):
+        t = self.ti.names.get(name)
+        if t is None:
+            raise self.unsupported(f"unknown name {name!r}")
+        if t == T.STACK:
+            return self.slots[name]
+        return L.unpack(self.b, t, self.b.load(self.slots[name], typ=L.ll_type(t)))
+
+    def store_name(self, name, v, vt):
+        t = self.ti.names[name]
+        if isinstance(t, T.Scalar):
+            v = S.cast(self, v, vt, t)
+        elif isinstance(t, T.Array) and isinstance(vt, T.Array) and vt.dtype != t.dtype:
+            from . import arrays as A
+            v = A.astype(self, v, t.dtype)
+        elif isinstance(t, T.Tuple) and vt != t:
+            v = self.cast_tuple(v, vt, t)
+        self.b.store(L.pack(self.b, t, v), self.slots[name])
+
+    def cast_tuple(self, v, vt, t):
+        items = []
+        for iv, it, tt in zip(v.items, vt.items, t.items):
+            if isinstance(tt, T.Scalar):
+                items.append(S.cast(self, iv, it, tt))
+            elif isinstance(tt, T.Tuple):
+                items.append(self.cast_tuple(iv, it, tt))
+            elif isinstance(tt, T.Array) and it.dtype != tt.dtype:
+                from . import arrays as A
+                items.append(A.astype(self, iv, tt.dtype))
+            else:
+                items.append(iv)
+        return L.TupleVal(t, items)
+
+    # ------------------------------------------------------------------ function
+    def lower(self):
+        b = self.b = ir.IRBuilder()
+        self.entry_block = self.fn.append_basic_block("entry")
+        start = self.fn.append_basic_block("start")
+        self.cleanup = self.fn.append_basic_block("cleanup")
+        b.position_at_end(self.entry_block)
+        self.ret_ptr, self.ctx = self.fn.args[0], self.fn.args[1]
+        self.status = b.alloca(L.I32, name="status")
+        b.store(ir.Constant(L.I32, 0), self.status)
+        self.slots = {}
+        for name, t in self.ti.names.items():
+            self.slots[name] = b.alloca(L.ll_type(t), name=name)
+            if t == T.STACK:
+                b.store(ir.Constant(L.STACK_STRUCT, None), self.slots[name])
+        args = iter(self.fn.args[2:])
+        for p, t in zip(self.params, self.ti.arg_types):
+            v = L.unflatten(t, args)
+            if self.noalias and isinstance(t, T.Array):
+                v.data.add_attribute("noalias")
+            self.store_name(p, v, t)
+        b.branch(start)
+        b.position_at_end(start)
+        self.block(self.fdef.body)
+        if not b.block.is_terminated:
+            if self.ti.ret == T.NONE:
+                b.branch(self.cleanup)
+            else:
+                self.fail("TypeError", f"{self.fdef.name}() ended without returning a value")
+        b.position_at_end(self.cleanup)
+        free = self.m.free()
+        for name, t in self.ti.names.items():
+            if t == T.STACK:
+                p = b.gep(self.slots[name], [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)],
+                          source_etype=L.STACK_STRUCT)
+                b.call(free, [b.load(p, typ=L.PTR)])
+        b.ret(b.load(self.status, typ=L.I32))
+        return self.fn
+
+    # ------------------------------------------------------------------ statements
+    def block(self, stmts):
+        for s in stmts:
+            self.dead_block_if_terminated()
+            self.lineno = getattr(s, "lineno", self.lineno)
+            self.stmt(s)
+
+    def stmt(self, s):
+        b = self.b
+        if isinstance(s, ast.Assign):
+            tgt = s.targets[0]
+            if isinstance(s.value, ast.Call) and T.call_name(s.value.func) == "Stack":
+                p = self.slots[tgt.id]
+                datap = b.gep(p, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.STACK_STRUCT)
+                b.call(self.m.free(), [b.load(datap, typ=L.PTR)])     # a re-created stack drops the old
+                b.store(ir.Constant(L.STACK_STRUCT, None), p)
+                return
+            v = self.expr(s.value)
+            self.assign(tgt, v, self.ti.type_of(s.value))
+        elif isinstance(s, ast.AugAssign):
+            self.augassign(s)
+        elif isinstance(s, ast.Expr):
+            if isinstance(s.value, ast.Call):
+                self.expr(s.value)
+        elif isinstance(s, ast.Return):
+            rt = self.ti.ret
+            if s.value is not None and rt != T.NONE:
+                v = self.expr(s.value)
+                vt = self.ti.type_of(s.value)
+                if isinstance(rt, T.Scalar):
+                    v = S.cast(self, v, vt, rt)
+                elif isinstance(rt, T.Tuple) and vt != rt:
+                    v = self.cast_tuple(v, vt, rt)
+                elif isinstance(rt, T.Array) and vt.dtype != rt.dtype:
+                    from . import arrays as A
+                    v = A.astype(self, v, rt.dtype)
+                b.store(L.pack(b, rt, v), self.ret_ptr)
+            b.store(ir.Constant(L.I32, 0), self.status)
+            b.branch(self.cleanup)
+        elif isinstance(s, ast.If):
+            self.if_stmt(s)
+        elif isinstance(s, ast.For):
+            self.for_stmt(s)
+        elif isinstance(s, ast.While):
+            self.while_stmt(s)
+        elif isinstance(s, ast.Break):
+            if not self.loops:
+                raise self.unsupported("break outside a loop")
+            b.branch(self.loops[-1][1])
+        elif isinstance(s, ast.Continue):
+            if not self.loops:
+                raise self.unsupported("continue outside a loop")
+            b.branch(self.loops[-1][0])
+        elif isinstance(s, ast.Pass):
+            pass
+        else:
+            raise self.unsupported(f"statement {type(s).__name__}")
+
+    def assign(self, tgt, v, vt):
+        if isinstance(tgt, ast.Name):
+            self.store_name(tgt.id, v, vt)
+        elif isinstance(tgt, ast.Tuple):
+            for e, iv, it in zip(tgt.elts, v.items, vt.items):
+                self.assign(e, iv, it)
+        elif isinstance(tgt, ast.Subscript):
+            from . import arrays as A
+            A.setitem(self, tgt, v, vt)
+        else:
+            raise self.unsupported("assignment target")
+
+    def augassign(self, s):
+        from . import arrays as A
+        tgt = s.target
+        rt = self.ti.type_of(s)
+        if isinstance(tgt, ast.Name):
+            lt = self.name_type(tgt.id)
+            cur = self.load_name(tgt.id)
+            val, vt = self.expr(s.value), self.ti.type_of(s.value)
+            if isinstance(lt, T.Array):
+                A.inplace(self, s.op, cur, val, vt)       # numpy's += updates the array itself
+                return
+            res = S.binop(self, s.op, cur, lt, val, vt, rt, acc=True)
+            self.store_name(tgt.id, res, rt)
+        elif isinstance(tgt, ast.Subscript):
+            A.aug_setitem(self, s)
+        else:
+            raise self.unsupported("augmented assignment target")
+
+    def cond_value(self, node):
+        return S.truth(self, self.expr(node), self.ti.type_of(node))
+
+    def if_stmt(self, s):
+        b = self.b
+        c = self.cond_value(s.test)
+        then = self.fn.append_basic_block("then")
+        other = self.fn.append_basic_block("else") if s.orelse else None
+        merge = self.fn.append_basic_block("endif")
+        b.cbranch(c, then, other or merge)
+        b.position_at_end(then)
+        self.block(s.body)
+        if not b.block.is_terminated:
+            b.branch(merge)
+        if other is not None:
+            b.position_at_end(other)
+            self.block(s.orelse)
+            if not b.block.is_terminated:
+                b.branch(merge)
+        b.position_at_end(merge)
+
+    def for_stmt(self, s):
+        b = self.b
+        args = [self.expr(a) for a in s.iter.args]
+        args = [S.cast(self, v, self.ti.type_of(a), T.I64) for v, a in zip(args, s.iter.args)]
+        one, zero = ir.Constant(L.I64, 1), ir.Constant(L.I64, 0)
+        if len(args) == 1:
+            start, stop, step = zero, args[0], one
+        elif len(args) == 2:
+            start, stop, step = args[0], args[1], one
+        else:
+            start, stop, step = args
+        # trip count up front, so LLVM sees a canonical counted loop (and vectorizes it)
+        const_step = step.constant if isinstance(step, ir.Constant) else None
+        if const_step is None:
+            with self.cold_if(b.icmp_signed("==", step, zero)):
+                self.fail("ValueError", "range() arg 3 must not be zero")
+
+        def count(lo, hi, st):
+            n = b.add(b.udiv(b.sub(b.sub(hi, lo), one), st), one)
+            return b.select(b.icmp_signed(">", hi, lo), n, zero)
+        if const_step is not None and const_step > 0:
+            n = count(start, stop, step)
+        elif const_step is not None:
+            n = count(stop, start, b.neg(step))
+        else:
+            n = b.select(b.icmp_signed(">", step, zero), count(start, stop, step),
+                         count(stop, start, b.neg(step)))
+        k_slot = self.alloca(L.I64, "k")
+        b.store(zero, k_slot)
+        head = self.fn.append_basic_block("for")
+        body = self.fn.append_basic_block("for.body")
+        latch = self.fn.append_basic_block("for.next")
+        done = self.fn.append_basic_block("for.end")
+        b.branch(head)
+        b.position_at_end(head)
+        k = b.load(k_slot, typ=L.I64)
+        b.cbranch(b.icmp_signed("<", k, n), body, done)
+        b.position_at_end(body)
+        i = b.add(start, b.mul(k, step, flags=["nsw"]), flags=["nsw"])
+        b.store(i, self.slots[s.target.id])
+        self.loops.append((latch, done))
+        self.block(s.body)
+        self.loops.pop()
+        if not b.block.is_terminated:
+            b.branch(latch)
+        b.position_at_end(latch)
+        b.store(b.add(b.load(k_slot, typ=L.I64), one, flags=["nsw"]), k_slot)
+        b.branch(head)
+        b.position_at_end(done)
+
+    def while_stmt(self, s):
+        b = self.b
+        head = self.fn.append_basic_block("while")
+        body = self.fn.append_basic_block("while.body")
+        done = self.fn.append_basic_block("while.end")
+        b.branch(head)
+        b.position_at_end(head)
+        if isinstance(s.test, ast.Constant) and s.test.value is True:
+            b.branch(body)
+        else:
+            b.cbranch(self.cond_value(s.test), body, done)
+        b.position_at_end(body)
+        self.loops.append((head, done))
+        self.block(s.body)
+        self.loops.pop()
+        if not b.block.is_terminated:
+            b.branch(head)
+        b.position_at_end(done)
+
+    # ------------------------------------------------------------------ expressions
+    def expr(self, node):
+        b = self.b
+        t = self.ti.type_of(node)
+        if isinstance(node, ast.Constant):
+            if t == T.NONE:
+                return None
+            return S.const(t, node.value)
+        if isinstance(node, ast.Name):
+            return self.load_name(node.id)
+        if isinstance(node, ast.Tuple):
+            return L.TupleVal(t, [self.expr(e) for e in node.elts])
+        if isinstance(node, ast.BinOp):
+            lt, rt_ = self.ti.type_of(node.left), self.ti.type_of(node.right)
+            lv, rv = self.expr(node.left), self.expr(node.right)
+            if isinstance(t, T.Array) or isinstance(node.op, ast.MatMult):
+                from . import arrays as A
+                return A.binop(self, node.op, lv, lt, rv, rt_, t)
+            if isinstance(t, T.Tuple):
+                return L.TupleVal(t, lv.items + rv.items)
+            return S.binop(self, node.op, lv, lt, rv, rt_, t)
+        if isinstance(node, ast.UnaryOp):
+            ot = self.ti.type_of(node.operand)
+            v = self.expr(node.operand)
+            if isinstance(node.op, ast.Not):
+                return b.xor(S.truth(self, v, ot), ir.Constant(L.I1, 1))
+            if isinstance(node.op, ast.UAdd):
+                return v
+            if isinstance(ot, T.Array):
+                from . import arrays as A
+                return A.unary(self, "negative", v, t)
+            return S.negate(self, v, ot)
+        if isinstance(node, ast.Compare):
+            lt, rt_ = self.ti.type_of(node.left), self.ti.type_of(node.comparators[0])
+            lv, rv = self.expr(node.left), self.expr(node.comparators[0])
+            if isinstance(t, T.Array):
+                from . import arrays as A
+                return A.compare(self, node.ops[0], lv, lt, rv, rt_)
+            return S.compare(self, node.ops[0], lv, lt, rv, rt_)
+        if isinstance(node, ast.BoolOp):
+            vals = [(self.expr(v), self.ti.type_of(v)) for v in node.values]
+            # operands are atoms (no side effects), so Python's short circuit is a select chain
+            res = S.cast(self, vals[-1][0], vals[-1][1], t)
+            for v, vt in reversed(vals[:-1]):
+                c = S.truth(self, v, vt)
+                cv = S.cast(self, v, vt, t)
+                res = b.select(c, res, cv) if isinstance(node.op, ast.And) else b.select(c, cv, res)
+            return res
+        if isinstance(node, ast.IfExp):
+            c = self.cond_value(node.test)
+            a = self.expr(node.body)
+            e = self.expr(node.orelse)
+            if not isinstance(t, T.Scalar):
+                raise self.unsupported("conditional expression of non-scalars")
+            a = S.cast(self, a, self.ti.type_of(node.body), t)
+            e = S.cast(self, e, self.ti.type_of(node.orelse), t)
+            return b.select(c, a, e)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, t)
+        if isinstance(node, ast.Subscript):
+            vt = self.ti.type_of(node.value)
+            if isinstance(vt, T.Tuple):
+                return self.tuple_item(node, vt)
+            from . import arrays as A
+            return A.getitem(self, node)
+        if isinstance(node, ast.Call):
+            from . import calls as C
+            return C.call(self, node, t)
+        raise self.unsupported(f"expression {type(node).__name__}")
+
+    def attribute(self, node, t):
+        import math
+        v = node.value
+        if isinstance(v, ast.Name) and v.id in ("math", "np", "numpy") and v.id not in self.ti.names:
+            return ir.Constant(L.F64, {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
+                                       "tau": math.tau}[node.attr])
+        at = self.ti.type_of(v)
+        a = self.expr(v)
+        if isinstance(at, T.Scalar):
+            return a
+        if node.attr == "shape":
+            return L.TupleVal(t, list(a.shape))
+        if node.attr == "ndim":
+            return ir.Constant(L.I64, at.ndim)
+        if node.attr == "size":
+            return self.size_of(a)
+        if node.attr == "T":
+            from . import arrays as A
+            return A.transpose(self, a, None)
+        raise self.unsupported(f"attribute {node.attr}")
+
+    def size_of(self, a):
+        n = ir.Constant(L.I64, 1)
+        for d in a.shape:
+            n = self.b.mul(n, d)
+        return n
+
+    def tuple_item(self, node, vt):
+        tv = self.expr(node.value)
+        try:
+            k = T.const_value(node.slice, self.ti.consts)
+        except Exception:
+            k = None
+        if isinstance(k, int):
+            return tv.items[k]
+        # a runtime index into a homogeneous tuple: bounds-check, then a select chain
+        b = self.b
+        i = S.cast(self, self.expr(node.slice), self.ti.type_of(node.slice), T.I64)
+        n = ir.Constant(L.I64, len(tv.items))
+        i = b.select(b.icmp_signed("<", i, ir.Constant(L.I64, 0)), b.add(i, n), i)
+        with self.cold_if(b.icmp_unsigned(">=", i, n)):
+            self.fail("IndexError", "tuple index out of range")
+        if not isinstance(vt.items[0], T.Scalar):
+            raise self.unsupported("runtime index into a tuple of non-scalars")
+        res = tv.items[0]
+        for j in range(1, len(tv.items)):
+            res = b.select(b.icmp_signed("==", i, ir.Constant(L.I64, j)), tv.items[j], res)
+        return res

@@ -1,0 +1,176 @@
+"""One LLVM module per compile job: declarations, runtime helpers and the error-message table.
+
+The helpers (arena allocation, stack growth, integer power) are emitted as small internal IR
+functions so that the optimizer inlines them; only malloc/realloc/free and libm come from the host
+process, which MCJIT resolves by symbol name.
+"""
+from llvmlite import ir
+
+from . import types as L
+
+_SUFFIX = {"double": "f64", "float": "f32", "i64": "i64", "i32": "i32", "i1": "i1", "i8": "i8"}
+
+
+def _suffix(t):
+    return _SUFFIX[str(t)]
+
+
+class ModuleContext:
+    def __init__(self, name, module_functions, boundscheck=True):
+        self.module = ir.Module(name=name)
+        self.mfuncs = module_functions or {}
+        self.boundscheck = boundscheck
+        self.messages = []             # (exception class name, format string)
+        self._msg_index = {}
+        self.functions = {}            # (callee name, arg types) -> FunctionLowerer
+        self._decls = {}
+        self._counter = 0
+
+    def unique(self, base):
+        self._counter += 1
+        return f"{base}.{self._counter}"
+
+    # -- error messages: the native code stores an index and up to three integers
+    def message(self, exc, fmt):
+        key = (exc, fmt)
+        if key not in self._msg_index:
+            self._msg_index[key] = len(self.messages) + 1     # 0 means "no message"
+            self.messages.append(key)
+        return self._msg_index[key]
+
+    # -- declarations
+    def declare(self, name, ret, args, attrs=()):
+        fn = self.module.globals.get(name)
+        if fn is None:
+            fn = ir.Function(self.module, ir.FunctionType(ret, args), name)
+            for a in attrs:
+                fn.attributes.add(a)
+        return fn
+
+    def intrinsic(self, name, ret, args):
+        if name.endswith(".sat"):
+            full = name + "." + _suffix(ret) + "." + _suffix(args[0])
+        else:
+            full = name + "." + _suffix(args[0])
+        return self.declare(full, ret, args)
+
+    def libm(self, name, ty, nargs):
+        cname = name if ty == L.F64 else name + "f"
+        # libm is pure apart from errno, which nothing here reads: let LLVM hoist and CSE calls.
+        fn = self.declare(cname, ty, [ty] * nargs, attrs=("nounwind", "willreturn"))
+        if "memory" not in self._decls.get(cname, ""):
+            self._decls[cname] = "memory"
+        return fn
+
+    def malloc(self):
+        return self.declare("malloc", L.PTR, [L.I64], attrs=("nounwind",))
+
+    def realloc(self):
+        return self.declare("realloc", L.PTR, [L.PTR, L.I64], attrs=("nounwind",))
+
+    def free(self):
+        return self.declare("free", L.VOID, [L.PTR], attrs=("nounwind",))
+
+    def memcpy(self):
+        return self.declare("llvm.memcpy.p0.p0.i64", L.VOID, [L.PTR, L.PTR, L.I64, L.I1])
+
+    def memset(self):
+        return self.declare("llvm.memset.p0.i64", L.VOID, [L.PTR, L.I8, L.I64, L.I1])
+
+    # -- runtime helpers
+    def _helper(self, name, ret, args, build):
+        fn = self.module.globals.get(name)
+        if fn is None:
+            fn = ir.Function(self.module, ir.FunctionType(ret, args), name)
+            fn.linkage = "internal"
+            fn.attributes.add("nounwind")
+            build(fn, ir.IRBuilder(fn.append_basic_block("entry")))
+        return fn
+
+    def arena_alloc(self):
+        """ptr tf_alloc(ctx, nbytes): a block chained into the call's arena (null on failure)."""
+        def build(fn, b):
+            ctx, n = fn.args
+            blk = b.call(self.malloc(), [b.add(n, ir.Constant(L.I64, 16))])
+            ok = b.icmp_unsigned("!=", blk, ir.Constant(L.PTR, None))
+            yes, no = fn.append_basic_block("ok"), fn.append_basic_block("fail")
+            b.cbranch(ok, yes, no)
+            b.position_at_end(no)
+            b.ret(ir.Constant(L.PTR, None))
+            b.position_at_end(yes)
+            head = b.gep(ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.CTX_STRUCT)
+            b.store(b.load(head, typ=L.PTR), blk)
+            b.store(blk, head)
+            b.ret(b.gep(blk, [ir.Constant(L.I64, 16)], source_etype=L.I8, inbounds=True))
+        fn = self._helper("tf_alloc", L.PTR, [L.PTR, L.I64], build)
+        fn.return_value.add_attribute("noalias")
+        return fn
+
+    def arena_free(self):
+        """void tf_arena_free(ctx): release every block of the call (runs on every exit)."""
+        def build(fn, b):
+            (ctx,) = fn.args
+            head = b.gep(ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.CTX_STRUCT)
+            first = b.load(head, typ=L.PTR)
+            b.store(ir.Constant(L.PTR, None), head)
+            loop, body, done = (fn.append_basic_block(n) for n in ("loop", "body", "done"))
+            entry = b.block
+            b.branch(loop)
+            b.position_at_end(loop)
+            cur = b.phi(L.PTR)
+            cur.add_incoming(first, entry)
+            b.cbranch(b.icmp_unsigned("==", cur, ir.Constant(L.PTR, None)), done, body)
+            b.position_at_end(body)
+            nxt = b.load(cur, typ=L.PTR)
+            b.call(self.free(), [cur])
+            cur.add_incoming(nxt, body)
+            b.branch(loop)
+            b.position_at_end(done)
+            b.ret_void()
+        return self._helper("tf_arena_free", L.VOID, [L.PTR], build)
+
+    def stack_grow(self):
+        """i32 tf_stack_grow(stack*, elemsize): double the capacity; 1 when out of memory."""
+        def build(fn, b):
+            st, esz = fn.args
+            capp = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 2)], source_etype=L.STACK_STRUCT)
+            datap = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.STACK_STRUCT)
+            cap = b.load(capp, typ=L.I64)
+            newcap = b.select(b.icmp_signed("<", cap, ir.Constant(L.I64, 64)), ir.Constant(L.I64, 128),
+                              b.mul(cap, ir.Constant(L.I64, 2)))
+            new = b.call(self.realloc(), [b.load(datap, typ=L.PTR), b.mul(newcap, esz)])
+            ok = b.icmp_unsigned("!=", new, ir.Constant(L.PTR, None))
+            yes, no = fn.append_basic_block("ok"), fn.append_basic_block("fail")
+            b.cbranch(ok, yes, no)
+            b.position_at_end(no)
+            b.ret(ir.Constant(L.I32, 1))
+            b.position_at_end(yes)
+            b.store(new, datap)
+            b.store(newcap, capp)
+            b.ret(ir.Constant(L.I32, 0))
+        return self._helper("tf_stack_grow", L.I32, [L.PTR, L.I64], build)
+
+    def ipow(self):
+        def build(fn, b):
+            base, e = fn.args
+            loop, body, done = (fn.append_basic_block(n) for n in ("loop", "body", "done"))
+            entry = b.block
+            b.branch(loop)
+            b.position_at_end(loop)
+            acc = b.phi(L.I64)
+            bb = b.phi(L.I64)
+            ee = b.phi(L.I64)
+            acc.add_incoming(ir.Constant(L.I64, 1), entry)
+            bb.add_incoming(base, entry)
+            ee.add_incoming(e, entry)
+            b.cbranch(b.icmp_signed(">", ee, ir.Constant(L.I64, 0)), body, done)
+            b.position_at_end(body)
+            odd = b.trunc(ee, L.I1)
+            acc2 = b.select(odd, b.mul(acc, bb), acc)
+            acc.add_incoming(acc2, body)
+            bb.add_incoming(b.mul(bb, bb), body)
+            ee.add_incoming(b.ashr(ee, ir.Constant(L.I64, 1)), body)
+            b.branch(loop)
+            b.position_at_end(done)
+            b.ret(acc)
+        return self._helper("tf_ipow", L.I64, [L.I64, L.I64], build)

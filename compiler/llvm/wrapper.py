@@ -1,0 +1,190 @@
+"""The Python face of a compiled function: argument checks, one native call, result conversion.
+
+The checking wrapper is generated Python source specialised to the signature (a fixed sequence
+of ``type(x) is float`` style tests), which keeps entry overhead near one ctypes call. The ctypes
+prototype is PYFUNCTYPE: the GIL stays held, so the preallocated result/error buffers are safe
+to reuse and no GIL release/reacquire is paid per call.
+"""
+import ctypes
+
+import numpy as np
+
+from .. import typing as T
+from .entry import out_slots
+
+_libc = ctypes.CDLL(None)
+_free = _libc.free
+_free.argtypes = [ctypes.c_void_p]
+_free.restype = None
+_memmove = ctypes.memmove
+
+_EXC = {"IndexError": IndexError, "ValueError": ValueError, "ZeroDivisionError": ZeroDivisionError,
+        "MemoryError": MemoryError, "TypeError": TypeError, "RuntimeError": RuntimeError}
+
+_CT = {"float64": ctypes.c_double, "float32": ctypes.c_float, "int64": ctypes.c_int64, "bool": ctypes.c_bool}
+
+
+def _c_argtypes(t):
+    if isinstance(t, T.Scalar):
+        return [_CT[t.name]]
+    if isinstance(t, T.Array):
+        return [ctypes.py_object]
+    return [x for it in t.items for x in _c_argtypes(it)]
+
+
+def _take_array(ptr, shape, dtype):
+    """Adopt a malloc'd result block as a numpy array (copy into numpy-owned memory, free)."""
+    a = np.empty(shape, dtype)
+    n = a.nbytes
+    if n:
+        _memmove(a.ctypes.data, ptr, n)
+    _free(ptr)
+    return a
+
+
+def _to_float(v, name):
+    if isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, np.complexfloating):
+        return float(v)
+    raise TypeError(f"argument {name!r}: expected a float, got {type(v).__name__}")
+
+
+def _to_int(v, name):
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    raise TypeError(f"argument {name!r}: expected an int, got {type(v).__name__} "
+                    "(compiled for an integer argument)")
+
+
+def _to_bool(v, name):
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    raise TypeError(f"argument {name!r}: expected a bool, got {type(v).__name__}")
+
+
+def _bad_array(v, name, t):
+    if isinstance(v, np.ndarray) and v.dtype == t.dtype.np_dtype and v.ndim == t.ndim:
+        if not v.flags.aligned:
+            raise TypeError(f"argument {name!r}: unaligned arrays are not supported natively")
+        return
+    got = (f"array of {v.dtype} with {v.ndim} dimension(s)" if isinstance(v, np.ndarray)
+           else type(v).__name__)
+    raise TypeError(f"argument {name!r}: expected a {t.ndim}-d array of {t.dtype}, got {got}")
+
+
+class NativeFunction:
+    """A compiled function; call it with the original Python arguments."""
+
+    def __init__(self, address, tinfo, messages, ir_text, llmod):
+        self.address = address
+        self.type_info = tinfo
+        self.arg_types = tinfo.arg_types
+        self.ret_type = tinfo.ret
+        self.name = tinfo.fdef.name
+        self.ir = ir_text
+        self._llmod = llmod
+        self._messages = messages
+        self._alias_factory = None
+        self._alias_variant = None
+        argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [x for t in self.arg_types for x in _c_argtypes(t)]
+        self._cfunc = ctypes.PYFUNCTYPE(ctypes.c_int32, *argtypes)(address)
+        nslots = sum(1 + (t.ndim if k == "array" else 0) for k, t in out_slots(self.ret_type))
+        self._out = (ctypes.c_int64 * max(nslots, 1))()
+        self._outd = ctypes.cast(self._out, ctypes.POINTER(ctypes.c_double))
+        self._err = (ctypes.c_int64 * 4)()
+        self._rebuild_wrapper()
+
+    def _rebuild_wrapper(self):
+        self.py_entry = _generate(self)
+
+    def __call__(self, *args):
+        return self.py_entry(*args)
+
+    def _raise(self):
+        mid, a, b, c = self._err
+        if mid <= 0 or mid > len(self._messages):
+            raise RuntimeError(f"native code of {self.name} failed without a message")
+        exc, fmt = self._messages[mid - 1]
+        raise _EXC.get(exc, RuntimeError)(fmt.format(a, b, c))
+
+    def _aliased_call(self, *args):
+        if self._alias_variant is None:
+            self._alias_variant = self._alias_factory()
+        return self._alias_variant(*args)
+
+    def inspect_asm(self):
+        from .jit import asm_of
+        return asm_of(self._llmod)
+
+    def __repr__(self):
+        sig = ", ".join(map(repr, self.arg_types))
+        return f"<NativeFunction {self.name}({sig}) -> {self.ret_type!r}>"
+
+
+def _generate(nf):
+    params = [a.arg for a in nf.type_info.fdef.args.args]
+    env = {"_c": nf._cfunc, "_out": nf._out, "_outd": nf._outd, "_err": nf._err,
+           "_outp": ctypes.addressof(nf._out), "_errp": ctypes.addressof(nf._err),
+           "_raise": nf._raise, "_type": type, "_float": float, "_int": int, "_bool": bool,
+           "_ndarray": np.ndarray, "_to_float": _to_float, "_to_int": _to_int, "_to_bool": _to_bool,
+           "_bad_array": _bad_array, "_take": _take_array, "_tuple": tuple, "_len": len,
+           "_may_share": np.may_share_memory, "_aliased": nf._aliased_call}
+    lines = [f"def {nf.name}_native({', '.join(params)}):"]
+    cargs = []
+    arrays = []
+    counter = [0]
+
+    def check(expr, t, label):
+        if isinstance(t, T.Scalar):
+            py, conv = {"float64": ("_float", "_to_float"), "float32": ("_float", "_to_float"),
+                        "int64": ("_int", "_to_int"), "bool": ("_bool", "_to_bool")}[t.name]
+            lines.append(f"    if _type({expr}) is not {py}: {expr} = {conv}({expr}, {label!r})")
+            cargs.append(expr)
+        elif isinstance(t, T.Array):
+            k = counter[0]
+            counter[0] += 1
+            env[f"_t{k}"] = t
+            env[f"_dt{k}"] = t.dtype.np_dtype
+            lines.append(f"    if _type({expr}) is not _ndarray or {expr}.dtype is not _dt{k} "
+                         f"or {expr}.ndim != {t.ndim}: _bad_array({expr}, {label!r}, _t{k})")
+            cargs.append(expr)
+            arrays.append(expr)
+        else:
+            subs = []
+            for j in range(len(t.items)):
+                subs.append(f"{expr}_{j}")
+            lines.append(f"    if _type({expr}) is not _tuple or _len({expr}) != {len(t.items)}: "
+                         f"raise TypeError('argument {label}: expected a tuple of {len(t.items)} items')")
+            lines.append(f"    {', '.join(subs)}, = {expr}")
+            for j, (s, it) in enumerate(zip(subs, t.items)):
+                check(s, it, f"{label}[{j}]")
+    for p, t in zip(params, nf.arg_types):
+        check(p, t, p)
+    if nf._alias_factory is not None:
+        written = [p for p in params if p in nf.type_info.written_params]
+        conds = [f"_may_share({w}, {o})" for w in written for o in arrays if o != w]
+        if conds:
+            lines.append(f"    if {' or '.join(conds)}: return _aliased({', '.join(params)})")
+    lines.append(f"    if _c(_outp, _errp{''.join(', ' + a for a in cargs)}): _raise()")
+    slot = [0]
+
+    def result(t):
+        if isinstance(t, T.Scalar):
+            k = slot[0]
+            slot[0] += 1
+            return {"float64": f"_outd[{k}]", "float32": f"_outd[{k}]", "int64": f"_out[{k}]",
+                    "bool": f"_bool(_out[{k}])"}[t.name]
+        if isinstance(t, T.Array):
+            k = slot[0]
+            slot[0] += 1 + t.ndim
+            shape = ", ".join(f"_out[{k + 1 + d}]" for d in range(t.ndim))
+            env[f"_rdt{k}"] = t.dtype.np_dtype
+            return f"_take(_out[{k}], ({shape}{',' if t.ndim == 1 else ''}), _rdt{k})"
+        if isinstance(t, T.Tuple):
+            return "(" + "".join(result(it) + ", " for it in t.items) + ")"
+        return "None"
+    lines.append(f"    return {result(nf.ret_type)}")
+    src = "\n".join(lines) + "\n"
+    exec(compile(src, f"<tapeflow native wrapper {nf.name}>", "exec"), env)
+    fn = env[f"{nf.name}_native"]
+    fn.__tapeflow_source__ = src
+    return fn

@@ -1,0 +1,754 @@
+"""Normalize: rewrite a parsed function into the compiler's IR, one operation per statement.
+
+The IR is plain Python (a gast FunctionDef) in a small subset, so the same tree is printed by the
+Python emitter and lowered to LLVM:
+
+    t = a OP b | t = -a | t = not a | t = a CMP b | t = a | t = f(a, b, k=c) | t = a[i, j:k]
+    t = a.shape | t = (a, b) | a[i] = b | if c: ... else: ... | while c: ... | print(...)
+    for i in range(a, b, s): ...          (a loop may end with `if flag: break`, its only break)
+    return a                              (once, at the end)
+
+where a, b, c, ... are names or constants. Along the way: user functions that are called are
+inlined (their names prefixed), array methods become numpy calls, `return`/`break`/`continue`
+inside loops and branches become flags, `while c` is rotated so `c` is computed before the loop
+and at the end of each pass, and global names are resolved to the values they refer to.
+Each call node carries the resolved callable in ``node.callee``.
+"""
+import builtins
+import numbers
+
+import gast
+import numpy as np
+
+from . import resolve
+from .errors import TransformError
+from .parse import parse_function
+
+UNSUPPORTED = {
+    gast.Try: "try/except", gast.With: "with statements", gast.AsyncWith: "async with",
+    gast.Global: "global statements", gast.Nonlocal: "nonlocal statements",
+    gast.Yield: "generators (yield)", gast.YieldFrom: "generators (yield from)",
+    gast.Lambda: "lambda expressions", gast.ListComp: "list comprehensions",
+    gast.DictComp: "dict comprehensions", gast.SetComp: "set comprehensions",
+    gast.GeneratorExp: "generator expressions", gast.Dict: "dicts", gast.Set: "sets",
+    gast.List: "lists", gast.Await: "await", gast.AsyncFunctionDef: "async functions",
+    gast.AsyncFor: "async for", gast.Delete: "del statements", gast.ClassDef: "class definitions",
+    gast.Import: "imports", gast.ImportFrom: "imports", gast.Starred: "starred arguments",
+    gast.JoinedStr: "f-strings", gast.NamedExpr: "assignment expressions",
+}
+
+
+BUILTIN_NAMES = set(dir(builtins))
+
+
+# ---- small tree builders (every node is built here, so gast changes stay in one file) --------
+def name(id_, ctx=None):
+    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def store(id_):
+    return name(id_, gast.Store())
+
+
+def const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target, value, lineno=None):
+    node = gast.Assign(targets=[store(target) if isinstance(target, str) else target], value=value,
+                       type_comment=None)
+    node.lineno = lineno
+    return node
+
+
+def if_(test, body, orelse=(), lineno=None):
+    node = gast.If(test=test, body=list(body), orelse=list(orelse))
+    node.lineno = lineno
+    return node
+
+
+def not_(atom):
+    return gast.UnaryOp(op=gast.Not(), operand=atom)
+
+
+def is_atom(node):
+    return isinstance(node, (gast.Name, gast.Constant))
+
+
+def strip_docstring(body):
+    body = list(body)
+    if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+def walk_no_loops(stmts):
+    """Statements of ``stmts`` and their branches, not entering nested loops or functions."""
+    for s in stmts:
+        yield s
+        if isinstance(s, gast.If):
+            yield from walk_no_loops(s.body)
+            yield from walk_no_loops(s.orelse)
+
+
+def contains(stmts, kinds, enter_loops):
+    for s in stmts:
+        if isinstance(s, kinds):
+            return True
+        if isinstance(s, gast.If) and contains(s.body + s.orelse, kinds, enter_loops):
+            return True
+        if enter_loops and isinstance(s, (gast.For, gast.While)) and contains(s.body, kinds, True):
+            return True
+    return False
+
+
+# ---- exits: return, break and continue become flags --------------------------------------
+def lower_returns(stmts, ret, flag, in_loop):
+    out = []
+    for i, s in enumerate(stmts):
+        if isinstance(s, gast.Return):
+            out.append(assign(ret, s.value if s.value is not None else const(None), s.lineno))
+            out.append(assign(flag, const(True), s.lineno))
+            if in_loop:
+                out.append(gast.Break())
+            return out
+        returns = contains([s], gast.Return, True)
+        if isinstance(s, gast.If):
+            s.body = lower_returns(s.body, ret, flag, in_loop)
+            s.orelse = lower_returns(s.orelse, ret, flag, in_loop)
+        elif isinstance(s, (gast.For, gast.While)):
+            s.body = lower_returns(s.body, ret, flag, True)
+        out.append(s)
+        if returns:
+            rest = lower_returns(stmts[i + 1:], ret, flag, in_loop)
+            if in_loop and isinstance(s, (gast.For, gast.While)):
+                out.append(if_(name(flag), [gast.Break()], lineno=s.lineno))
+                out.extend(rest)
+            elif in_loop:  # the returning branch already breaks out of the loop
+                out.extend(rest)
+            elif rest:
+                out.append(if_(not_(name(flag)), rest, lineno=s.lineno))
+            return out
+    return out
+
+
+def lower_loop_exits(loop, fresh):
+    """Give ``loop`` a body without break/continue, but for one trailing `if broke: break`."""
+    has_break = contains(loop.body, gast.Break, False)
+    has_continue = contains(loop.body, gast.Continue, False)
+    if not (has_break or has_continue):
+        return [], loop
+    broke = fresh("broke") if has_break else None
+    skip = fresh("skip") if has_continue else None
+    flags = [f for f in (broke, skip) if f]
+    guard_test = not_(name(flags[0])) if len(flags) == 1 else not_(
+        gast.BoolOp(op=gast.Or(), values=[name(f) for f in flags]))
+
+    def guard(stmts):
+        out = []
+        for i, s in enumerate(stmts):
+            if isinstance(s, gast.Break):
+                out.append(assign(broke, const(True)))
+                return out
+            if isinstance(s, gast.Continue):
+                out.append(assign(skip, const(True)))
+                return out
+            exits = isinstance(s, gast.If) and contains([s], (gast.Break, gast.Continue), False)
+            if exits:
+                s.body, s.orelse = guard(s.body), guard(s.orelse)
+            out.append(s)
+            if exits:
+                rest = guard(stmts[i + 1:])
+                if rest:
+                    out.append(if_(guard_test, rest, lineno=s.lineno))
+                return out
+        return out
+
+    body = guard(loop.body)
+    if skip:
+        body.insert(0, assign(skip, const(False)))
+    if broke:
+        body.append(if_(name(broke), [gast.Break()]))
+    loop.body = body
+    return ([assign(broke, const(False))] if broke else []), loop
+
+
+# ---- the normalizer --------------------------------------------------------------------
+class Scope:
+    """One (possibly inlined) function: its local names, their IR names, and its namespace."""
+
+    def __init__(self, parsed, rename):
+        self.parsed = parsed
+        self.rename = rename
+        self.namespace = parsed.namespace
+
+    def local(self, id_):
+        return self.rename.get(id_)
+
+
+def assigned_names(fn_node):
+    """Python's rule: a name assigned anywhere in a function body is local to it."""
+    out = {a.id for a in fn_node.args.args}
+    for n in gast.walk(fn_node):
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+            out.add(n.id)
+        elif isinstance(n, gast.FunctionDef) and n is not fn_node:
+            out.add(n.name)
+    return out
+
+
+class Normalizer:
+    def __init__(self, parsed):
+        self.top = parsed
+        self.used = set()
+        for n in gast.walk(parsed.node):
+            if isinstance(n, gast.Name):
+                self.used.add(n.id)
+        self.constants = {}      # extra names the generated code needs -> values
+        self.out = []
+        self.lineno = parsed.node.lineno
+        self.inlining = []       # functions being inlined, to detect recursion
+        self.stacks = set()      # names bound to Stack() (only in generated code we re-transform)
+        self.local_defs = {}     # IR name of a nested def -> (its node, the enclosing scope)
+
+    # names
+    def fresh(self, base):
+        base = base.strip("_") or "t"
+        candidate, k = base, 2
+        while candidate in self.used or candidate in BUILTIN_NAMES or \
+                candidate in self.top.namespace:
+            candidate, k = f"{base}{k}", k + 1
+        self.used.add(candidate)
+        if getattr(self, "scope", None) is not None:
+            self.scope.rename.setdefault(candidate, candidate)
+        return candidate
+
+    def error(self, message, construct=None, lineno=None):
+        raise TransformError(message, self.scope.parsed.filename, lineno or self.lineno, construct)
+
+    def emit(self, stmt):
+        stmt.lineno = getattr(stmt, "lineno", None) or self.lineno
+        self.out.append(stmt)
+
+    def block(self, stmts):
+        saved, self.out = self.out, []
+        for s in stmts:
+            self.statement(s)
+        result, self.out = self.out, saved
+        return result
+
+    # entry
+    def run(self):
+        node = self.top.node
+        params = [a.id for a in node.args.args]
+        if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
+            raise TransformError("*args, **kwargs and keyword-only parameters are not supported",
+                                 self.top.filename, node.lineno, "signature")
+        self.scope = Scope(self.top, {n: n for n in assigned_names(node)})
+        body = strip_docstring(node.body)
+        returns = [s for s in gast.walk(node) if isinstance(s, gast.Return)]
+        if not returns or (len(returns) == 1 and body[-1] is returns[0]):
+            ir_body = self.block(body)
+            if not returns:
+                ir_body.append(gast.Return(value=const(None)))
+        else:
+            result, flag = self.fresh("result"), self.fresh("returned")
+            ir_body = self.block([assign(flag, const(False), node.lineno)] +
+                                 lower_returns(body, result, flag, False))
+            ir_body.append(gast.Return(value=name(result)))
+        fn = gast.FunctionDef(name=node.name, args=gast.arguments(
+            args=[gast.Name(id=p, ctx=gast.Param(), annotation=None, type_comment=None)
+                  for p in params], posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+            kwarg=None, defaults=[]), body=ir_body, decorator_list=[], returns=None,
+            type_comment=None, type_params=[])
+        fn.lineno = node.lineno
+        return fn
+
+    # statements
+    def statement(self, s):
+        self.lineno = getattr(s, "lineno", None) or self.lineno
+        kind = type(s)
+        if kind in UNSUPPORTED:
+            self.error(f"{UNSUPPORTED[kind]} are not supported by the source transform",
+                       UNSUPPORTED[kind])
+        if kind is gast.Assign:
+            if len(s.targets) != 1:
+                self.error("chained assignment (a = b = ...) is not supported", "assignment")
+            self.assign_to(s.targets[0], s.value)
+        elif kind is gast.AugAssign:
+            target = s.target
+            load = gast.Subscript(value=target.value, slice=target.slice, ctx=gast.Load()) \
+                if isinstance(target, gast.Subscript) else \
+                name(target.id) if isinstance(target, gast.Name) else None
+            if load is None:
+                self.error("augmented assignment to this target is not supported", "assignment")
+            self.assign_to(target, gast.BinOp(left=load, op=s.op, right=s.value))
+        elif kind is gast.AnnAssign:
+            if s.value is not None:
+                self.assign_to(s.target, s.value)
+        elif kind is gast.Expr:
+            if isinstance(s.value, gast.Constant):
+                return
+            if not isinstance(s.value, gast.Call):
+                self.error("an expression statement other than a call", "expression")
+            value = self.expr(s.value)
+            if isinstance(value, gast.Call) and resolve.classify(value.callee) == "nondiff":
+                self.emit(gast.Expr(value=value))
+            elif isinstance(value, gast.Call) and getattr(value, "stack_op", None) == "push":
+                self.emit(gast.Expr(value=value))
+            elif not is_atom(value):
+                self.emit(assign(self.fresh("unused"), value))
+        elif kind is gast.If:
+            test = self.atom(s.test, "cond")
+            self.emit(if_(test, self.block(s.body), self.block(s.orelse), self.lineno))
+        elif kind is gast.For:
+            self.for_loop(s)
+        elif kind is gast.While:
+            self.while_loop(s)
+        elif kind is gast.Return:
+            value = self.atom(s.value) if s.value is not None else const(None)
+            self.emit(gast.Return(value=value))
+        elif kind is gast.Break:
+            self.emit(gast.Break())
+        elif kind is gast.Pass:
+            return
+        elif kind is gast.FunctionDef:
+            self.local_function(s)
+        elif kind in (gast.Assert, gast.Raise):
+            self.emit(s)  # kept in the primal; no adjoint
+        elif kind is gast.Continue:
+            self.error("continue outside a loop", "continue")
+        else:
+            self.error(f"{kind.__name__} statements are not supported", kind.__name__)
+
+    def local_function(self, s):
+        # A def inside the function: a closure over the enclosing names, inlined where called.
+        ir_name = self.scope.rename[s.name]
+        self.local_defs[ir_name] = (s, self.scope)
+
+    def assign_to(self, target, value):
+        if isinstance(target, gast.Name):
+            ir = self.scope.local(target.id)
+            val = self.expr(value, hint=ir)
+            if isinstance(val, gast.Call) and getattr(val.callee, "__name__", None) == "Stack":
+                self.stacks.add(ir)
+            self.emit(assign(ir, val))
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
+                # a, b = b, a*b: evaluate every right-hand side first, then bind
+                parts = [self.atom(v, "t") for v in value.elts]
+                targets = {self.scope.local(t.id) for t in target.elts if isinstance(t, gast.Name)}
+                parts = [self.copy_if_name(p) if isinstance(p, gast.Name) and p.id in targets
+                         else p for p in parts]
+            else:
+                whole = self.expr(value)
+                if isinstance(whole, gast.Tuple) and len(whole.elts) == len(target.elts):
+                    parts = list(whole.elts)
+                else:
+                    packed = self.as_atom(whole, "packed")
+                    parts = []
+                    for k in range(len(target.elts)):
+                        part = gast.Subscript(value=packed, slice=const(k), ctx=gast.Load())
+                        parts.append(self.as_atom(part, "part"))
+            for t, p in zip(target.elts, parts):
+                if isinstance(t, gast.Name):
+                    self.emit(assign(self.scope.local(t.id), p))
+                else:
+                    self.assign_to(t, p)
+        elif isinstance(target, gast.Subscript):
+            base = self.expr(target.value)
+            if not isinstance(base, gast.Name):
+                self.error("assignment into an element of an expression", "subscript")
+            index = self.index(target.slice)
+            val = self.atom(value)
+            self.emit(assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val))
+        else:
+            self.error(f"assignment to {type(target).__name__} is not supported", "assignment")
+
+    def copy_if_name(self, atom):
+        if isinstance(atom, gast.Name):
+            copy = self.fresh(atom.id + "_old")
+            self.emit(assign(copy, name(atom.id)))
+            return name(copy)
+        return atom
+
+    def for_loop(self, s):
+        it = s.iter
+        target = s.target
+        per_item = []  # assignments at the top of the body for `for v in arr` and enumerate
+        if s.orelse:
+            self.error("for/else is not supported", "for-else")
+        fn = self.static(it.func) if isinstance(it, gast.Call) else None
+        if fn is range:
+            args = [self.atom(a, "n") for a in it.args]
+            if not isinstance(target, gast.Name):
+                self.error("a range loop needs a single loop variable", "for")
+            loop_var = self.scope.local(target.id)
+        elif fn is enumerate and len(it.args) == 1 and isinstance(target, gast.Tuple):
+            seq = self.atom(it.args[0], "seq")
+            args = [self.as_atom(self.call_value(len, [seq], {}), "n")]
+            loop_var = self.scope.local(target.elts[0].id)
+            per_item.append((target.elts[1], seq))
+        elif fn is zip and isinstance(target, gast.Tuple):
+            seqs = [self.atom(a, "seq") for a in it.args]
+            args = [self.as_atom(self.call_value(len, [seqs[0]], {}), "n")]
+            loop_var = self.fresh("k")
+            per_item.extend(zip(target.elts, seqs))
+        else:
+            seq = self.atom(it, "seq")
+            if isinstance(seq, gast.Constant):
+                self.error("a for loop over a constant", "for")
+            args = [self.as_atom(self.call_value(len, [seq], {}), "n")]
+            loop_var = self.fresh("k")
+            per_item.append((target, seq))
+        prefix = []
+        for tgt, seq in per_item:
+            prefix.append(gast.Assign(targets=[tgt], value=gast.Subscript(
+                value=seq, slice=name(loop_var), ctx=gast.Load()), type_comment=None))
+            prefix[-1].lineno = s.lineno
+        self._loop_var_names = getattr(self, "_loop_var_names", set())
+        loop = gast.For(target=store(loop_var), iter=None, body=prefix + list(s.body), orelse=[],
+                        type_comment=None)
+        loop.lineno = s.lineno
+        init, loop = lower_loop_exits(loop, self.fresh)
+        for stmt in init:
+            self.emit(stmt)
+        rng = gast.Call(func=name("range"), args=args, keywords=[])
+        rng.callee = range
+        body = self.block(loop.body)
+        node = gast.For(target=store(loop_var), iter=rng, body=body, orelse=[], type_comment=None)
+        node.lineno = s.lineno
+        self.emit(node)
+
+    def while_loop(self, s):
+        if s.orelse:
+            self.error("while/else is not supported", "while-else")
+        init, loop = lower_loop_exits(s, self.fresh)
+        for stmt in init:
+            self.emit(stmt)
+        lineno = self.lineno
+        if isinstance(s.test, gast.Constant):
+            test = const(bool(s.test.value))
+            body = self.block(loop.body)
+        else:
+            cond = self.fresh("running")
+            self.emit(assign(cond, self.expr(s.test), lineno))
+            body = self.block(loop.body)
+            saved, self.out = self.out, body
+            self.lineno = lineno
+            self.emit(assign(cond, self.expr(s.test), lineno))
+            self.out = saved
+            test = name(cond)
+        node = gast.While(test=test, body=body, orelse=[])
+        node.lineno = lineno
+        self.emit(node)
+
+    # expressions
+    def as_atom(self, value, hint="t"):
+        if is_atom(value):
+            return value
+        tmp = self.fresh(hint)
+        self.emit(assign(tmp, value))
+        return name(tmp)
+
+    def atom(self, node, hint="t"):
+        return self.as_atom(self.expr(node, hint=None), self.hint_for(node, hint))
+
+    def hint_for(self, node, default):
+        if isinstance(node, gast.Call):
+            fn = node.func
+            base = fn.attr if isinstance(fn, gast.Attribute) else getattr(fn, "id", default)
+            arg = node.args[0] if node.args else None
+            if isinstance(arg, gast.Name) and not isinstance(fn, gast.Attribute) or \
+                    isinstance(arg, gast.Name):
+                local = self.scope.local(arg.id) or arg.id
+                return f"{base}_{local}"
+            return base
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
+            return f"{self.scope.local(node.value.id) or node.value.id}_i"
+        return default
+
+    def static(self, node):
+        """The Python object a non-local name or dotted name refers to, or None."""
+        if isinstance(node, gast.Name):
+            if self.scope.local(node.id) is not None:
+                return None
+            ns = self.scope.namespace
+            if node.id not in ns:
+                self.error(f"name '{node.id}' is not defined", "name")
+            return ns[node.id]
+        if isinstance(node, gast.Attribute):
+            base = self.static(node.value)
+            if base is None:
+                return None
+            try:
+                return getattr(base, node.attr)
+            except AttributeError:
+                self.error(f"'{node.attr}' is not an attribute of {base!r}", "attribute")
+        return None
+
+    def value_ref(self, value, hint):
+        """An IR expression for a Python value found in the function's namespace."""
+        if isinstance(value, (bool, numbers.Number)) and not isinstance(value, np.ndarray):
+            return const(value.item() if isinstance(value, np.generic) else value)
+        if value is None:
+            return const(None)
+        for existing, v in self.constants.items():
+            if v is value:
+                return name(existing)
+        ident = self.fresh(hint)
+        self.constants[ident] = value
+        return name(ident)
+
+    def expr(self, node, hint=None):
+        """An IR expression with atomic operands (statements for the operands are emitted)."""
+        kind = type(node)
+        if kind in UNSUPPORTED:
+            self.error(f"{UNSUPPORTED[kind]} are not supported by the source transform",
+                       UNSUPPORTED[kind])
+        if kind is gast.Constant:
+            return const(node.value)
+        if kind is gast.Name:
+            local = self.scope.local(node.id)
+            if local is not None:
+                return name(local)
+            value = self.static(node)
+            if callable(value) and not isinstance(value, np.ndarray):
+                self.error(f"the function '{node.id}' used as a value", "function value")
+            return self.value_ref(value, node.id)
+        if kind is gast.BinOp:
+            left, right = self.atom(node.left), self.atom(node.right)
+            return gast.BinOp(left=left, op=node.op, right=right)
+        if kind is gast.UnaryOp:
+            operand = self.atom(node.operand)
+            if isinstance(node.op, gast.UAdd):
+                return operand
+            if isinstance(operand, gast.Constant) and isinstance(node.op, gast.USub):
+                return const(-operand.value)
+            return gast.UnaryOp(op=node.op, operand=operand)
+        if kind is gast.Compare:
+            return self.compare(node)
+        if kind is gast.BoolOp:
+            return self.bool_op(node)
+        if kind is gast.IfExp:
+            result = self.fresh(hint or "choice")
+            test = self.atom(node.test, "cond")
+            body = self.block([gast.Assign(targets=[store(result)], value=node.body,
+                                           type_comment=None)])
+            orelse = self.block([gast.Assign(targets=[store(result)], value=node.orelse,
+                                             type_comment=None)])
+            self.emit(if_(test, body, orelse))
+            return name(result)
+        if kind is gast.Call:
+            return self.call(node, hint)
+        if kind is gast.Attribute:
+            value = self.static(node)
+            if value is not None or self.is_static_path(node):
+                return self.value_ref(value, node.attr)
+            base = self.atom(node.value)
+            if node.attr == "T":
+                return self.call_value(np.transpose, [base], {})
+            if node.attr in resolve.ARRAY_ATTRIBUTES_NONDIFF:
+                return gast.Attribute(value=base, attr=node.attr, ctx=gast.Load())
+            self.error(f"the attribute '.{node.attr}' is not supported", "attribute")
+        if kind is gast.Subscript:
+            base = self.atom(node.value)
+            return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
+        if kind is gast.Tuple:
+            return gast.Tuple(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
+        self.error(f"{kind.__name__} expressions are not supported", kind.__name__)
+
+    def is_static_path(self, node):
+        while isinstance(node, gast.Attribute):
+            node = node.value
+        return isinstance(node, gast.Name) and self.scope.local(node.id) is None
+
+    def index(self, node):
+        if isinstance(node, gast.Slice):
+            parts = [self.atom(p, "bound") if p is not None else None
+                     for p in (node.lower, node.upper, node.step)]
+            return gast.Slice(lower=parts[0], upper=parts[1], step=parts[2])
+        if isinstance(node, gast.Tuple):
+            return gast.Tuple(elts=[self.index(e) for e in node.elts], ctx=gast.Load())
+        return self.atom(node, "index")
+
+    def compare(self, node):
+        operands = [node.left] + list(node.comparators)
+        atoms = [self.atom(operands[0])]
+        parts = []
+        for op, right in zip(node.ops, node.comparators):
+            atoms.append(self.atom(right))
+            parts.append(gast.Compare(left=atoms[-2], ops=[op], comparators=[atoms[-1]]))
+        if len(parts) == 1:
+            return parts[0]
+        result = self.fresh("cond")
+        self.emit(assign(result, parts[0]))
+        for part in parts[1:]:
+            self.emit(if_(name(result), [assign(result, part)]))
+        return name(result)
+
+    def bool_op(self, node):
+        # short-circuit: later operands are evaluated only when needed
+        result = self.fresh("cond")
+        self.emit(assign(result, self.expr(node.values[0])))
+        is_and = isinstance(node.op, gast.And)
+        for value in node.values[1:]:
+            saved, self.out = self.out, []
+            self.emit(assign(result, self.expr(value)))
+            body, self.out = self.out, saved
+            test = name(result) if is_and else self.as_atom(not_(name(result)), "cond")
+            self.emit(if_(test, body))
+        return name(result)
+
+    # calls
+    def call(self, node, hint):
+        func = node.func
+        if any(isinstance(a, gast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            self.error("*args/**kwargs in a call are not supported", "starred arguments")
+        # a method call on a local value: x.sum(), stack.push(v)
+        if isinstance(func, gast.Attribute) and not self.is_static_path(func):
+            receiver = self.atom(func.value)
+            if isinstance(receiver, gast.Name) and receiver.id in self.stacks and \
+                    func.attr in ("push", "append", "pop"):
+                call = gast.Call(func=gast.Attribute(value=receiver, attr=func.attr,
+                                                     ctx=gast.Load()),
+                                 args=[self.atom(a) for a in node.args], keywords=[])
+                call.callee = None
+                call.stack_op = "pop" if func.attr == "pop" else "push"
+                return call
+            method = resolve.ARRAY_METHODS.get(func.attr)
+            if method is None:
+                what = "list.append" if func.attr == "append" else f".{func.attr}()"
+                self.error(f"the method call {what} is not supported by the source transform",
+                           func.attr)
+            args = [self.atom(a) for a in node.args]
+            if func.attr in ("reshape", "transpose") and len(args) > 1:
+                args = [self.as_atom(gast.Tuple(elts=args, ctx=gast.Load()), "shape")]
+            kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
+            if func.attr == "astype":
+                args, kwargs = [], {}
+            return self.call_value(method, [receiver] + args, kwargs)
+        fn = self.static(func)
+        if fn is None:
+            if isinstance(func, gast.Name) and self.scope.local(func.id) in self.local_defs:
+                return self.inline(self.local_defs[self.scope.local(func.id)], node)
+            self.error("a call of a computed function value is not supported", "call")
+        if fn in (max, min) and len(node.args) == 2 and not node.keywords:
+            fn = np.maximum if fn is max else np.minimum
+        kind = resolve.classify(fn)
+        if kind == "user":
+            parsed = parse_function(fn)
+            return self.inline((parsed.node, parsed), node)
+        if kind == "unknown":
+            label = getattr(fn, "__qualname__", None) or repr(fn)
+            module = getattr(fn, "__module__", None)
+            full = f"{module}.{label}" if module and module != "builtins" else label
+            self.error(f"a call to {full}, which the source transform does not know "
+                       f"(no derivative rule, not Python source)", "unknown call")
+        args = [self.atom(a) for a in node.args]
+        kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
+        if fn is np.ravel:
+            return self.call_value(np.reshape, [args[0], const(-1)], {})
+        if fn in (max, min, sum):
+            self.error(f"builtin {fn.__name__}() over a sequence is not supported; "
+                       f"use np.{fn.__name__}", fn.__name__)
+        return self.call_value(fn, args, kwargs)
+
+    def call_value(self, fn, args, kwargs):
+        ref = resolve.canonical_name(fn)
+        if ref is None:
+            func = self.value_ref(fn, getattr(fn, "__name__", "fn"))
+        else:
+            parts = ref.split(".")
+            func = name(parts[0])
+            for p in parts[1:]:
+                func = gast.Attribute(value=func, attr=p, ctx=gast.Load())
+        call = gast.Call(func=func, args=list(args),
+                         keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
+        call.callee = fn
+        return call
+
+    def inline(self, target, node):
+        fn_node, owner = target
+        parsed = owner.parsed if isinstance(owner, Scope) else owner
+        key = (id(fn_node))
+        if key in self.inlining:
+            self.error(f"recursion (a call of {fn_node.name} from itself) is not supported by "
+                       f"the source transform", "recursion")
+        a = fn_node.args
+        if a.vararg or a.kwarg or a.kwonlyargs:
+            self.error(f"calling {fn_node.name}: *args/**kwargs parameters are not supported",
+                       "signature")
+        params = [p.id for p in a.args]
+        bound = {}
+        for p, v in zip(params, node.args):
+            bound[p] = self.atom(v)
+        for k in node.keywords:
+            if k.arg not in params:
+                self.error(f"{fn_node.name}() got an unexpected keyword argument '{k.arg}'", "call")
+            bound[k.arg] = self.atom(k.value)
+        defaults = self.defaults_of(fn_node, owner)
+        for p in params:
+            if p not in bound:
+                if p not in defaults:
+                    self.error(f"{fn_node.name}() missing argument '{p}'", "call")
+                bound[p] = defaults[p]
+        prefix = fn_node.name
+        rename = {}
+        for n in assigned_names(fn_node):
+            rename[n] = self.fresh(f"{prefix}_{n}")
+        if isinstance(owner, Scope):  # a nested def: free names are the enclosing locals
+            for outer, ir in owner.rename.items():
+                rename.setdefault(outer, ir)
+            inner_parsed = owner.parsed
+        else:
+            inner_parsed = parsed
+        inner = Scope(inner_parsed, rename)
+        if isinstance(owner, Scope):
+            inner.namespace = owner.namespace
+        saved_scope = self.scope
+        self.inlining.append(key)
+        for p in params:
+            self.emit(assign(rename[p], bound[p]))
+        self.scope = inner
+        result = self.fresh(f"{prefix}_result")
+        body = self.prepare_inline(fn_node, result)
+        saved_scope.rename.setdefault(result, result)
+        for s in body:
+            self.statement(s)
+        self.scope = saved_scope
+        self.inlining.pop()
+        return name(result)
+
+    def prepare_inline(self, fn_node, result):
+        body = strip_docstring(fn_node.body)
+        returns = [s for s in gast.walk(fn_node) if isinstance(s, gast.Return)]
+        if not returns:
+            return body + [assign(result, const(None))]
+        if len(returns) == 1 and body[-1] is returns[0]:
+            return body[:-1] + [gast.Assign(targets=[store(result)], value=body[-1].value or
+                                            const(None), type_comment=None)]
+        flag = self.fresh(f"{fn_node.name}_returned")
+        return [assign(flag, const(False))] + lower_returns(body, result, flag, False)
+
+    def defaults_of(self, fn_node, owner):
+        a = fn_node.args
+        out = {}
+        params = [p.id for p in a.args]
+        fn = owner.fn if not isinstance(owner, Scope) else None
+        if fn is not None and getattr(fn, "__defaults__", None):
+            for p, v in zip(params[-len(fn.__defaults__):], fn.__defaults__):
+                out[p] = self.value_ref(v, p)
+        elif a.defaults:
+            for p, d in zip(params[-len(a.defaults):], a.defaults):
+                out[p] = self.atom(d)
+        return out
+
+
+def normalize(parsed):
+    """The IR FunctionDef of ``parsed`` and the constants its code refers to."""
+    n = Normalizer(parsed)
+    fn = n.run()
+    return fn, n.constants, n.used

@@ -1,0 +1,405 @@
+"""Reverse: from the IR of f, the IR of its gradient (a primal sweep, then an adjoint sweep).
+
+Each statement's adjoint is its derivative rule inlined as a template (templates.py). The primal
+sweep saves on a stack (``x_stack.push(x)``) only values that the adjoint sweep reads and that
+will have changed by then; the adjoint pops them (``x = x_stack.pop()``) right where they are read,
+so every push has exactly one pop. Values assigned once outside loops are read directly.
+Branches save their condition; loops are replayed backwards (``reversed(range(...))``), or, when
+their trip count is not known in advance (``while``, ``break``), a counted number of times.
+"""
+import gast
+
+from tapeflow.runtime import rules
+
+from . import resolve, templates
+from .analyze import is_differentiable_op, statements
+from .errors import TransformError
+from .normalize import assign, const, if_, name, store
+
+
+def call(fn_expr, *args):
+    return gast.Call(func=fn_expr, args=list(args), keywords=[])
+
+
+def attr(base, *names):
+    node = name(base) if isinstance(base, str) else base
+    for n in names:
+        node = gast.Attribute(value=node, attr=n, ctx=gast.Load())
+    return node
+
+
+def add(a, b):
+    return gast.BinOp(left=a, op=gast.Add(), right=b)
+
+
+class Reverse:
+    def __init__(self, ir, analysis, wrt, used, filename):
+        self.ir = ir
+        self.a = analysis
+        self.wrt = wrt
+        self.used = set(used)
+        self.filename = filename
+        self.adjoint_names = {}
+        self.stack_names = {}
+        self.buffers = set()   # active arrays whose elements get adjoints: dA is an ndarray
+        self.stacks_used = []
+        for s, _ in analysis.all:
+            if isinstance(s, gast.Assign) and isinstance(s.value, gast.Subscript) and \
+                    isinstance(s.value.value, gast.Name) and s.value.value.id in analysis.active:
+                self.buffers.add(s.value.value.id)
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript) and \
+                    s.targets[0].value.id in analysis.active:
+                self.buffers.add(s.targets[0].value.id)
+        self.restore_arrays = set()
+
+    # names
+    def fresh(self, base):
+        candidate, k = base, 2
+        while candidate in self.used:
+            candidate, k = f"{base}{k}", k + 1
+        self.used.add(candidate)
+        return candidate
+
+    def d(self, var):
+        if var not in self.adjoint_names:
+            self.adjoint_names[var] = self.fresh("d" + var)
+        return self.adjoint_names[var]
+
+    def stack(self, var):
+        if var not in self.stack_names:
+            self.stack_names[var] = self.fresh(var + "_stack")
+            self.stacks_used.append(var)
+        return self.stack_names[var]
+
+    def save(self, var):
+        return gast.Expr(value=call(attr(self.stack(var), "push"), name(var)))
+
+    def restore(self, var):
+        return assign(var, call(attr(self.stack(var), "pop")))
+
+    def needs_save(self, var, restored):
+        return not self.a.is_stable(var) and var not in restored
+
+    def error(self, message, node):
+        raise TransformError(message, self.filename, getattr(node, "lineno", None), "reverse")
+
+    # entry
+    def run(self):
+        body = self.ir.body
+        ret = body[-1]
+        assert isinstance(ret, gast.Return)
+        self.depth = 0
+        primal, adjoint = self.block(body[:-1], frozenset())
+        result = ret.value
+        seed = []
+        inits = []
+        for var in sorted(self.a.active, key=self.order_key):
+            if isinstance(result, gast.Name) and var == result.id:
+                continue
+            if var in self.buffers:
+                zero = call(attr("np", "zeros_like"), name(var))
+                zero.keywords = [gast.keyword(arg="dtype", value=attr("np", "float64"))]
+            else:
+                zero = const(0.0)
+            inits.append(assign(self.d(var), zero))
+        dout = self.fresh("dout")
+        if isinstance(result, gast.Name) and result.id in self.a.active:
+            seed.append(assign(self.d(result.id), name(dout)))
+        grads = []
+        for p in self.wrt:
+            if p not in self.a.active:
+                seed.append(assign(self.d(p), const(0.0)))
+            grads.append(name(self.d(p)))
+        stacks = [assign(self.stack_names[v], call(name("Stack"))) for v in self.stacks_used]
+        grad_value = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
+        out = gast.Return(value=gast.Tuple(elts=[result, grad_value], ctx=gast.Load()))
+        fn = gast.FunctionDef(
+            name="grad_" + self.ir.name,
+            args=gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None,
+                                                type_comment=None) for p in self.a.params] +
+                                [gast.Name(id=dout, ctx=gast.Param(), annotation=None,
+                                           type_comment=None)],
+                                posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
+                                kwarg=None, defaults=[const(1.0)]),
+            body=stacks + primal + seed + inits + adjoint + [out], decorator_list=[],
+            returns=None, type_comment=None, type_params=[])
+        return fn
+
+    def order_key(self, var):
+        return (var not in self.a.params, var)
+
+    # blocks
+    def block(self, stmts, restored):
+        primal, adjoint = [], []
+        for s in stmts:
+            p, a = self.statement(s, restored)
+            primal.extend(p)
+            adjoint[:0] = a
+        return primal, adjoint
+
+    def statement(self, s, restored):
+        if isinstance(s, gast.Assign):
+            target = s.targets[0]
+            if isinstance(target, gast.Name):
+                return self.assignment(s, target.id, restored)
+            return self.element_write(s, target, restored)
+        if isinstance(s, gast.If):
+            return self.branch(s, restored)
+        if isinstance(s, gast.For):
+            return self.for_loop(s, restored)
+        if isinstance(s, gast.While):
+            return self.counted_loop(s, restored, None)
+        if isinstance(s, gast.Expr) and getattr(s.value, "stack_op", None) == "push":
+            return self.stack_push(s, restored)
+        if isinstance(s, gast.Break):
+            return [s], []
+        return [s], []
+
+    def with_saves(self, s, reads_before, reads_after, restored, adjoint):
+        """Wrap statement ``s`` and its adjoint code with the saves its adjoint needs."""
+        before = [v for v in dict.fromkeys(reads_before) if self.needs_save(v, restored)]
+        after = [v for v in dict.fromkeys(reads_after) if self.needs_save(v, restored)]
+        primal = [self.save(v) for v in before] + [s] + [self.save(v) for v in after]
+        pops = [self.restore(v) for v in after] + [self.restore(v) for v in reversed(before)]
+        return primal, pops + adjoint
+
+    # statements
+    def assignment(self, s, target, restored):
+        value = s.value
+        if target not in self.a.active:
+            if getattr(value, "stack_op", None) == "pop":
+                return [s], []
+            return [s], []
+        dy = name(self.d(target))
+        contributions = []   # (input variable, expression)
+        reads_before, reads_after, prelude = [], [], []
+        if isinstance(value, gast.Name):
+            contributions.append((value.id, dy))
+        elif isinstance(value, gast.Constant):
+            pass
+        elif isinstance(value, gast.Subscript):
+            base = value.value.id
+            if base in self.a.active:
+                index_names = [n.id for n in gast.walk(value.slice) if isinstance(n, gast.Name)]
+                reads_before += index_names
+                dbase = gast.Subscript(value=name(self.d(base)), slice=value.slice,
+                                       ctx=gast.Store())
+                prelude.append(gast.AugAssign(target=dbase, op=gast.Add(), value=dy))
+        elif getattr(value, "stack_op", None) == "pop":
+            stack_var = value.func.value.id
+            prelude.append(gast.Expr(value=call(attr(self.d(stack_var), "push"), dy)))
+        else:
+            fn = is_differentiable_op(value)
+            if fn is None:
+                self.error("no derivative for this operation", s)
+            contributions, reads_before, reads_after, prelude = self.rule_adjoint(
+                s, fn, value, target, dy)
+        adjoint = prelude[:]
+        sources = [v for v, _ in contributions]
+        if target in sources:
+            new = None
+            for v, e in contributions:
+                if v == target:
+                    new = e if new is None else add(new, e)
+            if isinstance(new, gast.Name) and new.id == dy.id:   # y = y + e: dy flows unchanged
+                for v, e in contributions:
+                    if v != target:
+                        adjoint.append(self.accumulate(v, e))
+                return self.with_saves(s, reads_before, reads_after, restored, adjoint)
+            tmp = self.fresh(self.d(target) + "_new") if len(contributions) > 1 else None
+            if tmp:
+                adjoint.append(assign(tmp, new))
+            for v, e in contributions:
+                if v != target:
+                    adjoint.append(self.accumulate(v, e))
+            adjoint.append(assign(self.d(target), name(tmp) if tmp else new))
+        else:
+            for v, e in contributions:
+                adjoint.append(self.accumulate(v, e))
+            if not self.a.is_stable(target):
+                zero = call(attr("np", "zeros_like"), dy) if target in self.buffers else const(0.0)
+                adjoint.append(assign(self.d(target), zero))
+        return self.with_saves(s, reads_before, reads_after, restored, adjoint)
+
+    def accumulate(self, var, expr):
+        d = self.d(var)
+        return assign(d, add(name(d), expr))
+
+    def rule_adjoint(self, s, fn, value, target, dy):
+        if isinstance(value, gast.BinOp):
+            inputs, params = [value.left, value.right], {}
+        elif isinstance(value, gast.UnaryOp):
+            inputs, params = [value.operand], {}
+        else:
+            inputs = list(value.args)
+            params = {k.arg: k.value for k in value.keywords}
+        if resolve.classify(fn) == "identity":
+            return ([(inputs[0].id, dy)] if isinstance(inputs[0], gast.Name) and
+                    inputs[0].id in self.a.active else []), [], [], []
+        rule = rules.lookup(fn)
+        if rule is None:
+            self.error(f"no derivative rule for {getattr(fn, '__name__', fn)}", s)
+        if len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
+            tree = templates.rule_tree(rule)
+            names = [a.id for a in tree.args.args][2 + rule.n_inputs:]
+            for pname, atom in zip(names, inputs[rule.n_inputs:]):
+                params[pname] = atom
+            inputs = inputs[:rule.n_inputs]
+        wanted = [k for k, a in enumerate(inputs)
+                  if isinstance(a, gast.Name) and a.id in self.a.active]
+        if not wanted:
+            return [], [], [], []
+        self.a.kinds.setdefault(dy.id, self.a.kinds.get(target))
+        inst = templates.instantiate(rule, dy, name(target), inputs, params, self.a,
+                                     self.fresh, wanted)
+        contributions = []
+        for k in wanted:
+            e = inst.outputs.get(k)
+            if e is None:
+                continue
+            if templates.expr_is_scalar(e, self.a):
+                e = templates.scalarize(e, lambda a: templates.expr_is_scalar(a, self.a))
+            contributions.append((inputs[k].id, e))
+        prelude = []
+        for p in inst.prelude:
+            if isinstance(p, gast.Assign) and templates.expr_is_scalar(p.value, self.a):
+                p.value = templates.scalarize(p.value, lambda a: templates.expr_is_scalar(a, self.a))
+            prelude.append(p)
+        reads = inst.reads() - {dy.id} - {n for p in inst.prelude
+                                          for n in self.assigned(p)}
+        reads -= {"np", "math"} | set(dir(rules))
+        reads_after = [target] if target in reads else []
+        reads_before = [r for r in reads if r != target and r in self.a.kinds]
+        # a template temporary is typed like a float when everything it reads is scalar
+        for p in prelude:
+            for t in self.assigned(p):
+                self.a.kinds.setdefault(t, "float" if templates.expr_is_scalar(p.value, self.a)
+                                        else "any")
+        return contributions, reads_before, reads_after, prelude
+
+    @staticmethod
+    def assigned(stmt):
+        if isinstance(stmt, gast.Assign):
+            return {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)}
+        return set()
+
+    def element_write(self, s, target, restored):
+        base = target.value.id
+        value = s.value
+        index_names = [n.id for n in gast.walk(target.slice) if isinstance(n, gast.Name)]
+        adjoint = []
+        primal_before = []
+        if base in self.a.active:
+            dslot = gast.Subscript(value=name(self.d(base)), slice=target.slice, ctx=gast.Load())
+            if isinstance(value, gast.Name) and value.id in self.a.active:
+                adjoint.append(self.accumulate(value.id, dslot))
+            adjoint.append(assign(gast.Subscript(value=name(self.d(base)), slice=target.slice,
+                                                 ctx=gast.Store()), const(0.0)))
+        restore = base in self.restore_arrays
+        if restore:
+            old = gast.Subscript(value=name(base), slice=target.slice, ctx=gast.Load())
+            primal_before.append(gast.Expr(value=call(attr(self.stack(base), "push"), old)))
+            adjoint.append(assign(gast.Subscript(value=name(base), slice=target.slice,
+                                                 ctx=gast.Store()),
+                                  call(attr(self.stack(base), "pop"))))
+        if not adjoint:
+            return [s], []
+        primal, adj = self.with_saves(s, index_names, [], restored, adjoint)
+        return primal_before + primal, adj
+
+    def stack_push(self, s, restored):
+        value = s.value.args[0]
+        stack_var = s.value.func.value.id
+        if stack_var in self.a.active and isinstance(value, gast.Name) and \
+                value.id in self.a.active:
+            return [s], [self.accumulate(value.id, call(attr(self.d(stack_var), "pop")))]
+        return [s], []
+
+    def branch(self, s, restored):
+        pb, ab = self.block(s.body, restored)
+        po, ao = self.block(s.orelse, restored)
+        primal_if = if_(s.test, pb, po, s.lineno)
+        if not ab and not ao:
+            return [primal_if], []
+        adjoint_if = if_(s.test, ab, ao, s.lineno)
+        cond = [s.test.id] if isinstance(s.test, gast.Name) else []
+        return self.with_saves(primal_if, cond, [], restored, [adjoint_if])
+
+    def for_loop(self, s, restored):
+        body = s.body
+        breaks = bool(body) and isinstance(body[-1], gast.If) and \
+            body[-1].body and isinstance(body[-1].body[0], gast.Break)
+        loop_var = s.target.id
+        assigned_in_body = self.assigns(body, loop_var)
+        if breaks:
+            return self.counted_loop(s, restored, loop_var)
+        inner = restored | {loop_var} if not assigned_in_body else restored
+        self.depth += 1
+        pb, ab = self.block(body, inner)
+        self.depth -= 1
+        primal = gast.For(target=s.target, iter=s.iter, body=pb, orelse=[], type_comment=None)
+        primal.lineno = s.lineno
+        if not ab:
+            return [primal], []
+        backwards = call(name("reversed"), s.iter)
+        adjoint = gast.For(target=store(loop_var), iter=backwards, body=ab, orelse=[],
+                           type_comment=None)
+        bounds = [a.id for a in s.iter.args if isinstance(a, gast.Name)]
+        return self.with_saves(primal, bounds, [], restored, [adjoint])
+
+    def assigns(self, body, var):
+        for x, _ in statements(body):
+            if isinstance(x, gast.Assign) and isinstance(x.targets[0], gast.Name) and \
+                    x.targets[0].id == var:
+                return True
+            if isinstance(x, gast.For) and x.target.id == var:
+                return True
+        return False
+
+    def counted_loop(self, s, restored, loop_var):
+        """A loop whose trip count is only known once it has run: count it, replay that often."""
+        self.depth += 1
+        pb, ab = self.block(s.body, restored)
+        self.depth -= 1
+        if isinstance(s, gast.For):
+            primal = gast.For(target=s.target, iter=s.iter, body=pb, orelse=[], type_comment=None)
+        else:
+            primal = gast.While(test=s.test, body=pb, orelse=[])
+        primal.lineno = s.lineno
+        if not ab:
+            return [primal], []
+        count = self.fresh("iterations")
+        self.a.kinds[count] = "int"
+        primal.body = [assign(count, add(name(count), const(1)))] + primal.body
+        replay = gast.For(target=store(self.fresh("_")), iter=call(name("range"), name(count)),
+                          body=ab, orelse=[], type_comment=None)
+        init = assign(count, const(0))
+        if self.depth > 0:   # inside another loop: the count changes before the replay
+            return [init, primal, self.save(count)], [self.restore(count), replay]
+        return [init, primal], [replay]
+
+
+def reverse(ir, analysis, wrt, used, filename):
+    r = Reverse(ir, analysis, wrt, used, filename)
+    # arrays whose contents an adjoint reads must be restored when their elements are overwritten
+    r.restore_arrays = arrays_read_by_adjoints(r, ir)
+    return r.run()
+
+
+def arrays_read_by_adjoints(r, ir):
+    """Array names read by some derivative template (a dry run of the templates)."""
+    out = set()
+    writes = {s.targets[0].value.id for s, _ in statements(ir.body)
+              if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)}
+    if not writes:
+        return out
+    for s, _ in statements(ir.body):
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
+                s.targets[0].id in r.a.active:
+            fn = is_differentiable_op(s.value)
+            if fn is None or resolve.classify(fn) == "identity":
+                continue
+            for a in gast.walk(s.value):
+                if isinstance(a, gast.Name) and a.id in writes:
+                    out.add(a.id)
+    return out
