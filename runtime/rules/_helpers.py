@@ -2,10 +2,20 @@
 import numpy as np
 
 
+def _shape(x):
+    """``np.shape(x)``, read straight off arrays/scalars/Tensors (np.shape's dispatch costs ~0.3 us)."""
+    s = getattr(x, "shape", None)
+    if s is None:
+        return () if type(x) is float or type(x) is int else np.shape(x)
+    return s
+
+
 def sum_to_shape(g, shape):
     """Sum ``g`` over the axes that broadcasting added or stretched to reach ``g``'s shape."""
-    g_shape = np.shape(g)
-    if g_shape == tuple(shape):
+    g_shape = _shape(g)
+    if type(shape) is not tuple:
+        shape = tuple(shape)
+    if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
     axes = tuple(range(lead)) + tuple(
@@ -16,7 +26,7 @@ def sum_to_shape(g, shape):
 
 def unbroadcast(g, like):
     """The adjoint ``g`` of a broadcast result, reduced to the shape of the input ``like``."""
-    return sum_to_shape(g, np.shape(like))
+    return sum_to_shape(g, _shape(like))
 
 
 def unreduce(g, like, axis=None, keepdims=False):
