@@ -3,7 +3,7 @@ import ast
 import textwrap
 
 from .. import typing as T
-from . import jit
+from . import engine as jit
 from .entry import build_entry
 from .errors import LoweringError, NativeUnsupported
 from .lower import FunctionLowerer

@@ -112,7 +112,7 @@ class NativeFunction:
         return self._alias_variant(*args)
 
     def inspect_asm(self):
-        from .jit import asm_of
+        from .engine import asm_of
         return asm_of(self._llmod)
 
     def __repr__(self):

@@ -1,0 +1,80 @@
+"""``jit(f)``: compile a plain Python function written in the subset, once per argument signature."""
+import functools
+import inspect
+import textwrap
+import ast
+
+import numpy as np
+
+from .. import typing as T
+from .errors import NativeUnsupported
+
+
+def _module_functions(fn, tree_fn, seen=None):
+    """Functions of fn's module that fn calls by bare name (transitively), as FunctionDefs."""
+    seen = {} if seen is None else seen
+    g = getattr(fn, "__globals__", {})
+    for node in ast.walk(tree_fn):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            name = node.func.id
+            target = g.get(name)
+            if name in seen or not inspect.isfunction(target):
+                continue
+            target = getattr(target, "py_func", target)
+            try:
+                fdef = _parse(target)
+            except (OSError, TypeError):
+                continue
+            seen[name] = fdef
+            _module_functions(target, fdef, seen)
+    return seen
+
+
+def _parse(fn):
+    src = textwrap.dedent(inspect.getsource(fn))
+    tree = ast.parse(src)
+    fdef = next(n for n in tree.body if isinstance(n, (ast.FunctionDef,)))
+    fdef.decorator_list = []
+    return fdef
+
+
+class Dispatcher:
+    """Callable that compiles ``py_func`` per signature (dtype, ndim, scalar kind) and caches it."""
+
+    def __init__(self, py_func, boundscheck=True):
+        self.py_func = py_func
+        self.boundscheck = boundscheck
+        self._fdef = None
+        self._mfuncs = None
+        self._cache = {}
+        functools.update_wrapper(self, py_func)
+
+    def _signature(self, args):
+        return tuple(T.typeof(a, f"argument {i}") for i, a in enumerate(args))
+
+    def compile(self, sig):
+        from .compile import compile_function
+        if self._fdef is None:
+            self._fdef = _parse(self.py_func)
+            self._mfuncs = _module_functions(self.py_func, self._fdef)
+        nf = compile_function(self._fdef, sig, self._mfuncs, boundscheck=self.boundscheck)
+        self._cache[sig] = nf
+        return nf
+
+    def __call__(self, *args):
+        sig = self._signature(args)
+        nf = self._cache.get(sig)
+        if nf is None:
+            nf = self.compile(sig)
+        return nf.py_entry(*args)
+
+    @property
+    def signatures(self):
+        return list(self._cache)
+
+
+def jit(py_func=None, *, boundscheck=True):
+    """Decorator: native compilation of a function written in tapeflow's subset."""
+    if py_func is None:
+        return lambda f: Dispatcher(f, boundscheck)
+    return Dispatcher(py_func, boundscheck)
