@@ -8,3 +8,8 @@ __version__ = "0.1.0"
 from .runtime import *  # noqa: F401,F403
 from .runtime import __all__ as _runtime_all
 from .runtime import nn, math, random, linalg, autodiff, errors, dtypes  # noqa: F401
+from . import keras  # noqa: E402,F401  (tf.keras; keras imports only tapeflow.runtime)
+
+# The source-transform compiler (tapeflow.grad, tapeflow.source, ...).
+from .compiler.api import grad, value_and_grad, differentiable, source, explain  # noqa: E402
+from .compiler.errors import TransformError  # noqa: E402

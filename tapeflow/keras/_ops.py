@@ -3,8 +3,6 @@
 keras depends only on tapeflow.runtime (never on the compiler), so that its layers and losses are
 ordinary recorded ops: gradients flow through any active GradientTape.
 """
-import itertools
-
 import numpy as np
 
 from tapeflow import runtime as _rt
@@ -74,19 +72,7 @@ def unique_name(base):
     return base if n == 0 else f"{base}_{n}"
 
 
-_seed_counter = itertools.count()
-_seed_base = [None]
-
-
-def next_seed():
-    """A seed for the next initializer call: derived from tf.random.set_seed's global seed when set
-    (restarting the sequence whenever the global seed changes), else None (fresh entropy)."""
-    get = getattr(_rt.random, "get_global_seed", None)
-    seed = get() if get is not None else None
-    if seed is None:
-        return None
-    global _seed_counter
-    if _seed_base[0] != seed:
-        _seed_base[0] = seed
-        _seed_counter = itertools.count()
-    return [int(seed), next(_seed_counter)]
+def random_uniform(shape, low, high, dtype):
+    """numpy array of U(low, high) values drawn by the runtime (repeatable after tf.random.set_seed)."""
+    return np.asarray(_rt.random.uniform(shape, minval=low, maxval=high, dtype=dtype).numpy(),
+                      dtype=np_dtype(dtype))

@@ -1,18 +1,13 @@
 """Weight initializers: glorot_uniform (Dense kernels) and zeros (biases), made with numpy.
 
-Values are drawn from a numpy Generator. When the runtime's global seed is set
-(`tf.random.set_seed`), each initializer call gets the next seed of a sequence derived from it, so a
-model built after `set_seed(s)` always starts from the same weights; otherwise fresh OS entropy.
+Random values come from the runtime's `tf.random.uniform`, so `tf.random.set_seed(s)` makes a model's
+initial weights repeatable, exactly like any other draw of the program.
 """
 import math
 
 import numpy as np
 
 from . import _ops
-
-
-def _generator():
-    return np.random.default_rng(_ops.next_seed())
 
 
 class GlorotUniform:
@@ -28,7 +23,7 @@ class GlorotUniform:
             receptive = math.prod(shape[:-2])  # 1 for a Dense kernel (fan_in, fan_out)
             fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
         limit = math.sqrt(6.0 / max(1.0, fan_in + fan_out))
-        return _generator().uniform(-limit, limit, size=shape).astype(_ops.np_dtype(dtype))
+        return _ops.random_uniform(shape, -limit, limit, dtype)
 
 
 class Zeros:
