@@ -380,6 +380,7 @@ class _Inferer:
             v = s.value
             if isinstance(v, ast.Call) and isinstance(v.func, ast.Attribute) and v.func.attr in ("push", "append"):
                 self.push(v)
+                self.node_types[id(v)] = NONE
             elif isinstance(v, ast.Call):
                 self.expr(v)
             elif isinstance(v, ast.Constant):

@@ -55,7 +55,7 @@ def build_entry(mctx, body, ti, name):
     b = ir.IRBuilder(fn.append_basic_block("entry"))
     em = _Emitter(fn, b, mctx)
     out, err = fn.args[0], fn.args[1]
-    ctx = b.alloca(L.CTX_STRUCT)
+    ctx = L.alloca(b, L.CTX_STRUCT)
     b.store(ir.Constant(L.CTX_STRUCT, None), ctx)
     args = iter(fn.args[2:])
     flat = []
@@ -82,7 +82,7 @@ def build_entry(mctx, body, ti, name):
     for t in ti.arg_types:
         take(t)
     rt = ti.ret
-    slot = b.alloca(L.ll_type(rt))
+    slot = L.alloca(b, L.ll_type(rt))
     st = b.call(body, [slot, ctx] + flat)
     status = b.alloca(L.I32)
     b.store(st, status)

@@ -50,7 +50,7 @@ class FunctionLowerer:
         with self.b.goto_block(self.entry_block):
             if self.entry_block.instructions:
                 self.b.position_before(self.entry_block.instructions[0])
-            return self.b.alloca(ty, name=name)
+            return L.alloca(self.b, ty, name=name)
 
     @contextmanager
     def cold_if(self, cond):
@@ -166,11 +166,11 @@ class FunctionLowerer:
         self.cleanup = self.fn.append_basic_block("cleanup")
         b.position_at_end(self.entry_block)
         self.ret_ptr, self.ctx = self.fn.args[0], self.fn.args[1]
-        self.status = b.alloca(L.I32, name="status")
+        self.status = L.alloca(b, L.I32, name="status")
         b.store(ir.Constant(L.I32, 0), self.status)
         self.slots = {}
         for name, t in self.ti.names.items():
-            self.slots[name] = b.alloca(L.ll_type(t), name=name)
+            self.slots[name] = L.alloca(b, L.ll_type(t), name=name)
             if t == T.STACK:
                 b.store(ir.Constant(L.STACK_STRUCT, None), self.slots[name])
         args = iter(self.fn.args[2:])

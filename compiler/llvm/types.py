@@ -152,3 +152,11 @@ def unflatten(t, args):
     if isinstance(t, T.Tuple):
         return TupleVal(t, [unflatten(it, args) for it in t.items])
     raise TypeError(t)
+
+
+def alloca(builder, ty, name=""):
+    """An alloca typed as an opaque ``ptr`` (llvmlite's GEP with ``source_etype`` keeps the
+    pointer's type, so typed allocas would make later stores through GEPs mismatch)."""
+    inst = builder.alloca(ty, name=name)
+    inst.type = PTR
+    return inst
