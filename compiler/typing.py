@@ -677,6 +677,8 @@ class _Inferer:
             self.err(f"unsupported method call .{node.func.attr}()", node)
         if name is None:
             self.err("unsupported call", node)
+        if name == self.fdef.name and name not in self.names:
+            self.err(f"recursive call of {name} is not supported natively", node)
         if name in self.mfuncs and name not in self.names:
             return self.module_call(name, node)
         if name.startswith("np."):

@@ -57,7 +57,7 @@ class ModuleContext:
     def libm(self, name, ty, nargs):
         cname = name if ty == L.F64 else name + "f"
         # libm is pure apart from errno, which nothing here reads: let LLVM hoist and CSE calls.
-        fn = self.declare(cname, ty, [ty] * nargs, attrs=("nounwind", "willreturn"))
+        fn = self.declare(cname, ty, [ty] * nargs, attrs=("nounwind", "readnone"))
         if "memory" not in self._decls.get(cname, ""):
             self._decls[cname] = "memory"
         return fn
