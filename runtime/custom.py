@@ -32,6 +32,13 @@ def custom_gradient(f=None):
                 y, grad_fn = f(*args, **kwargs)
             arg_handles = {id(a._handle) for a in args if hasattr(a, "_handle")}
             variables = [v for v in spy.watched_variables() if id(v._handle) not in arg_handles]
+        # The variables were read while the tapes were paused: let the tapes that auto-watch
+        # see those reads, as they would have seen them without the pause.
+        for tape in state.tapes:
+            if tape._watch_accessed_variables:
+                for v in variables:
+                    if v.trainable:
+                        tape._watch_variable(v, accessed=True)
         flat = nest.flatten(y)
         outs = tuple(Tensor(convert_to_tensor(o)._v) for o in flat)
         ins = tuple(inputs) + tuple(v._handle for v in variables)

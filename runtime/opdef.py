@@ -18,7 +18,7 @@ def as_tensor(x):
 
 def wrap(v):
     """A Tensor of a numpy result (0-d arrays become scalars)."""
-    if type(v) is np.ndarray and v.ndim == 0:
+    if type(v) is np.ndarray and v.ndim == 0 and v.dtype.kind != "O":
         v = v[()]
     elif not isinstance(v, (np.ndarray, np.generic)):
         v = np.asarray(v)[()]

@@ -269,7 +269,7 @@ class GradientTape:
         flat_sources = nest.flatten(sources)
         flat_targets = nest.flatten(target)
         if output_gradients is not None:
-            output_gradients = nest.flatten(output_gradients)
+            output_gradients = _seeds_like(target, output_gradients)
         grads = backward(self, flat_targets, flat_sources, output_gradients, unconnected)
         self._finish()
         return nest.pack_like(sources, grads)
@@ -345,6 +345,31 @@ class GradientTape:
         if per == 0 or b == 0:
             return Tensor(np.zeros(t_shape + s_shape[1:], dtype=tval.dtype))
         return reshape(stack(cols, axis=1), t_shape + s_shape[1:])
+
+
+def _seeds_like(target, output_gradients):
+    """One seed per flattened target: a single target takes ``output_gradients`` whole (a list of
+    numbers is one seed), a structure of targets takes the matching elements."""
+    if not isinstance(target, (list, tuple, dict)):
+        og = output_gradients
+        if isinstance(og, (list, tuple)) and len(og) == 1 and not isinstance(og[0], (int, float)):
+            og = og[0]
+        return [og]
+    out = []
+
+    def walk(t, o):
+        if isinstance(t, dict):
+            for k in sorted(t):
+                walk(t[k], o[k])
+        elif isinstance(t, (list, tuple)):
+            if not isinstance(o, (list, tuple)) or len(o) != len(t):
+                raise ValueError("output_gradients must have the structure of target")
+            for a, b in zip(t, o):
+                walk(a, b)
+        else:
+            out.append(o)
+    walk(target, output_gradients)
+    return out
 
 
 class _StopRecording:
@@ -490,7 +515,7 @@ def backward(tape, targets, sources, output_gradients, unconnected):
             if tensor_mode:
                 gs = [x if isinstance(x, Tensor) else Tensor(x) for x in gs]
             res = rule.adjoint(gs, out, *(ins if tensor_mode else vals), **params)
-            n_in = len(ins)
+            n_in = 0  # always a sequence, one per input
         else:
             if k in source_keys:
                 found[k] = g

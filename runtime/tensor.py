@@ -205,7 +205,7 @@ def _check_integral(value, dtype):
 
 def _scalarize(arr):
     """0-d arrays become numpy scalars (fast arithmetic); others stay arrays."""
-    if type(arr) is np.ndarray and arr.ndim == 0:
+    if type(arr) is np.ndarray and arr.ndim == 0 and arr.dtype.kind != "O":
         return arr[()]
     return arr
 
