@@ -581,6 +581,11 @@ def outer(lw, av, at, bv, bt, t):
 # ------------------------------------------------------------------------------ numpy calls
 
 def shape_values(lw, node):
+    try:      # literal shapes stay constants (reshape needs to see a literal -1)
+        cv = T.const_value(node, lw.ti.consts)
+        return [c64(x) for x in (cv if isinstance(cv, tuple) else (cv,))]
+    except Exception:
+        pass
     t = lw.ti.type_of(node)
     v = lw.expr(node)
     if isinstance(t, T.Tuple):

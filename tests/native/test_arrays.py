@@ -178,7 +178,7 @@ def f(a, b, v, w):
     c = a @ b
     d = np.dot(a, v)
     e = np.dot(v, w)
-    g = w @ b.T
+    g = w @ a.T
     h = np.outer(v, w)
     k = np.matmul(a, b)
     t = np.transpose(a)
