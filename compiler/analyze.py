@@ -100,12 +100,14 @@ def operands(value):
 
 
 class Analysis:
-    def __init__(self, fn, arg_kinds, wrt):
+    def __init__(self, fn, arg_kinds, wrt, constant_kinds=()):
         self.fn = fn
         self.params = [a.id for a in fn.args.args]
         self.all = statements(fn.body)
-        self.kinds = dict(zip(self.params, (k for k, _ in arg_kinds)))
-        self.ndims = {p: nd for p, (_, nd) in zip(self.params, arg_kinds)}
+        named = list(zip(self.params, arg_kinds)) + list(dict(constant_kinds).items())
+        self.kinds = {n: k for n, (k, _) in named}
+        self.ndims = {n: nd for n, (_, nd) in named}
+        self.tuple_lengths = {}
         self.infer_kinds()
         self.count_assignments()
         self.activity(wrt)
@@ -203,7 +205,7 @@ class Analysis:
         if fn is print:
             return "none", None
         if id(fn) in SHAPE_OPS:
-            return "array", None
+            return "array", self.shape_op_ndim(fn, call)
         if id(fn) in REDUCTIONS:
             kw = {k.arg: k.value for k in call.keywords}
             axis = kw.get("axis", args[1] if len(args) > 1 else None)
@@ -233,6 +235,33 @@ class Analysis:
             return "bool", 0
         return "float", 0
 
+    def shape_op_ndim(self, fn, call):
+        args = call.args
+        if fn in (np.zeros, np.ones, np.empty, np.full) and args:
+            return self.shape_ndim(args[0])
+        if fn in (np.zeros_like, np.ones_like, np.empty_like, np.transpose):
+            return self.ndim(args[0]) if args else None
+        if fn in (np.eye, np.identity, np.outer):
+            return 2
+        if fn in (np.arange, np.linspace):
+            return 1
+        if fn is np.reshape and len(args) > 1:
+            return self.shape_ndim(args[1])
+        if fn is np.broadcast_to and len(args) > 1:
+            return self.shape_ndim(args[1])
+        if fn is np.expand_dims and args and self.ndim(args[0]) is not None:
+            return self.ndim(args[0]) + 1
+        return None
+
+    def shape_ndim(self, atom):
+        """How many dimensions a shape argument (an int, or a tuple) describes."""
+        kind = self.kind(atom)
+        if kind == "int":
+            return 1
+        if isinstance(atom, gast.Name):
+            return self.tuple_lengths.get(atom.id)
+        return None
+
     def infer_kinds(self):
         for _ in range(20):
             changed = False
@@ -240,6 +269,10 @@ class Analysis:
                 if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
                     target = s.targets[0].id
                     kind, nd = self.kind_of(s.value)
+                    if isinstance(s.value, gast.Tuple):
+                        self.tuple_lengths[target] = len(s.value.elts)
+                    elif isinstance(s.value, gast.Attribute) and s.value.attr == "shape":
+                        self.tuple_lengths[target] = self.ndim(s.value.value)
                     new = merge(self.kinds.get(target), kind)
                     new_nd = nd if target not in self.ndims or self.ndims[target] == nd else None
                     if new != self.kinds.get(target) or new_nd != self.ndims.get(target):
@@ -315,3 +348,44 @@ def max_ndim(*nds):
     if any(n is None for n in nds):
         return None
     return max(nds) if nds else 0
+
+
+def propagate_inplace_updates(fn, kinds):
+    """`b += e` on an array changes it in place, so names bound to the same array (``b = a``)
+    see the change: after each such update, rebind those aliases to the new value."""
+    copies = [(s.targets[0].id, s.value.id) for s, _ in statements(fn.body)
+              if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+              and isinstance(s.value, gast.Name)]
+
+    def aliases(var):
+        group, changed = {var}, True
+        while changed:
+            changed = False
+            for a, b in copies:
+                if (a in group) != (b in group):
+                    group |= {a, b}
+                    changed = True
+        return group - {var}
+
+    def rewrite(body):
+        out = []
+        for s in body:
+            out.append(s)
+            if isinstance(s, gast.If):
+                s.body, s.orelse = rewrite(s.body), rewrite(s.orelse)
+            elif isinstance(s, (gast.For, gast.While)):
+                s.body = rewrite(s.body)
+            elif getattr(s, "inplace", False) and kinds.get(s.targets[0].id) == "array":
+                target = s.targets[0].id
+                for other in sorted(aliases(target)):
+                    copy = gast.Assign(targets=[gast.Name(id=other, ctx=gast.Store(),
+                                                          annotation=None, type_comment=None)],
+                                       value=gast.Name(id=target, ctx=gast.Load(),
+                                                       annotation=None, type_comment=None),
+                                       type_comment=None)
+                    copy.lineno = s.lineno
+                    out.append(copy)
+        return out
+
+    fn.body = rewrite(fn.body)
+    return fn

@@ -4,6 +4,7 @@ A gradient function specialises on the kinds of its arguments (float, int, array
 caches one generated gradient per kind signature. Backends, fastest first:
 "native" (llvmlite), "python" (generated source), "tape" (the GradientTape runtime).
 """
+import copy
 import functools
 import numbers
 
@@ -13,7 +14,7 @@ from tapeflow.runtime import rules
 from tapeflow.runtime.stack import Stack
 
 from . import emit_python
-from .analyze import Analysis
+from .analyze import Analysis, propagate_inplace_updates
 from .errors import TransformError
 from .normalize import normalize
 from .optimize import optimize
@@ -54,9 +55,12 @@ def _normalized(fn):
 def generate(fn, argnums, kinds):
     """Transform ``fn`` for arguments of the given kinds; raises TransformError."""
     ir, constants, used = _normalized(fn)
+    ir = copy.deepcopy(ir)
     params = [a.id for a in ir.args.args]
     wrt = [params[i] for i in argnums]
-    analysis = Analysis(ir, kinds, wrt)
+    constant_kinds = {n: kind_of_argument(v, False) for n, v in constants.items()}
+    ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
+    analysis = Analysis(ir, kinds, wrt, constant_kinds)
     filename = parse_function(fn).filename
     grad_ir = reverse(ir, analysis, wrt, used, filename)
     grad_ir = optimize(grad_ir)
@@ -145,8 +149,7 @@ class GradFunction:
             from tapeflow.runtime import trace
             return trace.value_and_grad_runner(self.fn, argnums)
         if backend == "native":
-            from .llvm_backend import native_runner
-            return native_runner(self, argnums, key, args)
+            raise NotImplementedError("the native backend is not wired in yet")
         raise ValueError(backend)
 
 

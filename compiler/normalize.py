@@ -75,6 +75,20 @@ def is_atom(node):
     return isinstance(node, (gast.Name, gast.Constant))
 
 
+def literal(node):
+    """The value of a (nested) list of numeric constants, or None."""
+    if isinstance(node, gast.Constant) and isinstance(node.value, (int, float)) and \
+            not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        v = literal(node.operand)
+        return None if v is None else -v if isinstance(node.op, gast.USub) else v
+    if isinstance(node, gast.List):
+        values = [literal(e) for e in node.elts]
+        return None if any(v is None for v in values) else values
+    return None
+
+
 def strip_docstring(body):
     body = list(body)
     if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
@@ -211,6 +225,7 @@ class Normalizer:
         self.inlining = []       # functions being inlined, to detect recursion
         self.stacks = set()      # names bound to Stack() (only in generated code we re-transform)
         self.local_defs = {}     # IR name of a nested def -> (its node, the enclosing scope)
+        self.tuples = {}         # name -> atoms of the tuple literal it holds
 
     # names
     def fresh(self, base):
@@ -230,6 +245,12 @@ class Normalizer:
     def emit(self, stmt):
         stmt.lineno = getattr(stmt, "lineno", None) or self.lineno
         self.out.append(stmt)
+        if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
+            # a tuple literal is remembered by its parts until one of them is rebound
+            bound = stmt.targets[0].id
+            for t, parts in list(self.tuples.items()):
+                if t == bound or any(isinstance(p, gast.Name) and p.id == bound for p in parts):
+                    del self.tuples[t]
 
     def block(self, stmts):
         saved, self.out = self.out, []
@@ -284,6 +305,8 @@ class Normalizer:
             if load is None:
                 self.error("augmented assignment to this target is not supported", "assignment")
             self.assign_to(target, gast.BinOp(left=load, op=s.op, right=s.value))
+            if isinstance(target, gast.Name):
+                self.out[-1].inplace = True   # arrays: other names bound to it see the change
         elif kind is gast.AnnAssign:
             if s.value is not None:
                 self.assign_to(s.target, s.value)
@@ -334,6 +357,8 @@ class Normalizer:
             if isinstance(val, gast.Call) and getattr(val.callee, "__name__", None) == "Stack":
                 self.stacks.add(ir)
             self.emit(assign(ir, val))
+            if isinstance(val, gast.Tuple):
+                self.tuples[ir] = list(val.elts)
         elif isinstance(target, (gast.Tuple, gast.List)):
             if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
                 # a, b = b, a*b: evaluate every right-hand side first, then bind
@@ -343,6 +368,8 @@ class Normalizer:
                          else p for p in parts]
             else:
                 whole = self.expr(value)
+                if isinstance(whole, gast.Name) and whole.id in self.tuples:
+                    whole = gast.Tuple(elts=self.tuples[whole.id], ctx=gast.Load())
                 if isinstance(whole, gast.Tuple) and len(whole.elts) == len(target.elts):
                     parts = list(whole.elts)
                 else:
@@ -377,8 +404,6 @@ class Normalizer:
         it = s.iter
         target = s.target
         per_item = []  # assignments at the top of the body for `for v in arr` and enumerate
-        if s.orelse:
-            self.error("for/else is not supported", "for-else")
         fn = self.static(it.func) if isinstance(it, gast.Call) else None
         if fn is range:
             args = [self.atom(a, "n") for a in it.args]
@@ -420,6 +445,13 @@ class Normalizer:
         node = gast.For(target=store(loop_var), iter=rng, body=body, orelse=[], type_comment=None)
         node.lineno = s.lineno
         self.emit(node)
+        if s.orelse:   # for/else: the else block runs unless the loop was left by break
+            if init:
+                self.emit(if_(self.as_atom(not_(name(init[0].targets[0].id)), "finished"),
+                              self.block(s.orelse), lineno=s.lineno))
+            else:
+                for stmt in s.orelse:
+                    self.statement(stmt)
 
     def while_loop(self, s):
         if s.orelse:
@@ -504,6 +536,10 @@ class Normalizer:
     def expr(self, node, hint=None):
         """An IR expression with atomic operands (statements for the operands are emitted)."""
         kind = type(node)
+        if kind is gast.List and literal(node) is not None:
+            return self.value_ref(np.array(literal(node)), hint or "values")
+        if kind is gast.List:   # a list of values used as a shape: a tuple
+            return gast.Tuple(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
         if kind in UNSUPPORTED:
             self.error(f"{UNSUPPORTED[kind]} are not supported by the source transform",
                        UNSUPPORTED[kind])
@@ -554,6 +590,9 @@ class Normalizer:
             self.error(f"the attribute '.{node.attr}' is not supported", "attribute")
         if kind is gast.Subscript:
             base = self.atom(node.value)
+            if isinstance(base, gast.Name) and base.id in self.tuples and \
+                    isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, int):
+                return self.tuples[base.id][node.slice.value]
             return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
         if kind is gast.Tuple:
             return gast.Tuple(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())

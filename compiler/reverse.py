@@ -17,6 +17,13 @@ from .errors import TransformError
 from .normalize import assign, const, if_, name, store
 
 
+ANS = "ans__"   # stands for a statement's own result in a template until it is placed
+
+
+class NeedsSplit(Exception):
+    """`y = f(y)` whose rule reads both the old y and the new one: give the new one a name."""
+
+
 def call(fn_expr, *args):
     return gast.Call(func=fn_expr, args=list(args), keywords=[])
 
@@ -51,6 +58,9 @@ class Reverse:
                     s.targets[0].value.id in analysis.active:
                 self.buffers.add(s.targets[0].value.id)
         self.restore_arrays = set()
+        self.written_arrays = {s.targets[0].value.id for s, _ in analysis.all
+                               if isinstance(s, gast.Assign) and
+                               isinstance(s.targets[0], gast.Subscript)}
 
     # names
     def fresh(self, base):
@@ -166,6 +176,10 @@ class Reverse:
     # statements
     def assignment(self, s, target, restored):
         value = s.value
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name) and \
+                value.value.id in self.written_arrays and self.a.kinds.get(target) != "float":
+            # a slice is a view: copy it, since the array is overwritten later
+            s.value = call(attr("np", "copy"), value)
         if target not in self.a.active:
             if getattr(value, "stack_op", None) == "pop":
                 return [s], []
@@ -190,10 +204,12 @@ class Reverse:
             prelude.append(gast.Expr(value=call(attr(self.d(stack_var), "push"), dy)))
         else:
             fn = is_differentiable_op(value)
-            if fn is None:
-                self.error("no derivative for this operation", s)
-            contributions, reads_before, reads_after, prelude = self.rule_adjoint(
-                s, fn, value, target, dy)
+            if fn is not None:   # otherwise a value that does not depend on the inputs
+                try:
+                    contributions, reads_before, reads_after, prelude = self.rule_adjoint(
+                        s, fn, value, target, dy)
+                except NeedsSplit:
+                    return self.split(s, target, restored)
         adjoint = prelude[:]
         sources = [v for v, _ in contributions]
         if target in sources:
@@ -220,6 +236,17 @@ class Reverse:
                 zero = call(attr("np", "zeros_like"), dy) if target in self.buffers else const(0.0)
                 adjoint.append(assign(self.d(target), zero))
         return self.with_saves(s, reads_before, reads_after, restored, adjoint)
+
+    def split(self, s, target, restored):
+        new = self.fresh(target + "_new")
+        self.a.kinds[new] = self.a.kinds.get(target)
+        self.a.ndims[new] = self.a.ndims.get(target)
+        self.a.active.add(new)
+        self.a.assignments[new] = 1
+        (self.a.in_loop if self.depth else self.a.stable).add(new)
+        first = assign(new, s.value, s.lineno)
+        second = assign(target, name(new), s.lineno)
+        return self.block([first, second], restored)
 
     def accumulate(self, var, expr):
         d = self.d(var)
@@ -250,8 +277,20 @@ class Reverse:
         if not wanted:
             return [], [], [], []
         self.a.kinds.setdefault(dy.id, self.a.kinds.get(target))
-        inst = templates.instantiate(rule, dy, name(target), inputs, params, self.a,
-                                     self.fresh, wanted)
+        try:
+            inst = templates.instantiate(rule, dy, name(ANS), inputs, params, self.a,
+                                         self.fresh, wanted)
+        except templates.Undecided as e:
+            self.error(str(e), s)
+        reads = inst.reads() - {dy.id} - {n for p in inst.prelude for n in self.assigned(p)}
+        reads -= {"np", "math"} | set(dir(rules))
+        reads_after = []
+        if ANS in reads:
+            if any(isinstance(a, gast.Name) and a.id == target for a in inputs):
+                raise NeedsSplit()
+            inst.rename(ANS, target)
+            reads_after = [target]
+        reads_before = [r for r in reads if r != ANS and r in self.a.kinds]
         contributions = []
         for k in wanted:
             e = inst.outputs.get(k)
@@ -265,11 +304,6 @@ class Reverse:
             if isinstance(p, gast.Assign) and templates.expr_is_scalar(p.value, self.a):
                 p.value = templates.scalarize(p.value, lambda a: templates.expr_is_scalar(a, self.a))
             prelude.append(p)
-        reads = inst.reads() - {dy.id} - {n for p in inst.prelude
-                                          for n in self.assigned(p)}
-        reads -= {"np", "math"} | set(dir(rules))
-        reads_after = [target] if target in reads else []
-        reads_before = [r for r in reads if r != target and r in self.a.kinds]
         # a template temporary is typed like a float when everything it reads is scalar
         for p in prelude:
             for t in self.assigned(p):
@@ -291,6 +325,8 @@ class Reverse:
         primal_before = []
         if base in self.a.active:
             dslot = gast.Subscript(value=name(self.d(base)), slice=target.slice, ctx=gast.Load())
+            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
+                dslot = call(attr("np", "copy"), dslot)   # the slot is zeroed right after
             if isinstance(value, gast.Name) and value.id in self.a.active:
                 adjoint.append(self.accumulate(value.id, dslot))
             adjoint.append(assign(gast.Subscript(value=name(self.d(base)), slice=target.slice,
@@ -298,6 +334,8 @@ class Reverse:
         restore = base in self.restore_arrays
         if restore:
             old = gast.Subscript(value=name(base), slice=target.slice, ctx=gast.Load())
+            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
+                old = call(attr("np", "copy"), old)   # a view would see the overwrite
             primal_before.append(gast.Expr(value=call(attr(self.stack(base), "push"), old)))
             adjoint.append(assign(gast.Subscript(value=name(base), slice=target.slice,
                                                  ctx=gast.Store()),

@@ -21,6 +21,10 @@ from .normalize import const, name
 _PARSED = {}
 
 
+class Undecided(Exception):
+    pass
+
+
 def rule_tree(rule):
     tree = _PARSED.get(rule.name)
     if tree is None:
@@ -37,6 +41,12 @@ class Instance:
     def __init__(self, prelude, outputs):
         self.prelude = prelude
         self.outputs = outputs      # input position -> expression (None: no gradient)
+
+    def rename(self, old, new):
+        for node in self.prelude + [o for o in self.outputs.values() if o is not None]:
+            for n in gast.walk(node):
+                if isinstance(n, gast.Name) and n.id == old:
+                    n.id = new
 
     def reads(self):
         names = set()
@@ -73,6 +83,9 @@ def instantiate(rule, g, ans, inputs, params, analysis, fresh, wanted):
 
     # decide `np.ndim(p) == k` tests from kinds before substituting
     body = decide_ndim_branches(tree.body, {p: analysis.ndim(binding[p]) for p in binding})
+    if any(isinstance(n, gast.Return) for s in body[:-1] for n in gast.walk(s)):
+        raise Undecided(f"the {rule.name} rule depends on array dimensions that are not known "
+                        f"before the function runs")
     body = [Substitute().visit(s) for s in body]
     ret = body[-1]
     assert isinstance(ret, gast.Return), rule.name
@@ -115,14 +128,18 @@ def static_test(test, ndims):
             return False if False in parts else True if all(p is True for p in parts) else None
         return True if True in parts else False if all(p is False for p in parts) else None
     if isinstance(test, gast.Compare) and isinstance(test.left, gast.Call) and \
-            isinstance(test.ops[0], gast.Eq) and isinstance(test.comparators[0], gast.Constant):
+            type(test.ops[0]) in _COMPARE and isinstance(test.comparators[0], gast.Constant):
         call = test.left
         if isinstance(call.func, gast.Attribute) and call.func.attr == "ndim" and \
                 isinstance(call.args[0], gast.Name):
             nd = ndims.get(call.args[0].id)
             if nd is not None:
-                return nd == test.comparators[0].value
+                return _COMPARE[type(test.ops[0])](nd, test.comparators[0].value)
     return None
+
+
+_COMPARE = {gast.Eq: operator.eq, gast.NotEq: operator.ne, gast.Gt: operator.gt,
+            gast.GtE: operator.ge, gast.Lt: operator.lt, gast.LtE: operator.le}
 
 
 def is_call_to(node, fname):
@@ -136,7 +153,8 @@ def simplify(expr, inputs, k, ans, analysis):
 
     def same_shape_as_result(atom):
         kind = analysis.kind(atom)
-        others = [a for a in inputs if a is not atom]
+        others = [a for a in inputs if a is not atom and not (
+            isinstance(a, gast.Name) and isinstance(atom, gast.Name) and a.id == atom.id)]
         if kind in scalar:
             return analysis.kind(ans) in scalar
         if kind == "array":

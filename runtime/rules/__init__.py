@@ -17,10 +17,10 @@ import operator
 
 import numpy as np
 
-from ._helpers import (unbroadcast, unreduce, unreduce_extremum, unslice, untranspose, sum_to_shape,
+from ._helpers import (prod_of_others, unbroadcast, unreduce, unreduce_extremum, unslice, untranspose, sum_to_shape,
                        unconcat, untile)
 
-__all__ = ["Rule", "RULES", "BY_CALLABLE", "rule", "lookup", "unbroadcast", "unreduce",
+__all__ = ["Rule", "RULES", "BY_CALLABLE", "rule", "lookup", "prod_of_others", "unbroadcast", "unreduce",
            "unreduce_extremum", "unslice", "untranspose", "sum_to_shape", "unconcat", "untile"]
 
 
@@ -225,8 +225,8 @@ def d_mean(g, ans, x, axis=None, keepdims=False):
 
 @rule("Prod", np.prod)
 def d_prod(g, ans, x, axis=None, keepdims=False):
-    # ans / x fails where x == 0; the product of the others is taken directly there.
-    return unreduce(g * ans, x, axis, keepdims) / x
+    # the product of the other elements, not ans / x, which fails where x == 0
+    return unreduce(g, x, axis, keepdims) * prod_of_others(x, axis)
 
 
 @rule("Max", np.max, np.amax)

@@ -68,3 +68,15 @@ def untile(g, like, multiples):
     shape = np.shape(like)
     pairs = [d for m, n in zip(multiples, shape) for d in (m, n)]
     return np.reshape(np.sum(np.reshape(g, pairs), axis=tuple(range(0, 2 * len(shape), 2))), shape)
+
+
+def prod_of_others(x, axis=None):
+    """For each element, the product of the other elements along ``axis``, without dividing
+    (so it is exact where x has zeros): exclusive cumulative products from both ends."""
+    if axis is None:
+        return np.reshape(prod_of_others(np.reshape(x, -1), 0), np.shape(x))
+    x = np.moveaxis(np.asarray(x), axis, -1)
+    ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
+    left = np.concatenate([ones, np.cumprod(x[..., :-1], axis=-1)], axis=-1)
+    right = np.concatenate([np.cumprod(x[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
+    return np.moveaxis(left * right, -1, axis)
