@@ -34,12 +34,21 @@ def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, no
     body = FunctionLowerer(mctx, ti, "tf_body_" + fdef.name, noalias=noalias)
     try:
         body.lower()
+        return _finish(mctx, ti, fdef, body, arg_types, noalias)
     except NativeUnsupported:
         raise
     except (KeyError, AttributeError, TypeError, IndexError, ValueError) as e:
         raise LoweringError(f"internal lowering failure: {type(e).__name__}: {e}", body.lineno) from e
+
+
+def _finish(mctx, ti, fdef, body, arg_types, noalias):
+    contig = None
+    if any(isinstance(t, T.Array) and t.ndim for t in arg_types):
+        contig = FunctionLowerer(mctx, ti, "tf_body_contig_" + fdef.name, noalias=noalias, contiguous=True)
+        contig.lower()
+        contig = contig.fn
     entry_name = jit.unique_name("tf_entry_" + fdef.name)
-    build_entry(mctx, body.fn, ti, entry_name)
+    build_entry(mctx, body.fn, ti, entry_name, contig)
     return mctx, ti, entry_name
 
 

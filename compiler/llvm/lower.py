@@ -18,11 +18,14 @@ from .errors import LoweringError
 
 
 class FunctionLowerer:
-    def __init__(self, mctx, tinfo, llname, noalias=False):
+    def __init__(self, mctx, tinfo, llname, noalias=False, contiguous=False):
         self.m = mctx
         self.ti = tinfo
         self.fdef = tinfo.fdef
         self.noalias = noalias
+        # contiguous: array arguments have unit innermost stride (the entry checks numpy's flags
+        # and calls this version then), so inner loops index memory densely and vectorize
+        self.contiguous = contiguous
         params = [a.arg for a in self.fdef.args.args]
         self.params = params
         argll = [ll for t in tinfo.arg_types for ll in L.flat_ll(t)]
@@ -178,6 +181,8 @@ class FunctionLowerer:
             v = L.unflatten(t, args)
             if self.noalias and isinstance(t, T.Array):
                 v.data.add_attribute("noalias")
+            if self.contiguous and isinstance(t, T.Array) and t.ndim:
+                v.strides[-1] = ir.Constant(L.I64, 1)
             self.store_name(p, v, t)
         b.branch(start)
         b.position_at_end(start)
@@ -214,8 +219,19 @@ class FunctionLowerer:
                 b.call(self.m.free(), [b.load(datap, typ=L.PTR)])     # a re-created stack drops the old
                 b.store(ir.Constant(L.STACK_STRUCT, None), p)
                 return
-            v = self.expr(s.value)
-            self.assign(tgt, v, self.ti.type_of(s.value))
+            val = s.value
+            if (isinstance(val, ast.BinOp) and isinstance(tgt, ast.Name)
+                    and isinstance(self.ti.type_of(val), T.Scalar)
+                    and isinstance(val.op, (ast.Add, ast.Sub, ast.Mult))
+                    and any(isinstance(o, ast.Name) and o.id == tgt.id for o in (val.left, val.right))):
+                # `acc = acc + t`: an accumulation; reassoc lets LLVM vectorize the reduction
+                lt, rt_ = self.ti.type_of(val.left), self.ti.type_of(val.right)
+                v = S.binop(self, val.op, self.expr(val.left), lt, self.expr(val.right), rt_,
+                            self.ti.type_of(val), acc=True)
+                self.store_name(tgt.id, v, self.ti.type_of(val))
+                return
+            v = self.expr(val)
+            self.assign(tgt, v, self.ti.type_of(val))
         elif isinstance(s, ast.AugAssign):
             self.augassign(s)
         elif isinstance(s, ast.Expr):

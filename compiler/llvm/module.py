@@ -100,6 +100,7 @@ class ModuleContext:
             b.position_at_end(yes)
             head = b.gep(ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.CTX_STRUCT)
             b.store(b.load(head, typ=L.PTR), blk)
+            b.store(n, b.gep(blk, [ir.Constant(L.I64, 1)], source_etype=L.I64))
             b.store(blk, head)
             b.ret(b.gep(blk, [ir.Constant(L.I64, 16)], source_etype=L.I8, inbounds=True))
         fn = self._helper("tf_alloc", L.PTR, [L.PTR, L.I64], build)
@@ -122,12 +123,47 @@ class ModuleContext:
             b.cbranch(b.icmp_unsigned("==", cur, ir.Constant(L.PTR, None)), done, body)
             b.position_at_end(body)
             nxt = b.load(cur, typ=L.PTR)
+            size = b.load(b.gep(cur, [ir.Constant(L.I64, 1)], source_etype=L.I64), typ=L.I64)
+            dofree, after = fn.append_basic_block("free"), fn.append_basic_block("next")
+            b.cbranch(b.icmp_signed("!=", size, ir.Constant(L.I64, -1)), dofree, after)
+            b.position_at_end(dofree)
             b.call(self.free(), [cur])
-            cur.add_incoming(nxt, body)
+            b.branch(after)
+            b.position_at_end(after)
+            cur.add_incoming(nxt, after)
             b.branch(loop)
             b.position_at_end(done)
             b.ret_void()
         return self._helper("tf_arena_free", L.VOID, [L.PTR], build)
+
+    def arena_adopt(self):
+        """ptr tf_arena_adopt(ctx, data, nbytes): if ``data`` is exactly an arena block of
+        ``nbytes``, detach it (it becomes a result array's memory) and return the block."""
+        def build(fn, b):
+            ctx, data, nbytes = fn.args
+            head = b.gep(ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.CTX_STRUCT)
+            first = b.load(head, typ=L.PTR)
+            loop, body, found, nxtb, done = (fn.append_basic_block(n) for n in ("loop", "body", "found", "next", "done"))
+            entry = b.block
+            b.branch(loop)
+            b.position_at_end(loop)
+            cur = b.phi(L.PTR)
+            cur.add_incoming(first, entry)
+            b.cbranch(b.icmp_unsigned("==", cur, ir.Constant(L.PTR, None)), done, body)
+            b.position_at_end(body)
+            sizep = b.gep(cur, [ir.Constant(L.I64, 1)], source_etype=L.I64)
+            hit = b.and_(b.icmp_unsigned("==", b.gep(cur, [ir.Constant(L.I64, 16)], source_etype=L.I8), data),
+                         b.icmp_signed("==", b.load(sizep, typ=L.I64), nbytes))
+            b.cbranch(hit, found, nxtb)
+            b.position_at_end(found)
+            b.store(ir.Constant(L.I64, -1), sizep)
+            b.ret(cur)
+            b.position_at_end(nxtb)
+            cur.add_incoming(b.load(cur, typ=L.PTR), nxtb)
+            b.branch(loop)
+            b.position_at_end(done)
+            b.ret(ir.Constant(L.PTR, None))
+        return self._helper("tf_arena_adopt", L.PTR, [L.PTR, L.PTR, L.I64], build)
 
     def stack_grow(self):
         """i32 tf_stack_grow(stack*, elemsize): double the capacity; 1 when out of memory."""
@@ -174,3 +210,98 @@ class ModuleContext:
             b.position_at_end(done)
             b.ret(acc)
         return self._helper("tf_ipow", L.I64, [L.I64, L.I64], build)
+
+
+# ------------------------------------------------------------------------- CPython / numpy API
+# The entry builds its Python result itself (floats, ints, tuples, numpy arrays) and raises its
+# Python exception itself, so the ctypes prototype returns a py_object and no Python-side result
+# decoding is needed. Numpy's C functions are reached through its exported API table.
+
+def _numpy_api_table():
+    import ctypes
+    import numpy as np
+    try:
+        cap = np._core._multiarray_umath._ARRAY_API
+    except AttributeError:          # numpy 1.x
+        cap = np.core._multiarray_umath._ARRAY_API
+    get = ctypes.pythonapi.PyCapsule_GetPointer
+    get.restype = ctypes.c_void_p
+    get.argtypes = [ctypes.py_object, ctypes.c_char_p]
+    table = (ctypes.c_void_p * 300).from_address(get(cap, None))
+    if table[2] != id(np.ndarray):
+        raise RuntimeError("unexpected numpy C-API table layout")
+    # slots of numpy's (ABI-stable) API table: 2 PyArray_Type, 93 PyArray_New, 282 SetBaseObject
+    return {"PyArray_Type": table[2], "PyArray_New": table[93], "PyArray_SetBaseObject": table[282]}
+
+
+_NP_API = None
+
+
+def numpy_api():
+    global _NP_API
+    if _NP_API is None:
+        import llvmlite.binding as llvm
+        _NP_API = _numpy_api_table()
+        for name, addr in _NP_API.items():    # visible to the JIT's symbol resolution
+            llvm.add_symbol("tf_np_" + name, addr)
+    return _NP_API
+
+
+class PyAPI:
+    """Declarations of the CPython/numpy functions the entry calls (resolved in-process)."""
+
+    def __init__(self, mctx):
+        self.m = mctx
+        self.mod = mctx.module
+
+    def fn(self, name, ret, args, var_arg=False):
+        f = self.mod.globals.get(name)
+        if f is None:
+            f = ir.Function(self.mod, ir.FunctionType(ret, args, var_arg=var_arg), name)
+        return f
+
+    def global_ptr(self, name):
+        g = self.mod.globals.get(name)
+        if g is None:
+            g = ir.GlobalVariable(self.mod, L.PTR, name)
+            g.linkage = "external"
+        return g
+
+    def object_address(self, name):
+        """Address of an exported object (e.g. _Py_NoneStruct), not of a pointer to it."""
+        g = self.mod.globals.get(name)
+        if g is None:
+            g = ir.GlobalVariable(self.mod, L.I8, name)
+            g.linkage = "external"
+        return g
+
+    def np_fn(self, name, ret, args):
+        numpy_api()
+        return self.fn("tf_np_" + name, ret, args)
+
+    def np_object(self, name):
+        numpy_api()
+        return self.object_address("tf_np_" + name)
+
+    def cstring(self, text):
+        data = bytearray(text.encode("utf-8") + b"\0")
+        name = self.m.unique("tf_str")
+        g = ir.GlobalVariable(self.mod, ir.ArrayType(L.I8, len(data)), name)
+        g.global_constant = True
+        g.linkage = "internal"
+        g.initializer = ir.Constant(ir.ArrayType(L.I8, len(data)), data)
+        return g
+
+    def capsule_free(self):
+        """void tf_capsule_free(capsule): frees the malloc block an adopted result array lives in."""
+        name = "tf_capsule_free"
+        f = self.mod.globals.get(name)
+        if f is None:
+            f = ir.Function(self.mod, ir.FunctionType(L.VOID, [L.PTR]), name)
+            f.linkage = "internal"
+            b = ir.IRBuilder(f.append_basic_block("entry"))
+            get = self.fn("PyCapsule_GetPointer", L.PTR, [L.PTR, L.PTR])
+            p = b.call(get, [f.args[0], ir.Constant(L.PTR, None)])
+            b.call(self.m.free(), [p])
+            b.ret_void()
+        return f

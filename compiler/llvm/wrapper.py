@@ -1,25 +1,14 @@
 """The Python face of a compiled function: argument checks, one native call, result conversion.
 
 The checking wrapper is generated Python source specialised to the signature (a fixed sequence
-of ``type(x) is float`` style tests), which keeps entry overhead near one ctypes call. The ctypes
-prototype is PYFUNCTYPE: the GIL stays held, so the preallocated result/error buffers are safe
-to reuse and no GIL release/reacquire is paid per call.
+of ``type(x) is float`` style tests), which keeps entry overhead near one ctypes call. The native
+entry builds the Python result and raises errors itself, so the wrapper is checks + one call.
 """
 import ctypes
 
 import numpy as np
 
 from .. import typing as T
-from .entry import out_slots
-
-_libc = ctypes.CDLL(None)
-_free = _libc.free
-_free.argtypes = [ctypes.c_void_p]
-_free.restype = None
-_memmove = ctypes.memmove
-
-_EXC = {"IndexError": IndexError, "ValueError": ValueError, "ZeroDivisionError": ZeroDivisionError,
-        "MemoryError": MemoryError, "TypeError": TypeError, "RuntimeError": RuntimeError}
 
 _CT = {"float64": ctypes.c_double, "float32": ctypes.c_float, "int64": ctypes.c_int64, "bool": ctypes.c_bool}
 
@@ -30,16 +19,6 @@ def _c_argtypes(t):
     if isinstance(t, T.Array):
         return [ctypes.py_object]
     return [x for it in t.items for x in _c_argtypes(it)]
-
-
-def _take_array(ptr, shape, dtype):
-    """Adopt a malloc'd result block as a numpy array (copy into numpy-owned memory, free)."""
-    a = np.empty(shape, dtype)
-    n = a.nbytes
-    if n:
-        _memmove(a.ctypes.data, ptr, n)
-    _free(ptr)
-    return a
 
 
 def _to_float(v, name):
@@ -85,12 +64,10 @@ class NativeFunction:
         self._messages = messages
         self._alias_factory = None
         self._alias_variant = None
-        argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [x for t in self.arg_types for x in _c_argtypes(t)]
-        self._cfunc = ctypes.PYFUNCTYPE(ctypes.c_int32, *argtypes)(address)
-        nslots = sum(1 + (t.ndim if k == "array" else 0) for k, t in out_slots(self.ret_type))
-        self._out = (ctypes.c_int64 * max(nslots, 1))()
-        self._outd = ctypes.cast(self._out, ctypes.POINTER(ctypes.c_double))
-        self._err = (ctypes.c_int64 * 4)()
+        argtypes = [x for t in self.arg_types for x in _c_argtypes(t)]
+        # PYFUNCTYPE: the GIL stays held (the entry calls the C-API) and a NULL result re-raises
+        # the exception the entry set; restype py_object takes ownership of the new reference.
+        self._cfunc = ctypes.PYFUNCTYPE(ctypes.py_object, *argtypes)(address)
         self._rebuild_wrapper()
 
     def _rebuild_wrapper(self):
@@ -98,13 +75,6 @@ class NativeFunction:
 
     def __call__(self, *args):
         return self.py_entry(*args)
-
-    def _raise(self):
-        mid, a, b, c = self._err
-        if mid <= 0 or mid > len(self._messages):
-            raise RuntimeError(f"native code of {self.name} failed without a message")
-        exc, fmt = self._messages[mid - 1]
-        raise _EXC.get(exc, RuntimeError)(fmt.format(a, b, c))
 
     def _aliased_call(self, *args):
         if self._alias_variant is None:
@@ -122,11 +92,9 @@ class NativeFunction:
 
 def _generate(nf):
     params = [a.arg for a in nf.type_info.fdef.args.args]
-    env = {"_c": nf._cfunc, "_out": nf._out, "_outd": nf._outd, "_err": nf._err,
-           "_outp": ctypes.addressof(nf._out), "_errp": ctypes.addressof(nf._err),
-           "_raise": nf._raise, "_type": type, "_float": float, "_int": int, "_bool": bool,
+    env = {"_c": nf._cfunc, "_type": type, "_float": float, "_int": int, "_bool": bool,
            "_ndarray": np.ndarray, "_to_float": _to_float, "_to_int": _to_int, "_to_bool": _to_bool,
-           "_bad_array": _bad_array, "_take": _take_array, "_tuple": tuple, "_len": len,
+           "_bad_array": _bad_array, "_tuple": tuple, "_len": len,
            "_may_share": np.may_share_memory, "_aliased": nf._aliased_call}
     lines = [f"def {nf.name}_native({', '.join(params)}):"]
     cargs = []
@@ -164,25 +132,7 @@ def _generate(nf):
         conds = [f"_may_share({w}, {o})" for w in written for o in arrays if o != w]
         if conds:
             lines.append(f"    if {' or '.join(conds)}: return _aliased({', '.join(params)})")
-    lines.append(f"    if _c(_outp, _errp{''.join(', ' + a for a in cargs)}): _raise()")
-    slot = [0]
-
-    def result(t):
-        if isinstance(t, T.Scalar):
-            k = slot[0]
-            slot[0] += 1
-            return {"float64": f"_outd[{k}]", "float32": f"_outd[{k}]", "int64": f"_out[{k}]",
-                    "bool": f"_bool(_out[{k}])"}[t.name]
-        if isinstance(t, T.Array):
-            k = slot[0]
-            slot[0] += 1 + t.ndim
-            shape = ", ".join(f"_out[{k + 1 + d}]" for d in range(t.ndim))
-            env[f"_rdt{k}"] = t.dtype.np_dtype
-            return f"_take(_out[{k}], ({shape}{',' if t.ndim == 1 else ''}), _rdt{k})"
-        if isinstance(t, T.Tuple):
-            return "(" + "".join(result(it) + ", " for it in t.items) + ")"
-        return "None"
-    lines.append(f"    return {result(nf.ret_type)}")
+    lines.append(f"    return _c({', '.join(cargs)})")
     src = "\n".join(lines) + "\n"
     exec(compile(src, f"<tapeflow native wrapper {nf.name}>", "exec"), env)
     fn = env[f"{nf.name}_native"]
