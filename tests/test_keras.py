@@ -234,3 +234,25 @@ def test_training_loop_reduces_the_loss(make_opt):
         losses.append(float(loss.numpy()))
     assert losses[-1] < 0.1 * losses[0]
     assert losses[-1] < 0.5
+
+
+def test_dense_float64_layer():
+    layer = keras.layers.Dense(2, input_shape=(3,), dtype="float64")
+    assert layer.kernel.dtype == tf.float64
+    out = layer(np.ones((4, 3)))
+    assert out.dtype == tf.float64 and out.shape == (4, 2)
+
+
+def test_keras_depends_only_on_the_runtime():
+    # keras must work without the compiler: its modules import tapeflow.runtime and each other only.
+    import ast
+    import pathlib
+    for path in pathlib.Path(keras.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                assert node.module in ("numpy", "math", "warnings", "tapeflow") or \
+                    node.module.startswith("tapeflow.runtime"), (path.name, node.module)
+                if node.module == "tapeflow":
+                    assert [a.name for a in node.names] == ["runtime"], (path.name, node.names)
+            elif isinstance(node, ast.Import):
+                assert all(a.name in ("numpy", "math", "warnings") for a in node.names), path.name
