@@ -39,9 +39,7 @@ def as_tensor(x, dtype=None):
         return x
     if dtype is not None:
         return constant(np.asarray(x, dtype=np_dtype(dtype)))
-    if isinstance(x, (np.ndarray, np.generic)):
-        return constant(x)
-    return constant(x)  # Python numbers / lists: the runtime applies TF's rule (floats -> float32)
+    return constant(x)  # arrays keep their dtype; Python floats become float32 (TF's rule)
 
 
 def to_input(x, dtype):
