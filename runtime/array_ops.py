@@ -206,6 +206,16 @@ def unslice_op(g, like, index):
     return out
 
 
+def prod_of_others(x, axis=None):
+    """The helper ``prod_of_others`` from recorded ops: prod / x (differentiable; no zeros in x)."""
+    from .math_ops import reduce_prod, divide
+    x = as_tensor(x)
+    return divide(reduce_prod(x, axis=axis, keepdims=True), x)
+
+
+prod_of_others_op = prod_of_others
+
+
 # --- gradient control -------------------------------------------------------------------------
 def stop_gradient(input, name=None):
     """The same value, invisible to every tape (nothing downstream of it is recorded through it)."""

@@ -20,24 +20,26 @@ def numerical_gradient(f, *args, argnums=0, eps=1e-6):
     """d sum(f(*args)) / d args[argnums] by central differences, in float64.
 
     ``argnums`` may be an int or a tuple (then a tuple of gradients is returned). Arguments are
-    passed to ``f`` as float64 numpy arrays (scalars as Python floats).
+    passed to ``f`` as float64 numpy arrays (scalars as np.float64, a float subclass).
     """
     many = isinstance(argnums, (tuple, list))
     nums = tuple(argnums) if many else (argnums,)
     base = [_value(a) for a in args]
+    # what f receives: arrays, and 0-d values as np.float64 (a float subclass that keeps float64)
+    call = [b if b.ndim else np.float64(b) for b in base]
     out = []
     for n in nums:
         x = base[n]
-        g = np.zeros_like(x)
-        flat, gflat = x.reshape(-1), g.reshape(-1)
+        g = np.zeros(x.shape)
+        flat, gflat = x.reshape(-1).copy(), g.reshape(-1)
         for i in range(flat.size):
+            vals = list(call)
             old = flat[i]
-            vals = list(base)
             flat[i] = old + eps
-            vals[n] = x.copy() if x.ndim else float(x)
+            vals[n] = flat.reshape(x.shape).copy() if x.ndim else np.float64(flat[0])
             hi = _scalar(f(*vals))
             flat[i] = old - eps
-            vals[n] = x.copy() if x.ndim else float(x)
+            vals[n] = flat.reshape(x.shape).copy() if x.ndim else np.float64(flat[0])
             lo = _scalar(f(*vals))
             flat[i] = old
             gflat[i] = (hi - lo) / (2 * eps)

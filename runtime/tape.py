@@ -15,6 +15,7 @@ import numpy as np
 from . import dtypes as _dt
 from . import nest
 from .rules import RULES, Rule
+from .masking import masked_adjoint
 from .tensor import Tensor, TensorShape, convert_to_tensor
 
 __all__ = ["GradientTape", "UnconnectedGradients", "record", "state", "stop_recording_all",
@@ -22,6 +23,7 @@ __all__ = ["GradientTape", "UnconnectedGradients", "record", "state", "stop_reco
 
 _TRAINABLE = _dt.TRAINABLE
 _EMPTY = {}
+_FIRST, _SECOND = (True, False), (False, True)
 _log = logging.getLogger("tapeflow")
 
 
@@ -408,6 +410,8 @@ def _value_of(x):
 
 
 _tensor_mode_fns = {}
+# helpers whose numpy code no tape can follow (in-place writes, cumprod), and their recorded forms
+_TENSOR_HELPERS = {"unslice": "unslice_op", "prod_of_others": "prod_of_others_op"}
 
 
 def _tensor_mode_adjoint(rule):
@@ -421,10 +425,12 @@ def _tensor_mode_adjoint(rule):
     f = _tensor_mode_fns.get(fn)
     if f is None:
         g = getattr(fn, "__globals__", None)
-        if g is not None and "unslice" in fn.__code__.co_names:
-            from .array_ops import unslice_op
+        names = set(getattr(getattr(fn, "__code__", None), "co_names", ())) & set(_TENSOR_HELPERS)
+        if g is not None and names:
+            from . import array_ops
             glb = dict(g)
-            glb["unslice"] = unslice_op
+            for n in names:
+                glb[n] = getattr(array_ops, _TENSOR_HELPERS[n])
             f = types.FunctionType(fn.__code__, glb, fn.__name__, fn.__defaults__, fn.__closure__)
             f.__kwdefaults__ = fn.__kwdefaults__
         else:
@@ -463,7 +469,7 @@ def _reachable(ops, source_keys):
     return reach
 
 
-def backward(tape, targets, sources, output_gradients, unconnected):
+def backward(tape, targets, sources, output_gradients, unconnected, consume=False):
     """Gradients of ``targets`` (seeded with ones or ``output_gradients``) for each source."""
     # With a tape recording (an outer tape, or this persistent tape inside its context) rules run on
     # Tensors so that the gradient computation is recorded: that is how higher orders work.
@@ -500,6 +506,10 @@ def backward(tape, targets, sources, output_gradients, unconnected):
     get = grads.get
     for idx in range(n_ops - 1, -1, -1):
         rule, out, ins, vals, params = ops[idx]
+        if consume:
+            # a non-persistent tape lets go of each record as soon as it is used, so its saved
+            # arrays are freed during the sweep and their memory reused by the next gradients
+            ops[idx] = None
         k = id(out)
         g = pop(k, None)
         if g is None:
@@ -522,8 +532,19 @@ def backward(tape, targets, sources, output_gradients, unconnected):
             if k not in live:
                 continue
             if plain:
-                res = rule.adjoint(g, out._v, *vals, **params)
                 n_in = rule.n_inputs
+                if n_in == 2:
+                    # skip the adjoint of an input needing none (constant data in a matmul...)
+                    a, b = ins
+                    if id(a) in live:
+                        if id(b) in live:
+                            res = rule.adjoint(g, out._v, *vals, **params)
+                        else:
+                            res = masked_adjoint(rule.adjoint, _FIRST)(g, out._v, *vals, **params)
+                    else:
+                        res = masked_adjoint(rule.adjoint, _SECOND)(g, out._v, *vals, **params)
+                else:
+                    res = rule.adjoint(g, out._v, *vals, **params)
             elif overrides and rule.name in overrides:
                 res = _call_override(overrides[rule.name], rule, out, ins, vals, params, g, tensor_mode)
                 if res is None:

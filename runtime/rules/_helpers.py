@@ -75,6 +75,15 @@ def prod_of_others(x, axis=None):
     (so it is exact where x has zeros): exclusive cumulative products from both ends."""
     if axis is None:
         return np.reshape(prod_of_others(np.reshape(x, -1), 0), np.shape(x))
+    if isinstance(axis, (tuple, list)):
+        # several axes: bring them to the end, merge them into one, and undo both afterwards
+        nd = np.ndim(x)
+        axes = [a % nd for a in axis]
+        order = [a for a in range(nd) if a not in axes] + axes
+        xt = np.transpose(x, order)
+        shape = np.shape(xt)
+        merged = np.reshape(xt, shape[:nd - len(axes)] + (-1,))
+        return np.transpose(np.reshape(prod_of_others(merged, -1), shape), np.argsort(order))
     x = np.moveaxis(np.asarray(x), axis, -1)
     ones = np.ones(x.shape[:-1] + (1,), dtype=x.dtype)
     left = np.concatenate([ones, np.cumprod(x[..., :-1], axis=-1)], axis=-1)

@@ -1,0 +1,355 @@
+"""Every op's tape gradient against central differences (float64), plus higher orders."""
+import numpy as np
+import pytest
+
+import tapeflow as tf
+
+RNG = np.random.default_rng(1234)
+
+
+def rand(*shape, lo=-1.0, hi=1.0):
+    return RNG.uniform(lo, hi, size=shape) if shape else float(RNG.uniform(lo, hi))
+
+
+def tape_grads(fn, args):
+    """Gradients of sum(fn(*args) * w) for a fixed random weighting w (so every output matters)."""
+    ts = [tf.constant(np.asarray(a, dtype=np.float64)) for a in args]
+    with tf.GradientTape() as t:
+        t.watch(ts)
+        y = fn(*ts)
+        w = np.cos(np.arange(np.size(y.numpy())).reshape(np.shape(y.numpy())) + 0.3)
+        loss = tf.reduce_sum(y * w)
+    return t.gradient(loss, ts), w
+
+
+def check(fn, *args, rtol=1e-6, atol=1e-7):
+    grads, w = tape_grads(fn, args)
+    for g, a in zip(grads, args):
+        assert g is not None
+        assert g.dtype == tf.float64
+        assert tuple(g.shape) == np.shape(a)
+    tf.check_gradient(lambda *xs: np.asarray(fn(*xs)) * w, args, grads, rtol=rtol, atol=atol)
+
+
+# --- unary elementwise ---------------------------------------------------------------------------
+UNARY = [
+    ("negative", tf.negative, (-2, 2)), ("identity", tf.identity, (-2, 2)),
+    ("square", tf.square, (-2, 2)), ("sqrt", tf.sqrt, (0.5, 2)), ("rsqrt", tf.math.rsqrt, (0.5, 2)),
+    ("reciprocal", tf.math.reciprocal, (0.5, 2)), ("exp", tf.exp, (-2, 2)),
+    ("expm1", tf.math.expm1, (-2, 2)), ("log", tf.math.log, (0.5, 2)),
+    ("log1p", tf.math.log1p, (-0.5, 2)), ("sin", tf.sin, (-3, 3)), ("cos", tf.cos, (-3, 3)),
+    ("tan", tf.tan, (-1, 1)), ("tanh", tf.tanh, (-2, 2)), ("asin", tf.asin, (-0.9, 0.9)),
+    ("acos", tf.acos, (-0.9, 0.9)), ("atan", tf.atan, (-2, 2)), ("sinh", tf.sinh, (-2, 2)),
+    ("cosh", tf.cosh, (-2, 2)), ("sigmoid", tf.sigmoid, (-3, 3)), ("nn.sigmoid", tf.nn.sigmoid, (-3, 3)),
+    ("abs", tf.abs, (0.2, 2)), ("abs_neg", tf.abs, (-2, -0.2)), ("relu", tf.nn.relu, (-2, 2)),
+    ("softplus", tf.nn.softplus, (-3, 3)), ("elu", tf.nn.elu, (-2, 2)),
+    ("leaky_relu", tf.nn.leaky_relu, (-2, 2)), ("selu", tf.nn.selu, (-2, 2)),
+    ("softsign", tf.nn.softsign, (-2, 2)), ("swish", tf.nn.swish, (-2, 2)),
+    ("relu6", tf.nn.relu6, (-2, 8)), ("math.log_sigmoid", tf.math.log_sigmoid, (-3, 3)),
+    ("math.square", tf.math.square, (-2, 2)), ("math.sqrt", tf.math.sqrt, (0.5, 2)),
+    ("pow_scalar", lambda x: tf.pow(x, 3.0), (-2, 2)), ("builtin_pow", lambda x: pow(x, 3), (-2, 2)),
+    ("rpow", lambda x: 2.0 ** x, (-2, 2)), ("l2_loss", tf.nn.l2_loss, (-2, 2)),
+]
+
+
+@pytest.mark.parametrize("name,fn,dom", UNARY, ids=[u[0] for u in UNARY])
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3)], ids=["scalar", "vec", "mat"])
+def test_unary(name, fn, dom, shape):
+    x = RNG.uniform(*dom, size=shape)
+    if name in ("relu", "leaky_relu", "elu", "selu", "relu6"):
+        x = np.where(np.abs(x) < 0.1, 0.3, x)  # away from the kink
+        if name == "relu6":
+            x = np.where(np.abs(x - 6) < 0.1, 5.5, x)
+    check(fn, x)
+
+
+# --- binary with broadcasting --------------------------------------------------------------------
+BINARY = [
+    ("add", tf.add), ("subtract", tf.subtract), ("multiply", tf.multiply), ("divide", tf.divide),
+    ("maximum", tf.maximum), ("minimum", tf.minimum), ("atan2", tf.math.atan2),
+    ("squared_difference", tf.math.squared_difference),
+    ("op+", lambda a, b: a + b), ("op-", lambda a, b: a - b), ("op*", lambda a, b: a * b),
+    ("op/", lambda a, b: a / b), ("pow", tf.pow), ("op**", lambda a, b: a ** b),
+    ("divide_no_nan", tf.math.divide_no_nan),
+]
+SHAPES = [((2, 3), (2, 3)), ((3,), (2, 3)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((), (2, 3)),
+          ((2, 3), ()), ((4, 1, 3), (2, 1))]
+
+
+@pytest.mark.parametrize("name,fn", BINARY, ids=[b[0] for b in BINARY])
+@pytest.mark.parametrize("sa,sb", SHAPES, ids=[f"{a}-{b}" for a, b in SHAPES])
+def test_binary_broadcasting(name, fn, sa, sb):
+    if name in ("pow", "op**", "divide", "op/", "divide_no_nan"):
+        a, b = RNG.uniform(0.5, 2, size=sa), RNG.uniform(0.5, 2, size=sb)
+    else:
+        a, b = RNG.uniform(-2, 2, size=sa), RNG.uniform(-2, 2, size=sb)
+    check(fn, a, b)
+
+
+def test_broadcast_gradient_shapes_and_values():
+    a, b = tf.constant(np.ones(3)), tf.constant(np.ones((2, 3)))
+    with tf.GradientTape() as t:
+        t.watch([a, b])
+        y = a + b
+    ga, gb = t.gradient(y, [a, b])
+    np.testing.assert_array_equal(ga.numpy(), [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(gb.numpy(), np.ones((2, 3)))
+
+
+def test_python_number_operands():
+    check(lambda x: 3.0 * x - 1.5 / (x + 4.0) + 2 ** x - x / 7, rand(4))
+
+
+def test_where_and_clip():
+    c = RNG.uniform(-1, 1, size=(2, 3)) > 0
+    check(lambda x, y: tf.where(c, x, y), rand(2, 3), rand(2, 3))
+    check(lambda x, y: tf.where(c, x, y), rand(3), rand(2, 1))
+    x = np.array([-2.0, -0.5, 0.2, 0.7, 3.0])
+    check(lambda x: tf.clip_by_value(x, -1.0, 1.0), x)
+    grads, _ = tape_grads(lambda x: tf.clip_by_value(x, -1.0, 1.0), [x])
+    assert list(grads[0].numpy() != 0) == [False, True, True, True, False]
+
+
+def test_add_n():
+    check(lambda a, b, c: tf.add_n([a, b, c]), rand(3), rand(3), rand(3))
+
+
+# --- reductions -----------------------------------------------------------------------------------
+REDUCE = [("sum", tf.reduce_sum), ("mean", tf.reduce_mean), ("prod", tf.reduce_prod),
+          ("max", tf.reduce_max), ("min", tf.reduce_min), ("logsumexp", tf.reduce_logsumexp),
+          ("variance", tf.math.reduce_variance), ("std", tf.math.reduce_std),
+          ("euclidean_norm", tf.math.reduce_euclidean_norm)]
+
+
+@pytest.mark.parametrize("name,fn", REDUCE, ids=[r[0] for r in REDUCE])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 2), [1, 2]])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions(name, fn, axis, keepdims):
+    x = RNG.uniform(0.5, 2.0, size=(2, 3, 4))
+    check(lambda x: fn(x, axis=axis, keepdims=keepdims), x)
+
+
+def test_reduction_shapes():
+    x = tf.constant(np.ones((2, 3, 4)))
+    assert tf.reduce_sum(x, axis=1).shape == (2, 4)
+    assert tf.reduce_sum(x, axis=1, keepdims=True).shape == (2, 1, 4)
+    assert tf.reduce_mean(x, axis=[0, 2]).shape == (3,)
+    assert tf.reduce_sum(x).shape == ()
+    assert tf.reduce_sum(tf.constant([1, 2, 3])).dtype == tf.int32
+
+
+def test_reduce_max_ties_split():
+    x = tf.constant(np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]))
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = tf.reduce_max(x, axis=1)
+    np.testing.assert_allclose(t.gradient(y, x).numpy(), [[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3]])
+
+
+# --- matmul ---------------------------------------------------------------------------------------
+MATMUL = [((2, 3), (3, 4)), ((3,), (3, 4)), ((2, 3), (3,)), ((3,), (3,)), ((5, 2, 3), (3, 4)),
+          ((5, 2, 3), (5, 3, 4)), ((2, 3), (5, 3, 4))]
+
+
+@pytest.mark.parametrize("sa,sb", MATMUL, ids=[f"{a}@{b}" for a, b in MATMUL])
+def test_matmul_shapes(sa, sb):
+    check(tf.matmul if len(sa) > 1 and len(sb) > 1 else lambda a, b: a @ b, rand(*sa), rand(*sb))
+
+
+def test_matmul_transposes_and_operator():
+    check(lambda a, b: tf.matmul(a, b, transpose_a=True), rand(3, 2), rand(3, 4))
+    check(lambda a, b: tf.matmul(a, b, transpose_b=True), rand(2, 3), rand(4, 3))
+    check(lambda a, b: a @ b, rand(2, 3), rand(3, 2))
+    check(lambda a, b: tf.linalg.matmul(a, b), rand(2, 3), rand(3, 2))
+    check(lambda a, b: tf.tensordot(a, b, 1), rand(2, 3), rand(3, 2))
+    check(lambda a, b: tf.tensordot(a, b, [[0, 1], [1, 0]]), rand(2, 3), rand(3, 2))
+
+
+# --- shape and structure ops ----------------------------------------------------------------------
+def test_shape_ops():
+    x = rand(2, 3, 4)
+    check(lambda x: tf.reshape(x, (6, 4)), x)
+    check(lambda x: tf.reshape(x, [-1]), x)
+    check(lambda x: tf.transpose(x), x)
+    check(lambda x: tf.transpose(x, perm=[1, 0, 2]), x)
+    check(lambda x: tf.linalg.matrix_transpose(x), x)
+    check(lambda x: tf.squeeze(x), rand(1, 3, 1))
+    check(lambda x: tf.squeeze(x, axis=2), rand(1, 3, 1))
+    check(lambda x: tf.expand_dims(x, 1), rand(2, 3))
+    check(lambda x: tf.expand_dims(x, -1), rand(2, 3))
+    check(lambda x: tf.broadcast_to(x, (4, 2, 3)), rand(2, 1))
+    check(lambda x: tf.tile(x, [2, 3]), rand(2, 3))
+    check(lambda x: tf.reverse(x, [1]), rand(2, 3))
+    check(lambda x: tf.pad(x, [[1, 0], [2, 1]]), rand(2, 3))
+
+
+def test_cast_gradient_passes_through_in_source_dtype():
+    x = tf.constant(np.array([0.5, 1.5]))
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = tf.reduce_sum(tf.cast(x, tf.float32) * tf.constant([2.0, 3.0]))
+    g = t.gradient(y, x)
+    assert g.dtype == tf.float64
+    np.testing.assert_array_equal(g.numpy(), [2.0, 3.0])
+
+
+def test_concat_stack_unstack_split():
+    check(lambda a, b: tf.concat([a, b], axis=0), rand(2, 3), rand(4, 3))
+    check(lambda a, b: tf.concat([a, b], axis=1), rand(2, 3), rand(2, 1))
+    check(lambda a, b: tf.concat([a, b], axis=-1), rand(2, 3), rand(2, 2))
+    check(lambda a, b, c: tf.stack([a, b, c]), rand(2, 3), rand(2, 3), rand(2, 3))
+    check(lambda a, b: tf.stack([a, b], axis=1), rand(2, 3), rand(2, 3))
+    check(lambda x: tf.unstack(x)[1] * 2.0 + tf.unstack(x)[0], rand(3, 2))
+    check(lambda x: tf.split(x, 2, axis=1)[0] * tf.split(x, 2, axis=1)[1], rand(3, 4))
+    check(lambda x: tf.split(x, [1, 3], axis=1)[1], rand(3, 4))
+
+
+def test_indexing_and_gather():
+    x = rand(4, 5)
+    check(lambda x: x[1], x)
+    check(lambda x: x[1:3, ::2], x)
+    check(lambda x: x[..., -1], x)
+    check(lambda x: x[:, None, 2], x)
+    check(lambda x: tf.gather(x, [0, 2, 2]), x)
+    check(lambda x: tf.gather(x, [4, 0], axis=1), x)
+    check(lambda x: tf.gather_nd(x, [[0, 1], [3, 4], [0, 1]]), x)
+    check(lambda x: tf.boolean_mask(x, x > 0), x)
+    check(lambda x: x[np.array([0, 0, 3])], x)
+
+
+def test_misc_math():
+    check(lambda x: tf.math.cumsum(x, axis=1), rand(2, 4))
+    check(lambda x: tf.math.cumsum(x, axis=0, reverse=True), rand(3, 2))
+    check(lambda x: tf.math.cumsum(x, exclusive=True), rand(4))
+    check(lambda x: tf.norm(x), rand(3, 2))
+    check(lambda x: tf.norm(x, axis=1), rand(3, 2))
+    check(lambda x: tf.math.l2_normalize(x, axis=0), rand(3, 2))
+    check(lambda x: tf.nn.softmax(x), rand(2, 4))
+    check(lambda x: tf.nn.softmax(x, axis=0), rand(2, 4))
+    check(lambda x: tf.nn.log_softmax(x), rand(2, 4))
+    z = (RNG.uniform(size=(2, 4)) > 0.5).astype(np.float64)
+    check(lambda x: tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x), rand(2, 4))
+    p = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])
+    check(lambda x: tf.nn.softmax_cross_entropy_with_logits(p, x), rand(2, 3))
+    check(lambda x: tf.nn.sparse_softmax_cross_entropy_with_logits([2, 0], x), rand(2, 3))
+
+
+def test_stop_gradient_and_identity():
+    x = tf.constant(np.array([1.0, 2.0]))
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = tf.reduce_sum(x * tf.stop_gradient(x))
+    np.testing.assert_array_equal(t.gradient(y, x).numpy(), [1.0, 2.0])
+
+
+# --- numpy functions on Tensors dispatch to recorded ops -----------------------------------------
+def test_numpy_dispatch_recorded():
+    x = rand(2, 3)
+    check(lambda x: np.sin(x) * np.exp(x), x)
+    check(lambda x: np.sum(x ** 2, axis=0), x)
+    check(lambda x: np.mean(np.tanh(x), axis=1, keepdims=True), x)
+    check(lambda x: np.reshape(x, (3, 2)) @ x, x)
+    check(lambda x: np.where(x > 0, x, 2 * x), x)
+    check(lambda x: np.broadcast_to(np.expand_dims(np.max(x, axis=0), 0), (4, 3)), x)
+    check(lambda x: np.maximum(x, 0.1) + np.clip(x, -0.5, 0.5), x)
+    check(lambda x: np.concatenate([x, np.square(x)], axis=1), x)
+    check(lambda x: np.dot(x, np.ones(3)) + np.outer(x[0], x[1]).sum(), x)
+    t = tf.constant(x)
+    assert np.shape(t) == (2, 3) and np.ndim(t) == 2 and np.size(t) == 6
+    assert isinstance(np.sin(t), tf.Tensor)
+
+
+def test_numpy_dispatch_on_variable():
+    v = tf.Variable(np.array([0.5, 1.0]))
+    with tf.GradientTape() as t:
+        y = np.sum(np.sin(v))
+    np.testing.assert_allclose(t.gradient(y, v).numpy(), np.cos([0.5, 1.0]))
+
+
+# --- higher order against closed forms -------------------------------------------------------------
+HIGHER = [
+    ("sin", tf.sin, lambda x: np.cos(x), lambda x: -np.sin(x)),
+    ("cos", tf.cos, lambda x: -np.sin(x), lambda x: -np.cos(x)),
+    ("exp", tf.exp, np.exp, np.exp),
+    ("log", tf.math.log, lambda x: 1 / x, lambda x: -1 / x ** 2),
+    ("tanh", tf.tanh, lambda x: 1 - np.tanh(x) ** 2,
+     lambda x: -2 * np.tanh(x) * (1 - np.tanh(x) ** 2)),
+    ("sigmoid", tf.sigmoid, lambda x: (s := 1 / (1 + np.exp(-x))) * (1 - s),
+     lambda x: (s := 1 / (1 + np.exp(-x))) * (1 - s) * (1 - 2 * s)),
+    ("cube", lambda x: x ** 3, lambda x: 3 * x ** 2, lambda x: 6 * x),
+    ("sqrt", tf.sqrt, lambda x: 0.5 / np.sqrt(x), lambda x: -0.25 * x ** -1.5),
+    ("div", lambda x: 1.0 / x, lambda x: -1 / x ** 2, lambda x: 2 / x ** 3),
+    ("square_sum", lambda x: tf.reduce_sum(tf.square(x)), lambda x: 2 * x, lambda x: 2 + 0 * x),
+    ("softplus", tf.nn.softplus, lambda x: 1 / (1 + np.exp(-x)),
+     lambda x: (s := 1 / (1 + np.exp(-x))) * (1 - s)),
+    ("prod", lambda x: tf.reduce_prod(x) * 1.0, lambda x: np.prod(x) / x,
+     lambda x: np.prod(x) * (1 / x).sum() / x - np.prod(x) / x ** 2),
+    ("getitem", lambda x: x[1:] ** 2, lambda x: np.r_[0, 2 * x[1:]], lambda x: np.r_[0, 2 + 0 * x[1:]]),
+]
+
+
+@pytest.mark.parametrize("name,fn,d1,d2", HIGHER, ids=[h[0] for h in HIGHER])
+def test_second_derivative(name, fn, d1, d2):
+    x0 = np.array([0.4, 0.9, 1.7])
+    x = tf.constant(x0)
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = fn(x)
+        g = inner.gradient(y, x)
+    h = outer.gradient(g, x)
+    np.testing.assert_allclose(g.numpy(), d1(x0), rtol=1e-10)
+    np.testing.assert_allclose(h.numpy(), d2(x0), rtol=1e-10, atol=1e-12)
+
+
+def test_third_derivative_and_mixed_partials():
+    x, y = tf.constant(0.7, dtype=tf.float64), tf.constant(1.3, dtype=tf.float64)
+    with tf.GradientTape(persistent=True) as t3:
+        t3.watch([x, y])
+        with tf.GradientTape(persistent=True) as t2:
+            t2.watch([x, y])
+            with tf.GradientTape() as t1:
+                t1.watch([x, y])
+                f = tf.sin(x * y) + x ** 3 * y
+            gx, gy = t1.gradient(f, [x, y])
+        gxx, gxy = t2.gradient(gx, [x, y])
+    gxxx = t3.gradient(gxx, x)
+    xv, yv = 0.7, 1.3
+    assert np.isclose(gx.numpy(), yv * np.cos(xv * yv) + 3 * xv ** 2 * yv)
+    assert np.isclose(gxx.numpy(), -yv ** 2 * np.sin(xv * yv) + 6 * xv * yv)
+    assert np.isclose(gxy.numpy(), np.cos(xv * yv) - xv * yv * np.sin(xv * yv) + 3 * xv ** 2)
+    assert np.isclose(gxxx.numpy(), -yv ** 3 * np.cos(xv * yv) + 6 * yv)
+
+
+def test_hessian_of_matmul_quadratic():
+    A = np.array([[2.0, 1.0], [0.5, 3.0]])
+    x = tf.constant(np.array([0.3, -0.2]))
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            q = tf.reduce_sum(x * tf.linalg.matmul(tf.constant(A), tf.reshape(x, (2, 1)))[:, 0])
+        g = inner.gradient(q, x)
+    H = outer.jacobian(g, x)
+    np.testing.assert_allclose(H.numpy(), A + A.T)
+
+
+def test_gradient_of_broadcast_reduction_second_order():
+    b = tf.constant(np.array([0.5, 1.5, 2.0]))
+    with tf.GradientTape() as outer:
+        outer.watch(b)
+        with tf.GradientTape() as inner:
+            inner.watch(b)
+            y = tf.reduce_sum((tf.ones((2, 3), dtype=tf.float64) + b) ** 2)
+        g = inner.gradient(y, b)
+    np.testing.assert_allclose(g.numpy(), 2 * 2 * (1 + b.numpy()))
+    np.testing.assert_allclose(outer.gradient(g, b).numpy(), [4.0, 4.0, 4.0])
+
+
+def test_float32_gradients_stay_float32():
+    x = tf.constant([0.5, 1.0])
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = tf.reduce_sum(tf.where(x > 0.7, x, x * 2.0) * tf.maximum(x, 0.6))
+    assert t.gradient(y, x).dtype == tf.float32
