@@ -190,7 +190,9 @@ def _python_value_to_numpy(value, dtype):
     elif k == "c":
         arr = arr.astype(np.complex128)
     elif k in "US":
-        arr = arr.astype(object)
+        # TF strings are bytes
+        arr = np.frompyfunc(lambda s: s.encode("utf-8") if isinstance(s, str) else s, 1, 1)(arr)
+        arr = np.asarray(arr, dtype=object)
     return arr
 
 
