@@ -10,6 +10,7 @@ TensorFlow prints it. Comparison: whitespace is normalized and `id=NN, ` (TF 2.0
 dropped; then the text with numbers masked must be equal and the numbers must agree to float32
 precision.
 """
+import json
 import math
 import os
 import re
@@ -377,3 +378,53 @@ def test_every_example_is_checked():
                for name in globals() if name.startswith("test_s")}
     scripts = {p.stem for p in EXAMPLES.glob("s*.py")}
     assert scripts <= checked, sorted(scripts - checked)
+
+
+# --------------------------------------------------------------------------- optional: real TensorFlow
+
+# Run with TAPEFLOW_TF_CROSSCHECK=1 (and tensorflow installed): every example is also run with
+# `import tensorflow as tf` and both outputs must match. Off by default (TensorFlow takes ~10 s to load).
+_TF_RUNNER = r'''
+import contextlib, io, json, os, re, runpy, sys, tempfile
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow
+out = {}
+for path in sys.argv[1:]:
+    src = open(path, encoding="utf-8").read()
+    src = re.sub(r"^import tapeflow as tf$", "import tensorflow as tf", src, flags=re.M)
+    src = re.sub(r"^from tapeflow import keras$", "from tensorflow import keras", src, flags=re.M)
+    with tempfile.NamedTemporaryFile("w", suffix=".py", dir=os.path.dirname(path), delete=False,
+                                     encoding="utf-8") as f:
+        f.write(src)
+    buf = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(buf):
+            runpy.run_path(f.name, run_name="__main__")
+        out[os.path.basename(path)] = buf.getvalue()
+    except Exception as ex:  # e.g. Keras 3 rejects SGD(lr=...)
+        out[os.path.basename(path)] = "ERROR " + type(ex).__name__
+    finally:
+        os.unlink(f.name)
+print(json.dumps(out))
+'''
+
+# Examples whose output legitimately differs from TensorFlow 2.21's:
+_TF_DIFFERENT = {
+    "s1_summary.py": "prints tapeflow's module names and versions",
+    "s1_optimizer_sgd.py": "Keras 3 no longer accepts SGD(lr=...), the seed's keyword",
+    "s1_keras_training.py": "random batches; Keras 3 has no Metric.reset_states",
+    "s3_variables.py": "random values, class names and error texts name the library",
+}
+
+
+@pytest.mark.skipif(os.environ.get("TAPEFLOW_TF_CROSSCHECK") != "1",
+                    reason="set TAPEFLOW_TF_CROSSCHECK=1 to compare with real TensorFlow")
+def test_outputs_match_tensorflow():
+    pytest.importorskip("tensorflow")
+    names = [p.name for p in sorted(EXAMPLES.glob("s*.py")) if p.name not in _TF_DIFFERENT]
+    proc = subprocess.run([sys.executable, "-c", _TF_RUNNER] + [str(EXAMPLES / n) for n in names],
+                          capture_output=True, timeout=600, cwd=str(EXAMPLES))
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    tf_out = json.loads(proc.stdout.decode().strip().splitlines()[-1])
+    for name in names:
+        assert_prints(run(name), tf_out[name])
