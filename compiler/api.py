@@ -12,6 +12,7 @@ import numpy as np
 
 from tapeflow.runtime import rules
 from tapeflow.runtime.stack import Stack
+from tapeflow.runtime.tensor import Tensor, constant
 
 from . import emit_python
 from .analyze import Analysis, propagate_inplace_updates
@@ -89,7 +90,7 @@ class GradFunction:
         self.with_value = with_value
         self.cache = {}
         self.reasons = {}
-        functools.update_wrapper(self, fn)
+        functools.update_wrapper(self, fn, updated=())  # not fn.__dict__: our own caches
         n = getattr(getattr(fn, "__code__", None), "co_argcount", None)
         if n is not None and any(i >= n or i < -n for i in self.argnums):
             raise ValueError(f"argnums={argnums!r} is out of range for {fn.__name__}, which "
@@ -106,6 +107,8 @@ class GradFunction:
         return tuple(kind_of_argument(a, i in self.argnums) for i, a in enumerate(args))
 
     def __call__(self, *args):
+        if any(isinstance(a, Tensor) for a in args):
+            return self.call_on_tensors(args)
         args = tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else a
                      for a in args)
         args = tuple(float(a) if i in self.argnums and isinstance(a, numbers.Integral) else a
@@ -122,6 +125,16 @@ class GradFunction:
         if self.with_value:
             return value, grads
         return grads
+
+    def call_on_tensors(self, args):
+        """Called inside a traced computation: differentiate through the tape, in Tensors."""
+        from tapeflow.runtime import trace
+        argnums = tuple(i % len(args) for i in self.argnums)
+        args = tuple(a if isinstance(a, Tensor) or i not in argnums else
+                     constant(np.asarray(a, dtype=np.float64)) for i, a in enumerate(args))
+        value, grads = trace.traced_value_and_grad(self.fn, argnums, args)
+        grads = tuple(grads) if self.tuple_out else grads[0]
+        return (value, grads) if self.with_value else grads
 
     def build(self, key, args):
         argnums = tuple(i % len(args) for i in self.argnums)
@@ -147,7 +160,7 @@ class GradFunction:
             return scalar_output_check(gen.fn, self.fn.__name__)
         if backend == "tape":
             from tapeflow.runtime import trace
-            return trace.value_and_grad_runner(self.fn, argnums)
+            return trace.value_and_grad_runner(self.fn, argnums, tuple_out=self.tuple_out)
         if backend == "native":
             raise NotImplementedError("the native backend is not wired in yet")
         raise ValueError(backend)

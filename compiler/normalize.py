@@ -712,7 +712,7 @@ class Normalizer:
     def inline(self, target, node):
         fn_node, owner = target
         parsed = owner.parsed if isinstance(owner, Scope) else owner
-        key = (id(fn_node))
+        key = id(fn_node) if isinstance(owner, Scope) else id(owner.fn)
         if key in self.inlining:
             self.error(f"recursion (a call of {fn_node.name} from itself) is not supported by "
                        f"the source transform", "recursion")

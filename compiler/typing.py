@@ -181,6 +181,14 @@ def call_name(func):
     return None
 
 
+def range_call(it):
+    """The range(...) call of a for loop's iterator, looking through reversed(...)."""
+    if (isinstance(it, ast.Call) and call_name(it.func) == "reversed" and len(it.args) == 1
+            and not it.keywords):
+        return it.args[0]
+    return it
+
+
 def const_value(node, consts=None):
     """The Python value of a constant node (ints, floats, None, tuples of them), else raise."""
     if isinstance(node, ast.Constant):
@@ -222,6 +230,8 @@ class TypeInfo:
     callees: dict                   # (callee name, arg types) -> TypeInfo
     consts: dict                    # names bound once to a constant -> value
     written_params: set             # parameters stored into (a[i] = ...)
+    params: list = None             # the parameters passed (defaulted trailing ones excluded)
+    defaulted: dict = None          # parameter -> default value, for those not passed
 
     def type_of(self, node):
         return self.node_types[id(node)]
@@ -264,11 +274,27 @@ class _Inferer:
     def run(self):
         f = self.fdef
         a = f.args
-        if a.vararg or a.kwarg or a.kwonlyargs or a.defaults or getattr(a, "posonlyargs", None):
+        if a.vararg or a.kwarg or a.kwonlyargs or getattr(a, "posonlyargs", None):
             raise TypingError("only plain positional parameters are supported", f.lineno)
         params = [p.arg for p in a.args]
-        if len(params) != len(self.arg_types):
+        # trailing parameters with constant defaults (e.g. a gradient's `dout=1.0`) may be left
+        # out of arg_types: they become locals initialized to the default
+        ndef = len(a.defaults)
+        required = len(params) - ndef
+        if not required <= len(self.arg_types) <= len(params):
             raise TypingError(f"{f.name} takes {len(params)} arguments, got {len(self.arg_types)}", f.lineno)
+        self.defaulted = {}
+        for p, d in zip(params[required:], a.defaults):
+            if params.index(p) >= len(self.arg_types):
+                try:
+                    v = const_value(d)
+                except TypingError:
+                    raise TypingError(f"default of parameter {p!r} must be a constant", f.lineno)
+                if not isinstance(v, (bool, int, float)):
+                    raise TypingError(f"default of parameter {p!r} must be a number", f.lineno)
+                self.defaulted[p] = v
+                self.names[p] = typeof(v)
+        params = params[:len(self.arg_types)]
         for p, t in zip(params, self.arg_types):
             if not isinstance(t, (Scalar, Array, Tuple)):
                 raise TypingError(f"parameter {p!r}: unsupported type {t!r}", f.lineno)
@@ -297,7 +323,7 @@ class _Inferer:
                 self.stack_elems[n] = F64     # never pushed: any element type will do
         return TypeInfo(f, self.arg_types, self.names, self.node_types, self.stack_elems,
                         self.ret if self.ret is not None else NONE, self.callees, self.consts,
-                        self.written & set(self.params))
+                        self.written & set(self.params), self.params, self.defaulted)
 
     def _find_consts(self):
         counts = {}
@@ -409,7 +435,7 @@ class _Inferer:
         elif isinstance(s, ast.For):
             if s.orelse:
                 self.err("for ... else is not supported", s)
-            it = s.iter
+            it = range_call(s.iter)
             if not (isinstance(it, ast.Call) and call_name(it.func) == "range" and not it.keywords
                     and 1 <= len(it.args) <= 3):
                 self.err("only `for i in range(...)` loops are supported", s)

@@ -17,7 +17,7 @@ import types
 
 import numpy as np
 
-from .tape import GradientTape
+from .tape import GradientTape, state as tape_state
 from .tensor import Tensor, constant
 
 _state = threading.local()
@@ -39,18 +39,28 @@ def _escape(what):
                       f"so its gradient would be lost; keep it an array/tensor operation")
 
 
+def _mutation():
+    raise TraceEscape(f"{_where_in_user_code()}writing into an element of an array computed from "
+                      f"the inputs: the tape's values are immutable (arrays made with np.zeros & "
+                      f"co. can be written; the python backend handles this function)")
+
+
 @contextlib.contextmanager
 def _strict(files):
     """While tracing, conversions of Tensors to Python numbers raise instead of dropping."""
-    saved = {k: Tensor.__dict__[k] for k in ("__float__", "item")}
+    saved = {k: Tensor.__dict__.get(k) for k in ("__float__", "item", "__setitem__")}
     _state.files = files
     Tensor.__float__ = lambda self: _escape("float() (or storing into a numpy array)")
     Tensor.item = lambda self: _escape(".item()")
+    Tensor.__setitem__ = lambda self, i, v: _mutation()
     try:
         yield
     finally:
         for k, v in saved.items():
-            setattr(Tensor, k, v)
+            if v is None:
+                delattr(Tensor, k)
+            else:
+                setattr(Tensor, k, v)
         _state.files = None
 
 
@@ -119,6 +129,14 @@ class Buffer:
     def __array_function__(self, func, types_, args, kwargs):
         return func(*[_plain(a) for a in args], **{k: _plain(v) for k, v in kwargs.items()})
 
+    def __array__(self, dtype=None, copy=None):
+        # Tensor arithmetic converts its other operand with np.asarray: fine for a buffer whose
+        # values are constants; one holding traced values would lose its gradient that way.
+        if any(id(self.t) in tape._known for tape in tape_state.tapes):
+            _escape("an operation with a traced numpy buffer on its right")
+        value = np.asarray(self.t.numpy())
+        return value if dtype is None else value.astype(dtype)
+
     def __repr__(self):
         return f"Buffer({self.t!r})"
 
@@ -172,10 +190,10 @@ def _traced_numpy():
         if isinstance(obj, (list, tuple)) and any(isinstance(_plain(o), Tensor) for o in obj):
             return np.stack([_plain(o) for o in obj])
         if isinstance(obj, Tensor):
-            return Buffer(obj)
-        return Buffer(np.array(obj, dtype=dtype))
+            return obj
+        return np.array(obj, dtype=dtype)
     m.array = array
-    m.copy = lambda a: Buffer(_plain(a)) if isinstance(_plain(a), Tensor) else np.copy(a)
+    m.copy = lambda a: _plain(a) if isinstance(_plain(a), Tensor) else np.copy(a)
     return m
 
 

@@ -738,6 +738,21 @@ def sum_to(lw, g, gt, target_shape):
     return out
 
 
+def sum_to_or_same(lw, g, gt, target_shape):
+    """sum_to, but ``g`` itself when its shape already is the target (numpy returns g too)."""
+    b = lw.b
+    if gt.ndim != len(target_shape):
+        return sum_to(lw, g, gt, target_shape)
+    same = ir.Constant(L.I1, 1)
+    for d, t in zip(g.shape, target_shape):
+        same = b.and_(same, b.icmp_signed("==", d, t))
+    slot = lw.alloca(L.array_ll(gt.ndim))
+    b.store(L.pack(b, gt, g), slot)
+    with lw.cold_if(b.xor(same, ir.Constant(L.I1, 1))):
+        b.store(L.pack(b, gt, sum_to(lw, g, gt, target_shape)), slot)
+    return L.unpack(b, gt, b.load(slot, typ=L.array_ll(gt.ndim)))
+
+
 def unreduce(lw, g, gt, like, liket, axis, keepdims):
     if not isinstance(liket, T.Array):
         return g
@@ -766,14 +781,14 @@ def helper_call(lw, f, node, args, t):
         (g, gt), (like, liket) = args
         if not isinstance(liket, T.Array):
             return reduce(lw, "sum", g, gt, None, False, T.dtype_of(gt)) if isinstance(gt, T.Array) else g
-        return sum_to(lw, g, gt, like.shape)
+        return sum_to_or_same(lw, g, gt, like.shape)
     if f == "sum_to_shape":
         (g, gt), (sh, sht) = args
         if not sht.items:
             return reduce(lw, "sum", g, gt, None, False, T.dtype_of(gt)) if isinstance(gt, T.Array) else g
         if not isinstance(gt, T.Array):
             raise lw.unsupported("sum_to_shape of a scalar")
-        return sum_to(lw, g, gt, [S.cast(lw, x, xt, T.I64) for x, xt in zip(sh.items, sht.items)])
+        return sum_to_or_same(lw, g, gt, [S.cast(lw, x, xt, T.I64) for x, xt in zip(sh.items, sht.items)])
     if f == "unreduce":
         (g, gt), (like, liket) = args[:2]
         axis = _opt_arg(node, args, 2, "axis", consts)

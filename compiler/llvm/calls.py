@@ -52,15 +52,39 @@ def stack_op(lw, node, op):
         v = S.cast(lw, v, vt, et)
     elif vt != et:
         v = lw.cast_tuple(v, vt, et) if isinstance(et, T.Tuple) else v
-    with lw.cold_if(b.icmp_signed(">=", n, b.load(capp, typ=L.I64))):
-        size = ir.Constant(L.I64, _sizeof(et))
-        st_ok = b.call(lw.m.stack_grow(), [st, size])
-        with lw.cold_if(b.icmp_signed("!=", st_ok, ir.Constant(L.I32, 0))):
-            lw.fail("MemoryError", f"out of memory growing Stack '{sname}'")
+    if id(node) not in lw.unchecked_pushes:
+        _ensure_capacity(lw, sname, b.add(n, ir.Constant(L.I64, 1)))
     p = b.gep(b.load(datap, typ=L.PTR), [n], source_etype=ell, inbounds=True)
     b.store(L.pack(b, et, v), p)
     b.store(b.add(n, ir.Constant(L.I64, 1)), lenp)
     return None
+
+
+def _ensure_capacity(lw, sname, need):
+    """Grow stack ``sname`` (doubling, at least to ``need`` elements) when it is too small."""
+    b = lw.b
+    et = lw.ti.stack_elems[sname]
+    st = lw.slots[sname]
+    datap = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.STACK_STRUCT)
+    capp = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 2)], source_etype=L.STACK_STRUCT)
+    with lw.cold_if(b.icmp_signed(">", need, b.load(capp, typ=L.I64))):
+        cap = b.load(capp, typ=L.I64)
+        newcap = b.select(b.icmp_signed("<", cap, ir.Constant(L.I64, 64)), ir.Constant(L.I64, 128),
+                          b.mul(cap, ir.Constant(L.I64, 2)))
+        newcap = b.select(b.icmp_signed("<", newcap, need), need, newcap)
+        new = b.call(lw.m.stack_grow(), [b.load(datap, typ=L.PTR),
+                                         b.mul(newcap, ir.Constant(L.I64, _sizeof(et)))])
+        with lw.cold_if(b.icmp_unsigned("==", new, ir.Constant(L.PTR, None))):
+            lw.fail("MemoryError", f"out of memory growing Stack '{sname}'")
+        b.store(new, datap)
+        b.store(newcap, capp)
+
+
+def reserve_stack(lw, sname, extra):
+    b = lw.b
+    st = lw.slots[sname]
+    lenp = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 1)], source_etype=L.STACK_STRUCT)
+    _ensure_capacity(lw, sname, b.add(b.load(lenp, typ=L.I64), extra))
 
 
 def _sizeof(t):

@@ -26,7 +26,7 @@ class FunctionLowerer:
         # contiguous: array arguments have unit innermost stride (the entry checks numpy's flags
         # and calls this version then), so inner loops index memory densely and vectorize
         self.contiguous = contiguous
-        params = [a.arg for a in self.fdef.args.args]
+        params = tinfo.params
         self.params = params
         argll = [ll for t in tinfo.arg_types for ll in L.flat_ll(t)]
         fnty = ir.FunctionType(L.I32, [L.PTR, L.PTR] + argll)
@@ -35,6 +35,7 @@ class FunctionLowerer:
         self.fn.attributes.add("nounwind")
         self.lineno = self.fdef.lineno
         self.loops = []          # (continue block, break block)
+        self.unchecked_pushes = set()   # ids of push calls whose capacity a loop reserved
 
     # ------------------------------------------------------------------ infrastructure
     def unsupported(self, reason):
@@ -175,7 +176,7 @@ class FunctionLowerer:
         for name, t in self.ti.names.items():
             self.slots[name] = L.alloca(b, L.ll_type(t), name=name)
             if t == T.STACK:
-                b.store(ir.Constant(L.STACK_STRUCT, None), self.slots[name])
+                self._take_pooled_stack(name)
         args = iter(self.fn.args[2:])
         for p, t in zip(self.params, self.ti.arg_types):
             v = L.unflatten(t, args)
@@ -184,6 +185,9 @@ class FunctionLowerer:
             if self.contiguous and isinstance(t, T.Array) and t.ndim:
                 v.strides[-1] = ir.Constant(L.I64, 1)
             self.store_name(p, v, t)
+        for p, dv in (self.ti.defaulted or {}).items():
+            t = self.ti.names[p]
+            self.store_name(p, S.const(t, dv), t)
         b.branch(start)
         b.position_at_end(start)
         self.block(self.fdef.body)
@@ -193,14 +197,58 @@ class FunctionLowerer:
             else:
                 self.fail("TypeError", f"{self.fdef.name}() ended without returning a value")
         b.position_at_end(self.cleanup)
-        free = self.m.free()
         for name, t in self.ti.names.items():
             if t == T.STACK:
-                p = b.gep(self.slots[name], [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)],
-                          source_etype=L.STACK_STRUCT)
-                b.call(free, [b.load(p, typ=L.PTR)])
+                self._return_pooled_stack(name)
         b.ret(b.load(self.status, typ=L.I32))
         return self.fn
+
+    # Save-stack buffers are pooled per (function, stack) across calls: a gradient pushes the
+    # same amount every call, so after the first call no push reallocates and no page is faulted
+    # in again. The pool slot is emptied while a call holds the buffer, so re-entry stays safe.
+    POOL = ir.LiteralStructType([L.PTR, L.I64])
+
+    def _pool(self, name):
+        gname = f"tf_pool.{self.fn.name}.{name}"
+        g = self.m.module.globals.get(gname)
+        if g is None:
+            g = ir.GlobalVariable(self.m.module, self.POOL, gname)
+            g.linkage = "internal"
+            g.initializer = ir.Constant(self.POOL, None)
+            g.type = L.PTR          # opaque, like our allocas (see types.alloca)
+        return g
+
+    def _pool_fields(self, g):
+        b = self.b
+        return (b.gep(g, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=self.POOL),
+                b.gep(g, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 1)], source_etype=self.POOL))
+
+    def _stack_fields(self, name):
+        b, p = self.b, self.slots[name]
+        return [b.gep(p, [ir.Constant(L.I32, 0), ir.Constant(L.I32, k)], source_etype=L.STACK_STRUCT)
+                for k in range(3)]
+
+    def _take_pooled_stack(self, name):
+        b = self.b
+        gd, gc = self._pool_fields(self._pool(name))
+        data, length, cap = self._stack_fields(name)
+        b.store(b.load(gd, typ=L.PTR), data)
+        b.store(b.load(gc, typ=L.I64), cap)
+        b.store(ir.Constant(L.I64, 0), length)
+        b.store(ir.Constant(L.PTR, None), gd)
+        b.store(ir.Constant(L.I64, 0), gc)
+
+    def _return_pooled_stack(self, name):
+        b = self.b
+        gd, gc = self._pool_fields(self._pool(name))
+        data, length, cap = self._stack_fields(name)
+        d = b.load(data, typ=L.PTR)
+        with b.if_else(b.icmp_unsigned("==", b.load(gd, typ=L.PTR), ir.Constant(L.PTR, None))) as (keep, drop):
+            with keep:
+                b.store(d, gd)
+                b.store(b.load(cap, typ=L.I64), gc)
+            with drop:
+                b.call(self.m.free(), [d])
 
     # ------------------------------------------------------------------ statements
     def block(self, stmts):
@@ -214,10 +262,8 @@ class FunctionLowerer:
         if isinstance(s, ast.Assign):
             tgt = s.targets[0]
             if isinstance(s.value, ast.Call) and T.call_name(s.value.func) == "Stack":
-                p = self.slots[tgt.id]
-                datap = b.gep(p, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.STACK_STRUCT)
-                b.call(self.m.free(), [b.load(datap, typ=L.PTR)])     # a re-created stack drops the old
-                b.store(ir.Constant(L.STACK_STRUCT, None), p)
+                # a (re-)created stack starts empty and keeps its buffer
+                b.store(ir.Constant(L.I64, 0), self._stack_fields(tgt.id)[1])
                 return
             val = s.value
             if (isinstance(val, ast.BinOp) and isinstance(tgt, ast.Name)
@@ -324,8 +370,10 @@ class FunctionLowerer:
 
     def for_stmt(self, s):
         b = self.b
-        args = [self.expr(a) for a in s.iter.args]
-        args = [S.cast(self, v, self.ti.type_of(a), T.I64) for v, a in zip(args, s.iter.args)]
+        it = T.range_call(s.iter)
+        backwards = it is not s.iter
+        args = [self.expr(a) for a in it.args]
+        args = [S.cast(self, v, self.ti.type_of(a), T.I64) for v, a in zip(args, it.args)]
         one, zero = ir.Constant(L.I64, 1), ir.Constant(L.I64, 0)
         if len(args) == 1:
             start, stop, step = zero, args[0], one
@@ -349,6 +397,7 @@ class FunctionLowerer:
         else:
             n = b.select(b.icmp_signed(">", step, zero), count(start, stop, step),
                          count(stop, start, b.neg(step)))
+        self._reserve_stacks(s.body, n)
         k_slot = self.alloca(L.I64, "k")
         b.store(zero, k_slot)
         head = self.fn.append_basic_block("for")
@@ -360,6 +409,8 @@ class FunctionLowerer:
         k = b.load(k_slot, typ=L.I64)
         b.cbranch(b.icmp_signed("<", k, n), body, done)
         b.position_at_end(body)
+        if backwards:      # reversed(range(...)): the same values, last first
+            k = b.sub(b.sub(n, one), k)
         i = b.add(start, b.mul(k, step, flags=["nsw"]), flags=["nsw"])
         b.store(i, self.slots[s.target.id])
         self.loops.append((latch, done))
@@ -371,6 +422,28 @@ class FunctionLowerer:
         b.store(b.add(b.load(k_slot, typ=L.I64), one, flags=["nsw"]), k_slot)
         b.branch(head)
         b.position_at_end(done)
+
+    def _reserve_stacks(self, body, n):
+        """Pushes that run at most once per iteration of this counted loop (not inside an inner
+        loop) need at most n slots each: reserve them before the loop, push unchecked inside."""
+        counts = {}
+
+        def scan(stmts):
+            for st in stmts:
+                if isinstance(st, ast.If):
+                    scan(st.body)
+                    scan(st.orelse)
+                elif (isinstance(st, ast.Expr) and isinstance(st.value, ast.Call)
+                      and isinstance(st.value.func, ast.Attribute) and st.value.func.attr in ("push", "append")
+                      and isinstance(st.value.func.value, ast.Name)
+                      and self.ti.names.get(st.value.func.value.id) == T.STACK):
+                    name = st.value.func.value.id
+                    counts[name] = counts.get(name, 0) + 1
+                    self.unchecked_pushes.add(id(st.value))
+        scan(body)
+        from .calls import reserve_stack
+        for name, c in counts.items():
+            reserve_stack(self, name, self.b.mul(n, ir.Constant(L.I64, c)))
 
     def while_stmt(self, s):
         b = self.b

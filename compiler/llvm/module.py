@@ -166,25 +166,14 @@ class ModuleContext:
         return self._helper("tf_arena_adopt", L.PTR, [L.PTR, L.PTR, L.I64], build)
 
     def stack_grow(self):
-        """i32 tf_stack_grow(stack*, elemsize): double the capacity; 1 when out of memory."""
+        """ptr tf_stack_grow(data, nbytes): realloc. Taking values (not the stack's address)
+        keeps the stack's fields in registers: its alloca never escapes."""
         def build(fn, b):
-            st, esz = fn.args
-            capp = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 2)], source_etype=L.STACK_STRUCT)
-            datap = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.STACK_STRUCT)
-            cap = b.load(capp, typ=L.I64)
-            newcap = b.select(b.icmp_signed("<", cap, ir.Constant(L.I64, 64)), ir.Constant(L.I64, 128),
-                              b.mul(cap, ir.Constant(L.I64, 2)))
-            new = b.call(self.realloc(), [b.load(datap, typ=L.PTR), b.mul(newcap, esz)])
-            ok = b.icmp_unsigned("!=", new, ir.Constant(L.PTR, None))
-            yes, no = fn.append_basic_block("ok"), fn.append_basic_block("fail")
-            b.cbranch(ok, yes, no)
-            b.position_at_end(no)
-            b.ret(ir.Constant(L.I32, 1))
-            b.position_at_end(yes)
-            b.store(new, datap)
-            b.store(newcap, capp)
-            b.ret(ir.Constant(L.I32, 0))
-        return self._helper("tf_stack_grow", L.I32, [L.PTR, L.I64], build)
+            data, nbytes = fn.args
+            b.ret(b.call(self.realloc(), [data, nbytes]))
+        fn = self._helper("tf_stack_grow", L.PTR, [L.PTR, L.I64], build)
+        fn.attributes.add("noinline")
+        return fn
 
     def ipow(self):
         def build(fn, b):

@@ -91,7 +91,7 @@ class NativeFunction:
 
 
 def _generate(nf):
-    params = [a.arg for a in nf.type_info.fdef.args.args]
+    params = list(nf.type_info.params)
     env = {"_c": nf._cfunc, "_type": type, "_float": float, "_int": int, "_bool": bool,
            "_ndarray": np.ndarray, "_to_float": _to_float, "_to_int": _to_int, "_to_bool": _to_bool,
            "_bad_array": _bad_array, "_tuple": tuple, "_len": len,
