@@ -40,6 +40,8 @@ def operand(y, xv):
             if ty is float and not y.is_integer():
                 raise TypeError(f"Cannot convert {y!r} to EagerTensor of dtype {xv.dtype.name}")
             return y, int(y)
+        if k == "b":
+            return y, y  # numpy's promotion (1 - mask is an int array), as rules expect
         v = np.asarray(y, dtype=xv.dtype)[()]
         return v, v
     if isinstance(y, Tensor):

@@ -353,3 +353,65 @@ def test_float32_gradients_stay_float32():
         t.watch(x)
         y = tf.reduce_sum(tf.where(x > 0.7, x, x * 2.0) * tf.maximum(x, 0.6))
     assert t.gradient(y, x).dtype == tf.float32
+
+
+# --- second order of every rule family, against differences of the first-order tape gradient ----
+SECOND = [
+    ("add_bcast", lambda x: (x + x[0]) * x), ("sub_bcast", lambda x: (x - x[:, :1]) ** 2),
+    ("div", lambda x: x / (x[::-1] + 3.0)), ("pow", lambda x: (x + 2.0) ** (x * 0.5)),
+    ("maximum", lambda x: tf.maximum(x, x[::-1]) * x), ("minimum", lambda x: tf.minimum(x * x, 0.5)),
+    ("where", lambda x: tf.where(x > 0, x ** 3, tf.sin(x))),
+    ("clip", lambda x: tf.clip_by_value(x, -0.5, 0.5) * x),
+    ("abs", lambda x: tf.abs(x) * x), ("relu", lambda x: tf.nn.relu(x) ** 2),
+    ("sum_axis", lambda x: tf.reduce_sum(x * x, axis=0) ** 2),
+    ("mean_keep", lambda x: tf.reduce_mean(x ** 3, axis=1, keepdims=True) * x),
+    ("max_axis", lambda x: tf.reduce_max(x, axis=1) ** 2), ("min", lambda x: tf.reduce_min(x) * x),
+    ("prod_axis", lambda x: tf.reduce_prod(x + 2.0, axis=0)),
+    ("matmul", lambda x: tf.matmul(x, tf.transpose(x)) ** 2),
+    ("reshape_transpose", lambda x: tf.transpose(tf.reshape(x * x, (3, 4))) * x),
+    ("expand_squeeze", lambda x: tf.squeeze(tf.expand_dims(x, 0) ** 3, 0)),
+    ("broadcast_to", lambda x: tf.broadcast_to(x[:1] ** 2, (4, 3)) * 1.0),
+    ("concat", lambda x: tf.concat([x ** 2, tf.sin(x)], axis=1) ** 2),
+    ("stack", lambda x: tf.stack([x ** 2, x], axis=1) ** 2), ("tile", lambda x: tf.tile(x ** 2, [2, 1]) ** 2),
+    ("getitem", lambda x: x[1:, ::2] ** 3), ("gather", lambda x: tf.gather(x, [1, 1, 0]) ** 3),
+    ("cumsum", lambda x: tf.math.cumsum(x ** 2, axis=1) ** 2),
+    ("softmax", lambda x: tf.nn.softmax(x) * x), ("log_softmax", lambda x: tf.nn.log_softmax(x) ** 2),
+    ("softplus", lambda x: tf.nn.softplus(x) ** 2), ("logsumexp", lambda x: tf.reduce_logsumexp(x, axis=1)),
+    ("tan_atan", lambda x: tf.tan(x * 0.5) * tf.atan(x)), ("asin_acos", lambda x: tf.asin(x * 0.5) * tf.acos(x * 0.4)),
+    ("sinh_cosh", lambda x: tf.sinh(x) * tf.cosh(x)), ("expm1_log1p", lambda x: tf.math.expm1(x) * tf.math.log1p(x + 1.5)),
+    ("rsqrt_recip", lambda x: tf.math.rsqrt(x + 2.0) * tf.math.reciprocal(x + 3.0)),
+    ("atan2", lambda x: tf.math.atan2(x, x[::-1] + 2.0)), ("numpy_calls", lambda x: np.sum(np.exp(x) * np.cos(x), axis=0)),
+]
+
+
+def _first_order(fn, x, u):
+    t = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        y = fn(t)
+        w = np.cos(np.arange(np.size(y.numpy())).reshape(np.shape(y.numpy())))
+        loss = tf.reduce_sum(y * w)
+    return tape.gradient(loss, t)
+
+
+@pytest.mark.parametrize("name,fn", SECOND, ids=[s[0] for s in SECOND])
+def test_second_order_against_differences(name, fn):
+    x = RNG.uniform(-0.9, 0.9, size=(4, 3))
+    x = np.where(np.abs(x) < 0.1, 0.35, x)
+    if name in ("where", "clip", "abs", "relu", "maximum", "minimum", "max_axis", "min"):
+        x = np.array([[0.31, -0.52, 0.73], [-0.24, 0.65, -0.86], [0.47, -0.18, 0.29], [-0.61, 0.83, 0.12]])
+    u = np.sin(np.arange(x.size).reshape(x.shape) + 1.0)
+    t = tf.constant(x)
+    with tf.GradientTape() as outer:
+        outer.watch(t)
+        with tf.GradientTape() as inner:
+            inner.watch(t)
+            y = fn(t)
+            w = np.cos(np.arange(np.size(y.numpy())).reshape(np.shape(y.numpy())))
+            loss = tf.reduce_sum(y * w)
+        g = inner.gradient(loss, t)
+        gu = tf.reduce_sum(g * u)
+    hvp = outer.gradient(gu, t)
+    assert hvp is not None, name
+    num = tf.numerical_gradient(lambda x: np.sum(_first_order(fn, x, u).numpy() * u), x, eps=1e-5)
+    np.testing.assert_allclose(hvp.numpy(), num, rtol=1e-5, atol=1e-6)
