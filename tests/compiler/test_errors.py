@@ -46,7 +46,8 @@ def err_dict(x):
 
 def err_generator_expression(x):
     y = x + 1.0
-    return sum(y * i for i in range(4))  # <-- unsupported
+    terms = (y * i for i in range(4))  # <-- unsupported
+    return sum(terms)
 
 
 def err_yield(x):
@@ -94,7 +95,8 @@ def err_functools_reduce(x):
 
 def err_map_lambda(x):
     y = x * 0.5
-    return sum(map(lambda t: t * t, (x, y)))  # <-- unsupported
+    squares = map(lambda t: t * t, (x, y))  # <-- unsupported
+    return sum(squares)
 
 
 def err_statistics(x):
