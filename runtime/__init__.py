@@ -21,11 +21,13 @@ from .math_ops import (add, subtract, multiply, divide, truediv, realdiv, pow, m
                        clip_by_value, cast, saturate_cast, reduce_sum, reduce_mean, reduce_prod,
                        reduce_max, reduce_min, reduce_any, reduce_all, reduce_logsumexp,
                        reduce_variance, reduce_std, count_nonzero, argmax, argmin, cumsum, matmul,
-                       tensordot, norm, is_nan, is_inf, is_finite)
+                       tensordot, norm, is_nan, is_inf, is_finite, clip_by_norm,
+                       clip_by_global_norm, global_norm)
 from .array_ops import (reshape, transpose, squeeze, expand_dims, broadcast_to, tile, reverse,
                         concat, stack, unstack, split, gather, gather_nd, boolean_mask,
                         stop_gradient, zeros, ones, fill, zeros_like, ones_like, range, linspace,
-                        eye, one_hot, shape, size, rank, pad)
+                        eye, one_hot, shape, size, rank, pad, sort, argsort)
+from .eager import print, function, executing_eagerly  # noqa: A004
 from .custom import (custom_gradient, RegisterGradient, no_gradient, NotDifferentiable,
                      unregister_gradient, gradients)
 from . import nn
@@ -52,7 +54,7 @@ math = _namespace(
         "reduce_sum", "reduce_mean", "reduce_prod", "reduce_max", "reduce_min", "reduce_any",
         "reduce_all", "reduce_logsumexp", "reduce_variance", "reduce_std",
         "reduce_euclidean_norm", "count_nonzero", "argmax", "argmin", "cumsum", "softplus",
-        "is_nan", "is_inf", "is_finite", "l2_normalize")},
+        "is_nan", "is_inf", "is_finite", "l2_normalize", "global_norm")},
     log_sigmoid=lambda x, name=None: -math_ops.softplus(-convert_to_tensor(x)),
     softmax=nn.softmax, top_k=None)
 del math.top_k
@@ -91,5 +93,7 @@ __all__ = [
     "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "tile", "reverse", "concat",
     "stack", "unstack", "split", "gather", "gather_nd", "boolean_mask", "zeros", "ones", "fill",
     "zeros_like", "ones_like", "range", "linspace", "eye", "one_hot", "shape", "size", "rank",
-    "pad",
+    "pad", "sort", "argsort", "clip_by_norm", "clip_by_global_norm",
+    # eager conveniences
+    "print", "function", "executing_eagerly",
 ]

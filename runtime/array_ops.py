@@ -333,3 +333,19 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None):
         if len(parts) > 1:
             out = concat(parts, axis)
     return out
+
+
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None):
+    v = as_tensor(values)._v
+    idx = np.argsort(-v if direction == "DESCENDING" else v, axis=axis, kind="stable")
+    return wrap(idx.astype(np.int32))
+
+
+def sort(values, axis=-1, direction="ASCENDING", name=None):
+    """Sorted values; differentiable (a gather of the input by the sorting permutation)."""
+    x = as_tensor(values)
+    axis = int(axis) % x._v.ndim
+    idx = argsort(x, axis, direction)._v
+    grid = list(np.indices(idx.shape, sparse=True))
+    grid[axis] = idx
+    return getitem(x, tuple(grid))

@@ -323,3 +323,21 @@ def l2_normalize(x, axis=None, epsilon=1e-12, name=None):
     x = as_tensor(x)
     sq = reduce_sum(square(x), axis=axis, keepdims=True)
     return x * rsqrt(maximum(sq, epsilon))
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    """``t * clip_norm / max(l2norm(t), clip_norm)`` (differentiable, as TF)."""
+    t = as_tensor(t)
+    l2 = sqrt(reduce_sum(square(t), axis=axes, keepdims=True))
+    return t * clip_norm / maximum(l2, clip_norm)
+
+
+def global_norm(t_list, name=None):
+    return sqrt(add_n([reduce_sum(square(t)) for t in t_list if t is not None]))
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    """Scale every tensor by ``clip_norm / max(global_norm, clip_norm)``; returns (list, norm)."""
+    norm = global_norm(t_list) if use_norm is None else as_tensor(use_norm)
+    scale = clip_norm / maximum(norm, clip_norm)
+    return [None if t is None else as_tensor(t) * cast(scale, as_tensor(t).dtype) for t in t_list], norm

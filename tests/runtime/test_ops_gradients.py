@@ -415,3 +415,10 @@ def test_second_order_against_differences(name, fn):
     assert hvp is not None, name
     num = tf.numerical_gradient(lambda x: np.sum(_first_order(fn, x, u).numpy() * u), x, eps=1e-5)
     np.testing.assert_allclose(hvp.numpy(), num, rtol=1e-5, atol=1e-6)
+
+
+def test_sort_and_clip_gradients():
+    check(lambda x: tf.sort(x) * np.arange(1.0, 6.0), np.array([0.3, -1.2, 2.5, 0.9, -0.4]))
+    check(lambda x: tf.sort(x, axis=0, direction="DESCENDING"), rand(3, 2))
+    check(lambda x: tf.clip_by_norm(x, 0.5), rand(4))
+    check(lambda x, y: tf.clip_by_global_norm([x, y], 0.5)[0][1], rand(2), rand(3))

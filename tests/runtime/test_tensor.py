@@ -298,3 +298,19 @@ def test_gradcheck_utilities():
     tf.check_gradient(f, (x, y), (np.cos(x) * y, np.sin(x)))
     with pytest.raises(AssertionError, match="argument 0"):
         tf.check_gradient(f, (x, y), (np.cos(x), np.sin(x)))
+
+
+def test_eager_conveniences(capsys):
+    tf.print(tf.constant([1, 2, 3]), tf.constant(2.5), "x")
+    assert capsys.readouterr().err == "[1 2 3] 2.5 x\n"
+
+    @tf.function
+    def f(a):
+        return a * 2
+    assert f(tf.constant(2.0)).numpy() == 4.0
+    assert tf.executing_eagerly()
+    np.testing.assert_array_equal(tf.sort(tf.constant([3, 1, 2])).numpy(), [1, 2, 3])
+    np.testing.assert_array_equal(tf.argsort(tf.constant([3.0, 1.0, 2.0]), direction="DESCENDING").numpy(), [0, 2, 1])
+    np.testing.assert_allclose(tf.clip_by_norm(tf.constant([3.0, 4.0]), 1.0).numpy(), [0.6, 0.8])
+    clipped, norm = tf.clip_by_global_norm([tf.constant([3.0]), tf.constant([4.0])], 1.0)
+    assert norm.numpy() == 5.0 and np.allclose([c.numpy()[0] for c in clipped], [0.6, 0.8])
