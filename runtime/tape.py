@@ -54,8 +54,29 @@ def _unconnected_value(u):
 
 def record(rule, out, ins, vals, params=_EMPTY):
     """Offer an executed op to every active tape; a tape keeps it if it knows one of the inputs."""
+    tapes = state.tapes
+    if len(tapes) == 1:
+        # the common case, one tape: no loop over tapes, one record tuple
+        tape = tapes[0]
+        known = tape._known
+        for i in ins:
+            if id(i) in known:
+                break
+        else:
+            return
+        if type(out) is tuple:
+            if not any(o._v.dtype in _TRAINABLE for o in out):
+                return
+            for o in out:
+                known.add(id(o))
+        elif out._v.dtype in _TRAINABLE:
+            known.add(id(out))
+        else:
+            return  # integer/bool/string outputs never carry gradients
+        tape._ops.append((rule, out, ins, vals, params))
+        return
     rec = None
-    for tape in state.tapes:
+    for tape in tapes:
         known = tape._known
         for i in ins:
             if id(i) in known:
@@ -469,7 +490,7 @@ def _reachable(ops, source_keys):
     return reach
 
 
-def backward(tape, targets, sources, output_gradients, unconnected, consume=False):
+def backward(tape, targets, sources, output_gradients, unconnected):
     """Gradients of ``targets`` (seeded with ones or ``output_gradients``) for each source."""
     # With a tape recording (an outer tape, or this persistent tape inside its context) rules run on
     # Tensors so that the gradient computation is recorded: that is how higher orders work.
@@ -504,12 +525,12 @@ def backward(tape, targets, sources, output_gradients, unconnected, consume=Fals
     plain = not tensor_mode and not overrides  # the fast path: rules on numpy values
     pop = grads.pop
     get = grads.get
+    if plain:
+        _sweep_plain(ops, grads, source_keys, live, found)
+        ops = ()
+        n_ops = 0
     for idx in range(n_ops - 1, -1, -1):
         rule, out, ins, vals, params = ops[idx]
-        if consume:
-            # a non-persistent tape lets go of each record as soon as it is used, so its saved
-            # arrays are freed during the sweep and their memory reused by the next gradients
-            ops[idx] = None
         k = id(out)
         g = pop(k, None)
         if g is None:
@@ -589,6 +610,88 @@ def backward(tape, targets, sources, output_gradients, unconnected, consume=Fals
             continue
         results.append(_finish_grad(g, sv, tensor_mode))
     return results
+
+
+def _sweep_plain(ops, grads, source_keys, live, found):
+    """The backward sweep when nothing records and no rule is overridden: rules on numpy values.
+
+    This is the hot loop of every tape gradient; it is kept to the essentials (one dict pop per
+    record, set lookups, the rule call, accumulation) and skips inputs that need no gradient.
+    """
+    pop = grads.pop
+    get = grads.get
+    for rec in reversed(ops):
+        rule, out, ins, vals, params = rec
+        k = id(out)
+        g = pop(k, None)
+        if g is None:
+            if type(out) is tuple:
+                _sweep_general((rec,), grads, source_keys, live, found, False, {})
+            continue
+        if k in source_keys:
+            found[k] = g
+        if k not in live:
+            continue
+        n = rule.n_inputs
+        if n == 1:
+            ki = id(ins[0])
+            if ki in live:
+                res = rule.adjoint(g, out._v, *vals, **params)
+                if res is not None:
+                    prev = get(ki)
+                    grads[ki] = res if prev is None else prev + res
+        elif n == 2:
+            ka = id(ins[0])
+            kb = id(ins[1])
+            if ka in live:
+                if kb in live:
+                    ga, gb = rule.adjoint(g, out._v, *vals, **params)
+                else:
+                    # skip the adjoint of an input needing none (constant data in a matmul...)
+                    ga = masked_adjoint(rule.adjoint, _FIRST)(g, out._v, *vals, **params)[0]
+                    gb = None
+            elif kb in live:
+                ga = None
+                gb = masked_adjoint(rule.adjoint, _SECOND)(g, out._v, *vals, **params)[1]
+            else:
+                continue
+            if ga is not None:
+                prev = get(ka)
+                grads[ka] = ga if prev is None else prev + ga
+            if gb is not None:
+                prev = get(kb)
+                grads[kb] = gb if prev is None else prev + gb
+        else:
+            _sweep_general((rec,), grads, source_keys, live, {}, False, {}, popped=g)
+
+
+def _sweep_general(ops, grads, source_keys, live, found, tensor_mode, overrides, popped=None):
+    """One record at a time through the general path (multi-output or variadic records)."""
+    for rule, out, ins, vals, params in ops:
+        if type(out) is tuple:
+            gs = [grads.pop(id(o), None) for o in out]
+            if all(x is None for x in gs):
+                continue
+            for j, o in enumerate(out):
+                if id(o) in source_keys and gs[j] is not None:
+                    found[id(o)] = gs[j]
+            gs = [x if x is not None else np.zeros_like(o._v) for x, o in zip(gs, out)]
+            if tensor_mode:
+                gs = [x if isinstance(x, Tensor) else Tensor(x) for x in gs]
+            res = rule.adjoint(gs, out, *(ins if tensor_mode else vals), **params)
+        else:
+            res = rule.adjoint(popped, out._v, *vals, **params)
+        if res is None or len(res) < len(ins):
+            raise RuntimeError(f"Backward function for op {rule.name} returned too few "
+                               f"gradients: expected {len(ins)}, got "
+                               f"{0 if res is None else len(res)}")
+        for i, gi in zip(ins, res):
+            if gi is None:
+                continue
+            ki = id(i)
+            if ki in live:
+                prev = grads.get(ki)
+                grads[ki] = gi if prev is None else prev + gi
 
 
 def _finish_grad(g, sv, tensor_mode):
