@@ -29,7 +29,7 @@ from .array_ops import (reshape, transpose, squeeze, expand_dims, broadcast_to, 
                         eye, one_hot, shape, size, rank, pad, sort, argsort)
 from .eager import print, function, executing_eagerly  # noqa: A004
 from .custom import (custom_gradient, RegisterGradient, no_gradient, NotDifferentiable,
-                     unregister_gradient, gradients)
+                     unregister_gradient, gradients, grad_pass_through, recompute_grad)
 from . import nn
 from . import random_ops as random
 from .gradcheck import numerical_gradient, check_gradient
@@ -75,7 +75,7 @@ __all__ = [
     # differentiation
     "GradientTape", "UnconnectedGradients", "custom_gradient", "stop_gradient",
     "RegisterGradient", "no_gradient", "NotDifferentiable", "unregister_gradient", "gradients",
-    "numerical_gradient", "check_gradient",
+    "numerical_gradient", "check_gradient", "grad_pass_through", "recompute_grad",
     # namespaces
     "nn", "math", "random", "linalg", "autodiff", "errors",
     # math

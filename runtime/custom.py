@@ -10,7 +10,7 @@ from .tape import (GradientTape, GRADIENT_OVERRIDES, register_gradient_override,
 from .tensor import Tensor, convert_to_tensor
 
 __all__ = ["custom_gradient", "RegisterGradient", "no_gradient", "NotDifferentiable",
-           "unregister_gradient", "gradients"]
+           "unregister_gradient", "gradients", "grad_pass_through", "recompute_grad"]
 
 
 def custom_gradient(f=None):
@@ -108,3 +108,19 @@ def unregister_gradient(op_type):
 def gradients(*args, **kwargs):
     raise RuntimeError("tf.gradients is not supported when eager execution is enabled. Use "
                        "tf.GradientTape instead.")
+
+
+def grad_pass_through(f):
+    """``f`` in the forward pass, the identity in the backward pass (e.g. for quantization)."""
+    @functools.wraps(f)
+    def wrapped(x):
+        @custom_gradient
+        def passthrough(x):
+            return f(x), lambda dy: dy
+        return passthrough(x)
+    return wrapped
+
+
+def recompute_grad(f):
+    """TF recomputes ``f`` in the backward pass to save memory; here ``f`` is simply recorded."""
+    return f

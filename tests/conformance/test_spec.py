@@ -1030,3 +1030,43 @@ def test_deleting_a_tape_frees_its_records():
     del t
     gc.collect()
     assert ref() is None
+
+
+def test_custom_gradient_identity_2dy_and_second_order_override():
+    @tf.custom_gradient
+    def f(x):
+        def grad(dy):
+            return 2 * dy
+        return tf.identity(x), grad
+    x = tf.constant(3.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = f(x)
+    assert t.gradient(y, x).numpy() == 2.0
+
+    # A custom_gradient inside grad_fn defines the second derivative.
+    @tf.custom_gradient
+    def g(x):
+        def first(dy):
+            @tf.custom_gradient
+            def inner(x):
+                return 2.0 * x * dy, lambda ddy: 100.0 * ddy
+            return inner(x)
+        return x * x, first
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as t:
+            t.watch(x)
+            y = g(x)
+        dy = t.gradient(y, x)
+    assert dy.numpy() == 6.0
+    assert outer.gradient(dy, x).numpy() == 100.0
+
+
+def test_grad_pass_through():
+    x = tf.constant(2.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = tf.grad_pass_through(tf.round)(x * 1.3)
+    assert y.numpy() == 3.0
+    assert t.gradient(y, x).numpy() == np.float32(1.3)
