@@ -25,7 +25,8 @@ written more than once); call, kwargs, default_args, closure, inner_def; int_mix
 math), int_arg (an int passed where the derivative is taken); print; app, recurrence, long,
 rosenbrock, mlp, logsumexp, gmm; tuple_argnums; kink (a non-differentiable point exists, the
 example points avoid it); tape_only plus recursion, list, dict, generator, try, unknown_call,
-lambda.
+lambda; writes_computed (writes into an array computed from the inputs: the tape may refuse
+these with an error naming the line, but must never return a wrong gradient).
 """
 import functools
 import math
@@ -1703,7 +1704,7 @@ def alias_array_iadd(x):
     return np.sum(a * x)
 
 
-add(alias_array_iadd, [(V4,)], tags="array augassign alias")
+add(alias_array_iadd, [(V4,)], tags="array augassign alias writes_computed")
 
 
 def alias_array_imul_copy(x):
@@ -1713,7 +1714,7 @@ def alias_array_imul_copy(x):
     return np.sum(a) + np.sum(b)
 
 
-add(alias_array_imul_copy, [(V4,)], tags="array augassign alias")
+add(alias_array_imul_copy, [(V4,)], tags="array augassign alias writes_computed")
 
 
 def alias_rebind_not_mutate(x):
@@ -1843,7 +1844,7 @@ def overwrite_input_copy(x):
     return np.sum(y)
 
 
-add(overwrite_input_copy, [(V4,)], tags="array overwrite loop index")
+add(overwrite_input_copy, [(V4,)], tags="array overwrite loop index writes_computed")
 
 
 def overwrite_repeated_passes(x):
@@ -1854,7 +1855,7 @@ def overwrite_repeated_passes(x):
     return np.sum(a * a)
 
 
-add(overwrite_repeated_passes, [(V4,)], tags="array overwrite loop nested_loop math index")
+add(overwrite_repeated_passes, [(V4,)], tags="array overwrite loop nested_loop math index writes_computed")
 
 
 def overwrite_slice_assign(x):
@@ -1876,7 +1877,7 @@ def overwrite_2d_stencil(X):
     return np.sum(Y)
 
 
-add(overwrite_2d_stencil, [(M34 * 0.5,)], tags="array overwrite loop nested_loop index 2d")
+add(overwrite_2d_stencil, [(M34 * 0.5,)], tags="array overwrite loop nested_loop index 2d writes_computed")
 
 
 def overwrite_scalar_variable(x):
@@ -2393,7 +2394,7 @@ def heat_equation_explicit(u):
     return np.sum(u * u)
 
 
-add(heat_equation_explicit, [(V6,)], tags="array loop nested_loop overwrite index app")
+add(heat_equation_explicit, [(V6,)], tags="array loop nested_loop overwrite index app writes_computed")
 
 
 def gradient_descent_inner(x0, lr):
