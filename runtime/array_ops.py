@@ -216,6 +216,42 @@ def prod_of_others(x, axis=None):
 prod_of_others_op = prod_of_others
 
 
+def scatter_add_inplace(t, index, updates):
+    """``np.add.at(t, index, updates)`` on a Tensor: numpy code's in-place accumulation, recorded.
+
+    Tensors are otherwise immutable; this is the one mutation (numpy code traced on Tensors uses
+    it). The tape sees it as an op from (old t, updates) to t: earlier uses of t keep their
+    recorded values, and the record that produced t keeps answering with the old value.
+    """
+    from .opdef import operand
+    index = _index_value(index)
+    u, uv = operand(updates, t._v)
+    old = t._v
+    new = np.array(old, copy=True)
+    np.add.at(new, index, uv)
+    for tape in state.tapes:
+        ops = tape._ops
+        for j in range(len(ops) - 1, -1, -1):
+            rec = ops[j]
+            if rec[1] is t:
+                ops[j] = (_with_ans(rec[0], old),) + rec[1:]
+                break
+    t._v = new[()] if new.ndim == 0 else new
+    if state.tapes:
+        record(RULES["TensorScatterAdd"], t, (t, u), (old, uv), {"index": index})
+    return None
+
+
+def _with_ans(rule, ans):
+    """``rule`` called with a fixed ``ans`` (the value its output had before a mutation)."""
+    from .rules import Rule
+    fixed = Tensor(ans)
+
+    def adjoint(g, _ans, *args, **params):
+        return rule.adjoint(g, fixed if isinstance(_ans, Tensor) else ans, *args, **params)
+    return Rule(rule.name, adjoint, (), rule.n_inputs)
+
+
 # --- gradient control -------------------------------------------------------------------------
 def stop_gradient(input, name=None):
     """The same value, invisible to every tape (nothing downstream of it is recorded through it)."""

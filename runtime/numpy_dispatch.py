@@ -71,6 +71,9 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         # np.add.at(array, index, tensor) mutates a numpy array: no tape can see that.
         target = inputs[0]
         if isinstance(target, Tensor):
+            if ufunc in (np.add, np.subtract) and len(inputs) == 3:
+                upd = inputs[2] if ufunc is np.add else M.negative(inputs[2])
+                return A.scatter_add_inplace(target, inputs[1], upd)
             raise TypeError("Tensors are immutable: np.%s.at cannot write into one" % ufunc.__name__)
         return getattr(ufunc, method)(target, *[_unwrap(i) for i in inputs[1:]], **kwargs)
     raw = [_unwrap(i) for i in inputs]

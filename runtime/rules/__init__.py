@@ -367,3 +367,9 @@ def d_cumsum(g, ans, x, axis=0):
 def d_atan2(g, ans, y, x):
     den = x * x + y * y
     return unbroadcast(g * x / den, y), unbroadcast(-g * y / den, x)
+
+
+@rule("TensorScatterAdd", n_inputs=2)
+def d_scatter_add(g, ans, x, updates, index=None):
+    # out = x with updates added at index (np.add.at): g flows to x, and g[index] to the updates
+    return g, unbroadcast(g[index], updates)

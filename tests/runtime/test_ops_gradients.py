@@ -422,3 +422,24 @@ def test_sort_and_clip_gradients():
     check(lambda x: tf.sort(x, axis=0, direction="DESCENDING"), rand(3, 2))
     check(lambda x: tf.clip_by_norm(x, 0.5), rand(4))
     check(lambda x, y: tf.clip_by_global_norm([x, y], 0.5)[0][1], rand(2), rand(3))
+
+
+def test_np_add_at_on_tensor_is_recorded():
+    def f(x, u):
+        out = tf.zeros_like(x) + x * 1.0
+        np.add.at(out, np.array([0, 2, 0]), u * u)
+        np.subtract.at(out, [1], u[0])
+        return tf.exp(out)
+    check(f, rand(4), rand(3))
+    # a tensor mutated after an earlier use: the earlier use keeps the old value
+    x = tf.constant(np.array([1.0, 2.0]))
+    with tf.GradientTape() as t:
+        t.watch(x)
+        a = tf.exp(x * 1.0)
+        b = a * 3.0
+        np.add.at(a, [0], x[1])
+        y = tf.reduce_sum(a * b)
+    e1, e2 = np.exp(1.0), np.exp(2.0)
+    # y = (e^x0 + x1) * 3 e^x0 + e^x1 * 3 e^x1
+    np.testing.assert_allclose(t.gradient(y, x).numpy(),
+                               [6 * e1 * e1 + 3 * 2.0 * e1, 3 * e1 + 6 * e2 * e2])
