@@ -2511,6 +2511,91 @@ add(trapezoid_integral, [(0.9,)], tags="scalar loop ifexp math int_mix app")
 
 
 # =============================================================================================
+# more edge cases: module constants, default arrays, constant returns, chained comparisons
+# =============================================================================================
+def module_constant_read(x):
+    return np.sum(x * W4) + np.sum(M43 @ x[:3] * W4) + V3[1] * x[0]
+
+
+add(module_constant_read, [(V4,)], tags="array dot slice global_read")
+
+
+def default_array_param(x, w=W4, scale=0.5):
+    return np.sum(np.sin(x * w)) * scale
+
+
+add(default_array_param, [(V4,)], tags="array default_args global_read")
+
+
+def _keyword_only(t, *, power=2, shift=0.0):
+    return (t + shift) ** power
+
+
+def call_keyword_only(x):
+    return _keyword_only(x, power=3, shift=0.5) + _keyword_only(x)
+
+
+add(call_keyword_only, [(0.7,)], tags="scalar call kwargs default_args pow")
+
+
+def constant_return_branch(x):
+    if x < 0.0:
+        return 0.0
+    return x * x
+
+
+add(constant_return_branch, [(-0.6,), (0.9,)], tags="scalar branch early_return")
+
+
+def chained_comparison(x):
+    if 0.0 < x < 1.0:
+        return math.sin(x)
+    elif -1.0 <= x <= 0.0:
+        return x * x * x
+    return x
+
+
+add(chained_comparison, [(0.5,), (-0.4,), (1.5,)], tags="scalar branch early_return math")
+
+
+def return_from_nested_loop(x):
+    s = x
+    for i in range(5):
+        for j in range(5):
+            s = s * 1.2 + 0.05 * j
+            if s > 3.0:
+                return s * i
+    return s
+
+
+add(return_from_nested_loop, [(0.6,)], tags="scalar loop nested_loop early_return int_mix")
+
+
+def slice_2d_negative_step(X):
+    return np.sum(X[:, ::-1] * X) + np.sum(X[::-1, 1:] ** 2)
+
+
+add(slice_2d_negative_step, [(M23,)], tags="array slice 2d")
+
+
+def reassign_argument_first(x, y):
+    x = x * y
+    y = x + y
+    x = math.sin(x) * y
+    return x + y
+
+
+add(reassign_argument_first, [(0.7, 1.3)], argnums=(0, 1), tags="scalar overwrite math tuple_argnums")
+
+
+def same_arg_used_as_both_operands(x):
+    return np.dot(x, x) + np.sum(np.outer(x, x) * M33) + np.sum(x[None, :] * x[:, None])
+
+
+add(same_arg_used_as_both_operands, [(V3,)], tags="array dot broadcast slice")
+
+
+# =============================================================================================
 # tape_only: constructs the source transform does not handle; "auto" must fall back to the tape
 # =============================================================================================
 def rec_power(x, n):
