@@ -6,6 +6,7 @@ caches one generated gradient per kind signature. Backends, fastest first:
 """
 import copy
 import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -42,20 +43,24 @@ def kind_of_argument(value, differentiated):
 class Generated:
     """One generated gradient: its source, the loaded function, and how it was made."""
 
-    def __init__(self, source, fn, ir):
+    def __init__(self, source, fn, ir, filename):
         self.source = source
         self.fn = fn
         self.ir = ir
+        self.filename = filename
 
 
 @functools.lru_cache(maxsize=None)
-def _normalized(fn):
-    return normalize(parse_function(fn))
+def _normalized(fn, kinds):
+    # kinds matter only where fn calls a gradient function (grad of grad)
+    params = list(inspect.signature(fn).parameters)
+    return normalize(parse_function(fn), dict(zip(params, kinds)))
 
 
 def generate(fn, argnums, kinds):
     """Transform ``fn`` for arguments of the given kinds; raises TransformError."""
-    ir, constants, used = _normalized(fn)
+    fn = as_function(fn)
+    ir, constants, used = _normalized(fn, kinds)
     ir = copy.deepcopy(ir)
     params = [a.id for a in ir.args.args]
     wrt = [params[i] for i in argnums]
@@ -69,12 +74,28 @@ def generate(fn, argnums, kinds):
                  "operator": __import__("operator")}
     namespace.update({n: getattr(rules, n) for n in rules.__all__ if not n.isupper()})
     namespace.update(constants)
-    loaded, source = emit_python.load(grad_ir, namespace, f"<gradient of {ir.name}>")
-    return Generated(source, loaded, grad_ir)
+    filename = f"<gradient of {ir.name}>"
+    loaded, source = emit_python.load(grad_ir, namespace, filename)
+    return Generated(source, loaded, grad_ir, filename)
+
+
+def as_function(fn):
+    """A plain function to transform: a gradient function is wrapped in a def calling it."""
+    if not getattr(fn, "__tapeflow_gradient__", False):
+        return fn
+    params = list(inspect.signature(fn.fn).parameters)
+    name = f"{'value_and_' if fn.with_value else ''}grad_of_{fn.__name__}"
+    src = f"def {name}({', '.join(params)}):\n    return inner({', '.join(params)})\n"
+    scope = {"inner": fn}
+    exec(compile(src, f"<{name}>", "exec"), scope)
+    wrapper = scope[name]
+    wrapper.__tapeflow_source__ = src
+    return wrapper
 
 
 class GradFunction:
     """What grad() and value_and_grad() return: call it like f, get gradients."""
+    __tapeflow_gradient__ = True
 
     def __init__(self, fn, argnums, backend, with_value):
         if not callable(fn):
@@ -95,13 +116,6 @@ class GradFunction:
         if n is not None and any(i >= n or i < -n for i in self.argnums):
             raise ValueError(f"argnums={argnums!r} is out of range for {fn.__name__}, which "
                              f"takes {n} positional argument(s)")
-
-    @property
-    def __tapeflow_source__(self):
-        """Lets grad(grad(f)) transform the generated code (the last one built)."""
-        if not self.cache:
-            return None
-        return next(reversed(self.cache.values())).source
 
     def signature(self, args):
         return tuple(kind_of_argument(a, i in self.argnums) for i, a in enumerate(args))

@@ -15,6 +15,7 @@ and at the end of each pass, and global names are resolved to the values they re
 Each call node carries the resolved callable in ``node.callee``.
 """
 import builtins
+import copy
 import numbers
 
 import gast
@@ -22,7 +23,7 @@ import numpy as np
 
 from . import resolve
 from .errors import TransformError
-from .parse import parse_function
+from .parse import Parsed, namespace_of, parse_function
 
 UNSUPPORTED = {
     gast.Try: "try/except", gast.With: "with statements", gast.AsyncWith: "async with",
@@ -213,8 +214,9 @@ def assigned_names(fn_node):
 
 
 class Normalizer:
-    def __init__(self, parsed):
+    def __init__(self, parsed, param_kinds=None):
         self.top = parsed
+        self.param_kinds = dict(param_kinds or {})
         self.used = set()
         for n in gast.walk(parsed.node):
             if isinstance(n, gast.Name):
@@ -313,6 +315,9 @@ class Normalizer:
         elif kind is gast.Expr:
             if isinstance(s.value, gast.Constant):
                 return
+            if type(s.value) in UNSUPPORTED:
+                self.error(f"{UNSUPPORTED[type(s.value)]} are not supported by the source "
+                           f"transform", UNSUPPORTED[type(s.value)])
             if not isinstance(s.value, gast.Call):
                 self.error("an expression statement other than a call", "expression")
             value = self.expr(s.value)
@@ -410,6 +415,21 @@ class Normalizer:
             if not isinstance(target, gast.Name):
                 self.error("a range loop needs a single loop variable", "for")
             loop_var = self.scope.local(target.id)
+        elif fn is reversed and isinstance(it.args[0], gast.Call) and \
+                self.static(it.args[0].func) is range:
+            # for i in reversed(range(...)): count k up, read i = r[count - 1 - k]
+            rng = self.as_atom(self.call_value(range, [self.atom(a, "n") for a in
+                                                       it.args[0].args], {}), "steps")
+            count = self.as_atom(self.call_value(len, [rng], {}), "count")
+            args = [count]
+            loop_var = self.fresh("k")
+            last = self.as_atom(gast.BinOp(left=count, op=gast.Sub(), right=const(1)), "last")
+            back = self.fresh("back")
+            per_item.append((gast.Name(id=back, ctx=gast.Store(), annotation=None,
+                                       type_comment=None),
+                             gast.BinOp(left=last, op=gast.Sub(), right=name(loop_var))))
+            per_item.append((target, gast.Subscript(value=rng, slice=name(back),
+                                                    ctx=gast.Load())))
         elif fn is enumerate and len(it.args) == 1 and isinstance(target, gast.Tuple):
             seq = self.atom(it.args[0], "seq")
             args = [self.as_atom(self.call_value(len, [seq], {}), "n")]
@@ -429,8 +449,9 @@ class Normalizer:
             per_item.append((target, seq))
         prefix = []
         for tgt, seq in per_item:
-            prefix.append(gast.Assign(targets=[tgt], value=gast.Subscript(
-                value=seq, slice=name(loop_var), ctx=gast.Load()), type_comment=None))
+            value = seq if isinstance(seq, (gast.BinOp, gast.Subscript)) else gast.Subscript(
+                value=seq, slice=name(loop_var), ctx=gast.Load())
+            prefix.append(gast.Assign(targets=[tgt], value=value, type_comment=None))
             prefix[-1].lineno = s.lineno
         self._loop_var_names = getattr(self, "_loop_var_names", set())
         loop = gast.For(target=store(loop_var), iter=None, body=prefix + list(s.body), orelse=[],
@@ -680,6 +701,8 @@ class Normalizer:
         if kind == "user":
             parsed = parse_function(fn)
             return self.inline((parsed.node, parsed), node)
+        if kind == "gradient":
+            return self.inline_gradient(fn, node)
         if kind == "unknown":
             label = getattr(fn, "__qualname__", None) or repr(fn)
             module = getattr(fn, "__module__", None)
@@ -772,6 +795,28 @@ class Normalizer:
         flag = self.fresh(f"{fn_node.name}_returned")
         return [assign(flag, const(False))] + lower_returns(body, result, flag, False)
 
+    def inline_gradient(self, gf, node):
+        """A call of a tapeflow gradient: inline its generated code (higher-order derivatives)."""
+        from .api import generate, kind_of_argument
+        kinds = []
+        for a in node.args:
+            if isinstance(a, gast.Name) and self.scope.local(a.id) in self.param_kinds:
+                kinds.append(self.param_kinds[self.scope.local(a.id)])
+            elif isinstance(a, gast.Constant):
+                kinds.append(kind_of_argument(a.value, False))
+            else:
+                self.error("a gradient function called on a computed value (its kinds are not "
+                           "known before the call)", "gradient call")
+        argnums = tuple(i % len(kinds) for i in gf.argnums)
+        kinds = tuple(("float", 0) if i in argnums and k[0] in ("int", "bool") else k
+                      for i, k in enumerate(kinds))
+        gen = generate(gf.fn, argnums, kinds)
+        parsed = Parsed(copy.deepcopy(gen.ir), gen.filename, namespace_of(gen.fn), gen.fn)
+        both = self.inline((parsed.node, parsed), node)
+        if gf.with_value:
+            return both
+        return self.tuples[both.id][1]
+
     def defaults_of(self, fn_node, owner):
         a = fn_node.args
         out = {}
@@ -786,8 +831,8 @@ class Normalizer:
         return out
 
 
-def normalize(parsed):
+def normalize(parsed, param_kinds=None):
     """The IR FunctionDef of ``parsed`` and the constants its code refers to."""
-    n = Normalizer(parsed)
+    n = Normalizer(parsed, param_kinds)
     fn = n.run()
     return fn, n.constants, n.used

@@ -37,7 +37,8 @@ def namespace_of(fn):
 def parse_function(fn):
     generated = getattr(fn, "__tapeflow_source__", None)
     if generated is not None:  # a gradient we generated: differentiate its source again
-        source, namespace, filename, first = generated, fn.__globals__, "<tapeflow generated>", 1
+        source, namespace, first = generated, namespace_of(fn), 1
+        filename = fn.__code__.co_filename
     else:
         if not inspect.isfunction(fn):
             raise TypeError(f"tapeflow can only transform Python functions, got {type(fn).__name__}")

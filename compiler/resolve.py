@@ -5,6 +5,8 @@ The normalizer asks ``classify(fn)`` for every call it meets; everything it cann
 """
 import builtins
 import inspect
+import os
+import sysconfig
 import math
 import operator
 
@@ -24,7 +26,7 @@ NONDIFF = {
     np.ones_like, np.empty_like, np.identity, np.all, np.any, np.count_nonzero, math.floor,
     math.ceil, math.isnan, math.isfinite, operator.floordiv, operator.mod, operator.lt,
     operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_,
-    Stack,
+    Stack, rules.extremum_weights, rules.prod_of_others,
 }
 NONDIFF_IDS = {id(f) for f in NONDIFF}
 
@@ -61,7 +63,9 @@ def canonical_name(fn):
 
 
 def classify(fn):
-    """One of 'rule', 'nondiff', 'identity', 'user', 'unknown'."""
+    """One of 'rule', 'nondiff', 'identity', 'user', 'gradient', 'unknown'."""
+    if getattr(fn, "__tapeflow_gradient__", False):
+        return "gradient"
     if id(fn) in IDENTITY_IDS:
         return "identity"
     if rules.lookup(fn) is not None:
@@ -72,8 +76,20 @@ def classify(fn):
         return "user"
     if inspect.isfunction(fn):
         module = getattr(fn, "__module__", "") or ""
-        if module.split(".")[0] in ("numpy", "math", "tapeflow"):
+        if module.split(".")[0] in ("numpy", "math", "tapeflow") or is_library(fn):
             return "unknown"
         return "user"
     return "unknown"
+
+
+_LIBRARY_DIRS = tuple({os.path.realpath(p) for key in ("stdlib", "platstdlib", "purelib",
+                                                        "platlib")
+                       for p in [sysconfig.get_paths().get(key)] if p})
+
+
+def is_library(fn):
+    """Functions of the standard library and installed packages are not transformed: they are
+    "unknown code" (the tape's job), not the user's own source."""
+    path = os.path.realpath(fn.__code__.co_filename)
+    return path.startswith(_LIBRARY_DIRS)
 

@@ -106,7 +106,9 @@ class Reverse:
         for var in sorted(self.a.active, key=self.order_key):
             if isinstance(result, gast.Name) and var == result.id:
                 continue
-            if var in self.buffers:
+            if self.a.kinds.get(var) == "stack":
+                zero = call(name("Stack"))
+            elif var in self.buffers:
                 zero = call(attr("np", "zeros_like"), name(var))
                 zero.keywords = [gast.keyword(arg="dtype", value=attr("np", "float64"))]
             else:
@@ -121,6 +123,11 @@ class Reverse:
                 seed.append(assign(self.d(p), const(0.0)))
             grads.append(name(self.d(p)))
         stacks = [assign(self.stack_names[v], call(name("Stack"))) for v in self.stacks_used]
+        if isinstance(result, gast.Name) and not self.a.is_stable(result.id):
+            # the adjoint sweep restores earlier values of the name: keep the result aside
+            kept = self.fresh(self.ir.name + "_value")
+            primal.append(assign(kept, result))
+            result = name(kept)
         grad_value = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
         out = gast.Return(value=gast.Tuple(elts=[result, grad_value], ctx=gast.Load()))
         fn = gast.FunctionDef(
@@ -188,7 +195,8 @@ class Reverse:
         contributions = []   # (input variable, expression)
         reads_before, reads_after, prelude = [], [], []
         if isinstance(value, gast.Name):
-            contributions.append((value.id, dy))
+            if value.id in self.a.active:
+                contributions.append((value.id, dy))
         elif isinstance(value, gast.Constant):
             pass
         elif isinstance(value, gast.Subscript):
@@ -277,6 +285,7 @@ class Reverse:
         if not wanted:
             return [], [], [], []
         self.a.kinds.setdefault(dy.id, self.a.kinds.get(target))
+        self.a.kinds[ANS], self.a.ndims[ANS] = self.a.kinds.get(target), self.a.ndims.get(target)
         try:
             inst = templates.instantiate(rule, dy, name(ANS), inputs, params, self.a,
                                          self.fresh, wanted)

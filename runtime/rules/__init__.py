@@ -17,10 +17,10 @@ import operator
 
 import numpy as np
 
-from ._helpers import (prod_of_others, unbroadcast, unreduce, unreduce_extremum, unslice, untranspose, sum_to_shape,
+from ._helpers import (extremum_weights, prod_of_others, unbroadcast, unreduce, unreduce_extremum, unslice, untranspose, sum_to_shape,
                        unconcat, untile)
 
-__all__ = ["Rule", "RULES", "BY_CALLABLE", "rule", "lookup", "prod_of_others", "unbroadcast", "unreduce",
+__all__ = ["Rule", "RULES", "BY_CALLABLE", "rule", "lookup", "extremum_weights", "prod_of_others", "unbroadcast", "unreduce",
            "unreduce_extremum", "unslice", "untranspose", "sum_to_shape", "unconcat", "untile"]
 
 
@@ -231,12 +231,12 @@ def d_prod(g, ans, x, axis=None, keepdims=False):
 
 @rule("Max", np.max, np.amax)
 def d_max(g, ans, x, axis=None, keepdims=False):
-    return unreduce_extremum(g, ans, x, axis, keepdims)
+    return unreduce(g, x, axis, keepdims) * extremum_weights(ans, x, axis, keepdims)
 
 
 @rule("Min", np.min, np.amin)
 def d_min(g, ans, x, axis=None, keepdims=False):
-    return unreduce_extremum(g, ans, x, axis, keepdims)
+    return unreduce(g, x, axis, keepdims) * extremum_weights(ans, x, axis, keepdims)
 
 
 # --- linear algebra and shapes ---------------------------------------------------------------

@@ -18,6 +18,10 @@ def sum_to_shape(g, shape):
     if g_shape == shape:
         return g
     lead = len(g_shape) - len(shape)
+    if lead < 0 or any(a == 1 and b != 1 for a, b in zip(g_shape[lead:], shape)):
+        # g smaller than the input (a zero adjoint kept as a scalar): it broadcasts up
+        return np.broadcast_to(g, np.broadcast_shapes(g_shape, shape)) if lead < 0 else \
+            sum_to_shape(np.broadcast_to(g, np.broadcast_shapes(g_shape, shape)), shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and g_shape[lead + i] != 1)
     g = np.sum(g, axis=axes, keepdims=True)
@@ -34,6 +38,12 @@ def unreduce(g, like, axis=None, keepdims=False):
     if axis is not None and not keepdims:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(like))
+
+
+def extremum_weights(ans, like, axis=None, keepdims=False):
+    """Where ``like`` attains its max/min ``ans``: 1/(number of ties) there, 0 elsewhere."""
+    hit = like == unreduce(ans, like, axis, keepdims)
+    return hit / np.sum(hit, axis=axis, keepdims=True)
 
 
 def unreduce_extremum(g, ans, like, axis=None, keepdims=False):
