@@ -1070,3 +1070,87 @@ def test_grad_pass_through():
         y = tf.grad_pass_through(tf.round)(x * 1.3)
     assert y.numpy() == 3.0
     assert t.gradient(y, x).numpy() == np.float32(1.3)
+
+
+def test_watch_on_never_entered_tape_is_attribute_error():
+    with pytest.raises(AttributeError):
+        tf.GradientTape().watch(tf.constant(1.0))
+
+
+def test_jacobian_shapes_and_unconnected():
+    x = tf.constant([1.0, 2.0, 3.0, 4.0])
+    c = tf.constant([1.0])
+    with tf.GradientTape(persistent=True) as t:
+        t.watch([x, c])
+        y = tf.reshape(tf.tile(x[:3] * 2.0, [2]), (3, 2))
+        s = tf.reduce_sum(x * x)
+    j = t.jacobian(y, x)
+    assert j.shape == (3, 2, 4)
+    assert t.jacobian(s, x).shape == (4,)
+    np.testing.assert_array_equal(val(t.jacobian(s, x)), [2.0, 4.0, 6.0, 8.0])
+    assert t.jacobian(y, c) is None
+    z = t.jacobian(y, c, unconnected_gradients="zero")
+    assert z.shape == (3, 2, 1) and not np.any(val(z))
+    with pytest.raises(AttributeError, match="'list' object has no attribute 'shape'"):
+        t.jacobian([y], x)
+
+
+def test_batch_jacobian_without_pfor_needs_persistent():
+    x = tf.constant([[1.0, 2.0]])
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = x * x
+    with pytest.raises(RuntimeError) as e:
+        t.batch_jacobian(y, x, experimental_use_pfor=False)
+    assert str(e.value) == ("GradientTape must be created with persistent=True to compute the "
+                            "batch_jacobian with eager execution enabled and  with "
+                            "experimental_use_pfor set to False.")
+
+
+def test_custom_gradient_wrong_number_of_variable_gradients():
+    v = tf.Variable(2.0)
+
+    @tf.custom_gradient
+    def f(x):
+        def grad(dy, variables=None):
+            return dy, []
+        return x * v, grad
+    x = tf.constant(1.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = f(x)
+    with pytest.raises(ValueError) as e:
+        t.gradient(y, x)
+    assert str(e.value) == "Must return gradient for each variable from @custom_gradient grad_fn."
+
+
+def test_inner_tape_not_watching_outer_does():
+    x = tf.constant(3.0)
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            y = x * x
+        assert inner.gradient(y, x) is None
+    assert outer.gradient(y, x).numpy() == 6.0
+
+
+def test_variable_higher_order_12_and_12():
+    x = tf.Variable(2.0)
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            y = x ** 3
+        dy = inner.gradient(y, x)
+    assert dy.numpy() == 12.0
+    assert outer.gradient(dy, x).numpy() == 12.0
+
+
+def test_values_computed_after_exit_or_via_numpy_are_unconnected():
+    x = tf.constant(2.0)
+    with tf.GradientTape(persistent=True) as t:
+        t.watch(x)
+        y = x * 2
+        z = tf.constant(np.asarray(y) * 3)  # through numpy: leaves the tape
+    w = y * 5
+    assert t.gradient(z, x) is None
+    assert t.gradient(w, x) is None
+    assert t.gradient(y, x).numpy() == 2.0
