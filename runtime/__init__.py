@@ -26,7 +26,8 @@ from .math_ops import (add, subtract, multiply, divide, truediv, realdiv, pow, m
 from .array_ops import (reshape, transpose, squeeze, expand_dims, broadcast_to, tile, reverse,
                         concat, stack, unstack, split, gather, gather_nd, boolean_mask,
                         stop_gradient, zeros, ones, fill, zeros_like, ones_like, range, linspace,
-                        eye, one_hot, shape, size, rank, pad, sort, argsort)
+                        eye, one_hot, shape, size, rank, pad, sort, argsort, unique)
+from .module import Module
 from .eager import print, function, executing_eagerly  # noqa: A004
 from .custom import (custom_gradient, RegisterGradient, no_gradient, NotDifferentiable,
                      unregister_gradient, gradients, grad_pass_through, recompute_grad)
@@ -93,7 +94,7 @@ __all__ = [
     "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "tile", "reverse", "concat",
     "stack", "unstack", "split", "gather", "gather_nd", "boolean_mask", "zeros", "ones", "fill",
     "zeros_like", "ones_like", "range", "linspace", "eye", "one_hot", "shape", "size", "rank",
-    "pad", "sort", "argsort", "clip_by_norm", "clip_by_global_norm",
+    "pad", "sort", "argsort", "unique", "Module", "clip_by_norm", "clip_by_global_norm",
     # eager conveniences
     "print", "function", "executing_eagerly",
 ]

@@ -385,3 +385,29 @@ def sort(values, axis=-1, direction="ASCENDING", name=None):
     grid = list(np.indices(idx.shape, sparse=True))
     grid[axis] = idx
     return getitem(x, tuple(grid))
+
+
+def _no_registered_gradient(op_name):
+    """An op TF has no gradient for: recorded, and its backward raises TF's LookupError."""
+    from .rules import Rule
+
+    def adjoint(g, ans, *inputs, **params):
+        raise LookupError(f"gradient registry has no entry for: {op_name}")
+    return Rule(op_name, adjoint, (), 1)
+
+
+_UNIQUE = _no_registered_gradient("Unique")
+
+
+def unique(x, out_idx=_dt.int32, name=None):
+    """(unique values in order of first occurrence, index of each element into them)."""
+    t = as_tensor(x)
+    v = np.asarray(t._v)
+    vals, first, inv = np.unique(v, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    y = wrap(vals[order])
+    if state.tapes:
+        record(_UNIQUE, y, (t,), (t._v,))
+    return y, wrap(rank[inv].reshape(-1).astype(_dt.np_dtype(out_idx)))

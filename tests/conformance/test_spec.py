@@ -1154,3 +1154,14 @@ def test_values_computed_after_exit_or_via_numpy_are_unconnected():
     assert t.gradient(z, x) is None
     assert t.gradient(w, x) is None
     assert t.gradient(y, x).numpy() == 2.0
+
+
+def test_unregistered_op_gradient_is_lookup_error():
+    x = tf.constant([1.0, 2.0, 1.0])
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y, idx = tf.unique(x)
+    assert list(y.numpy()) == [1.0, 2.0] and list(idx.numpy()) == [0, 1, 0]
+    with pytest.raises(LookupError) as e:
+        t.gradient(y, x)
+    assert str(e.value) == "gradient registry has no entry for: Unique"

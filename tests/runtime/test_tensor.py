@@ -314,3 +314,25 @@ def test_eager_conveniences(capsys):
     np.testing.assert_allclose(tf.clip_by_norm(tf.constant([3.0, 4.0]), 1.0).numpy(), [0.6, 0.8])
     clipped, norm = tf.clip_by_global_norm([tf.constant([3.0]), tf.constant([4.0])], 1.0)
     assert norm.numpy() == 5.0 and np.allclose([c.numpy()[0] for c in clipped], [0.6, 0.8])
+
+
+def test_module_collects_variables():
+    class Dense(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable([[1.0, 2.0]])
+            self.b = tf.Variable([0.0], trainable=False)
+
+    class Model(tf.Module):
+        def __init__(self):
+            super().__init__(name="model")
+            self.layers = [Dense(), Dense()]
+            self.scale = tf.Variable(2.0)
+
+    m = Model()
+    assert m.name == "model" and len(m.variables) == 5 and len(m.trainable_variables) == 3
+    assert m.trainable_variables[-1] is m.scale and len(m.submodules) == 2
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(m.layers[0].w * m.scale)
+    g = t.gradient(y, m.trainable_variables)
+    assert g[1] is None and list(g[0].numpy()[0]) == [2.0, 2.0] and g[2].numpy() == 3.0
