@@ -130,6 +130,12 @@ def unify(old, new):
         return I64
     if isinstance(old, Array) and isinstance(new, Array) and old.ndim == new.ndim:
         return Array(unify(old.dtype, new.dtype), old.ndim)
+    # a scalar stored in an array-typed name (e.g. an adjoint reset with `da = 0.0`) becomes a
+    # 1-element array broadcastable to any shape: arithmetic then gives numpy's results
+    if isinstance(old, Array) and isinstance(new, Scalar):
+        return Array(unify(old.dtype, new), old.ndim)
+    if isinstance(old, Scalar) and isinstance(new, Array):
+        return Array(unify(old, new.dtype), new.ndim)
     if isinstance(old, Tuple) and isinstance(new, Tuple) and len(old.items) == len(new.items):
         return Tuple(tuple(unify(a, b) for a, b in zip(old.items, new.items)))
     return _Conflict(old, new)
@@ -232,6 +238,7 @@ class TypeInfo:
     written_params: set             # parameters stored into (a[i] = ...)
     params: list = None             # the parameters passed (defaulted trailing ones excluded)
     defaulted: dict = None          # parameter -> default value, for those not passed
+    constants: dict = None          # module constant name -> value embedded in the code
 
     def type_of(self, node):
         return self.node_types[id(node)]
@@ -247,14 +254,36 @@ def to_ast(funcdef):
     return funcdef
 
 
-def infer(funcdef, arg_types, module_functions=None, _active=None):
+def constant_value(v):
+    """A module-level constant the function reads, in the form the backend embeds (or None)."""
+    if isinstance(v, (bool, int, float, np.bool_, np.integer, np.floating)):
+        return v
+    if isinstance(v, (list, tuple)) and v and all(isinstance(x, (bool, int, float)) for x in v):
+        return np.asarray(v) if isinstance(v, list) else tuple(v)
+    if isinstance(v, (list, tuple)) and v and all(isinstance(x, (list, tuple, int, float)) for x in v):
+        try:
+            a = np.asarray(v, dtype=np.float64)
+        except (ValueError, TypeError):
+            return None
+        return a
+    if isinstance(v, np.ndarray) and v.ndim > 0:
+        try:
+            typeof(v)
+        except TypingError:
+            return None
+        return v
+    return None
+
+
+def infer(funcdef, arg_types, module_functions=None, _active=None, constants=None):
     """Type every name of ``funcdef`` called with ``arg_types``; raise TypingError when impossible."""
     fdef = to_ast(funcdef)
-    return _Inferer(fdef, tuple(arg_types), module_functions or {}, _active or set()).run()
+    return _Inferer(fdef, tuple(arg_types), module_functions or {}, _active or set(), constants).run()
 
 
 class _Inferer:
-    def __init__(self, fdef, arg_types, module_functions, active):
+    def __init__(self, fdef, arg_types, module_functions, active, constants=None):
+        self.raw_constants = constants or {}
         self.fdef = fdef
         self.arg_types = arg_types
         self.mfuncs = {k: to_ast(v) for k, v in module_functions.items()}
@@ -289,9 +318,12 @@ class _Inferer:
                 try:
                     v = const_value(d)
                 except TypingError:
-                    raise TypingError(f"default of parameter {p!r} must be a constant", f.lineno)
-                if not isinstance(v, (bool, int, float)):
-                    raise TypingError(f"default of parameter {p!r} must be a number", f.lineno)
+                    v = (constant_value(self.raw_constants[d.id])
+                         if isinstance(d, ast.Name) and d.id in self.raw_constants else None)
+                    if v is None:
+                        raise TypingError(f"default of parameter {p!r} must be a constant", f.lineno)
+                if not isinstance(v, (bool, int, float, np.ndarray, tuple, np.number)):
+                    raise TypingError(f"default of parameter {p!r} must be a number or array", f.lineno)
                 self.defaulted[p] = v
                 self.names[p] = typeof(v)
         params = params[:len(self.arg_types)]
@@ -300,6 +332,16 @@ class _Inferer:
                 raise TypingError(f"parameter {p!r}: unsupported type {t!r}", f.lineno)
             self.names[p] = t
         self.params = params
+        # module-level constants the function reads (and never assigns) become embedded values
+        assigned = {n.id for n in ast.walk(f) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        self.constants = {}
+        for name, v in self.raw_constants.items():
+            if name in self.names or name in assigned:
+                continue
+            cv = constant_value(v)
+            if cv is not None:
+                self.constants[name] = cv
+                self.names[name] = typeof(cv)
         self._find_consts()
         key = (f.name, self.arg_types)
         if key in self.active:
@@ -323,7 +365,7 @@ class _Inferer:
                 self.stack_elems[n] = F64     # never pushed: any element type will do
         return TypeInfo(f, self.arg_types, self.names, self.node_types, self.stack_elems,
                         self.ret if self.ret is not None else NONE, self.callees, self.consts,
-                        self.written & set(self.params), self.params, self.defaulted)
+                        self.written & set(self.params), self.params, self.defaulted, self.constants)
 
     def _find_consts(self):
         counts = {}
@@ -349,11 +391,6 @@ class _Inferer:
 
     def assign_name(self, name, t, node):
         old = self.names.get(name)
-        if name in self.params and old != t and not (isinstance(old, Scalar) and isinstance(t, Scalar)
-                                                      and unify(old, t) == old):
-            if not isinstance(unify(old, t), _Conflict) and unify(old, t) == old:
-                return
-            self.err(f"parameter {name!r} of type {old!r} is reassigned a {t!r}", node)
         new = unify(old, t)
         if isinstance(new, _Conflict):
             self.err(f"name {name!r} holds both {old!r} and {t!r}", node)
@@ -733,7 +770,7 @@ class _Inferer:
         ats = tuple(self.expr(a) for a in node.args)
         key = (name, ats)
         if key not in self.callees:
-            self.callees[key] = infer(self.mfuncs[name], ats, self._raw_mfuncs, self.active)
+            self.callees[key] = infer(self.mfuncs[name], ats, self._raw_mfuncs, self.active, self.raw_constants)
         return self.callees[key].ret
 
     def kw(self, node, name, default=None):

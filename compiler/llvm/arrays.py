@@ -83,6 +83,13 @@ def alloc(lw, dtype, shape):
     return L.ArrayVal(T.Array(dtype, len(shape)), data, shape, strides)
 
 
+def scalar_as_array(lw, v, t):
+    """A scalar as a 1-element array of t.ndim dimensions that broadcasts to any shape."""
+    one = alloc(lw, t.dtype, [])
+    store_at(lw, one, ZERO, v)
+    return L.ArrayVal(t, one.data, [ONE] * t.ndim, [ZERO] * t.ndim)
+
+
 def size_of(lw, shape):
     n = ONE
     for d in shape:
@@ -326,6 +333,12 @@ def getitem(lw, node):
 def setitem(lw, tgt, v, vt):
     a, off, view = resolve_index(lw, tgt)
     if view is None:
+        if isinstance(vt, T.Array):      # a 1-element array into one element (numpy allows it)
+            b = lw.b
+            with lw.cold_if(b.icmp_signed("!=", size_of(lw, v.shape), ONE)):
+                lw.fail("ValueError", "setting an array element with a sequence of {} elements",
+                        size_of(lw, v.shape))
+            v, vt = load_at(lw, v, ZERO), vt.dtype
         store_at(lw, a, off, S.cast(lw, v, dt(vt), a.dtype))
         return
     if isinstance(vt, T.Array):

@@ -48,10 +48,7 @@ def stack_op(lw, node, op):
     arg = node.args[0]
     v = lw.expr(arg)
     vt = lw.ti.type_of(arg)
-    if isinstance(et, T.Scalar):
-        v = S.cast(lw, v, vt, et)
-    elif vt != et:
-        v = lw.cast_tuple(v, vt, et) if isinstance(et, T.Tuple) else v
+    v = lw.convert(v, vt, et)
     if id(node) not in lw.unchecked_pushes:
         _ensure_capacity(lw, sname, b.add(n, ir.Constant(L.I64, 1)))
     p = b.gep(b.load(datap, typ=L.PTR), [n], source_etype=ell, inbounds=True)

@@ -15,19 +15,20 @@ def lower_callee(mctx, name, arg_types):
     key = (name, tuple(arg_types))
     fl = mctx.functions.get(key)
     if fl is None:
-        ti = T.infer(mctx.mfuncs[name], arg_types, mctx.mfuncs)
+        ti = T.infer(mctx.mfuncs[name], arg_types, mctx.mfuncs, constants=mctx.constants)
         fl = FunctionLowerer(mctx, ti, mctx.unique("tf_fn_" + name))
         mctx.functions[key] = fl
         fl.lower()
     return fl
 
 
-def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, noalias=True):
+def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, noalias=True, constants=None):
     """Typed lowering of ``funcdef`` into a fresh module; returns (module context, type info, entry name)."""
     fdef = T.to_ast(funcdef)
     mfuncs = {k: T.to_ast(v) for k, v in (module_functions or {}).items()}
-    ti = T.infer(fdef, arg_types, mfuncs)
+    ti = T.infer(fdef, arg_types, mfuncs, constants=constants)
     mctx = ModuleContext(fdef.name, mfuncs, boundscheck)
+    mctx.constants = constants or {}
     triple, layout = jit.target_info()
     mctx.module.triple = triple
     mctx.module.data_layout = layout
@@ -52,18 +53,31 @@ def _finish(mctx, ti, fdef, body, arg_types, noalias):
     return mctx, ti, entry_name
 
 
-def compile_function(funcdef, arg_types, module_functions=None, boundscheck=True, _noalias=True):
-    """Compile a normalized FunctionDef for ``arg_types`` to native code; returns a NativeFunction."""
+def compile_function(funcdef, arg_types, module_functions=None, boundscheck=True, constants=None,
+                     _noalias=True):
+    """Compile a normalized FunctionDef for ``arg_types`` to native code; returns a NativeFunction.
+
+    ``module_functions``: name -> FunctionDef of functions it calls. ``constants``: name -> value
+    of module-level values it reads (numbers, tuples, lists/arrays of numbers; arrays are
+    referenced in place and kept alive by the NativeFunction). ``boundscheck=False`` drops
+    index checks (negative indices still count from the end).
+    """
     from .wrapper import NativeFunction
     arg_types = tuple(arg_types)
-    mctx, ti, entry_name = build_module(funcdef, arg_types, module_functions, boundscheck, _noalias)
-    ir_text = str(mctx.module)
-    addrs, llmod = jit.compile_ir(ir_text, [entry_name])
+    mctx, ti, entry_name = build_module(funcdef, arg_types, module_functions, boundscheck, _noalias, constants)
+    try:
+        ir_text = str(mctx.module)
+        addrs, llmod = jit.compile_ir(ir_text, [entry_name])
+    except Exception as e:      # malformed IR is our bug: report it as "cannot compile natively"
+        raise LoweringError(f"internal code generation failure: {type(e).__name__}: {e}",
+                            ti.fdef.lineno) from e
     nf = NativeFunction(addrs[entry_name], ti, mctx.messages, ir_text, llmod)
+    nf._keepalive = mctx.keepalive
     if _noalias and ti.written_params and sum(isinstance(t, T.Array) for t in arg_types) > 1:
         # noalias on array arguments is only sound when written arrays overlap no other argument;
         # the wrapper checks, and calls this conservative variant (built on first need) otherwise.
-        nf._alias_factory = lambda: compile_function(funcdef, arg_types, module_functions, boundscheck, False)
+        nf._alias_factory = lambda: compile_function(funcdef, arg_types, module_functions, boundscheck,
+                                                     constants, False)
         nf._rebuild_wrapper()
     return nf
 

@@ -139,28 +139,39 @@ class FunctionLowerer:
 
     def store_name(self, name, v, vt):
         t = self.ti.names[name]
-        if isinstance(t, T.Scalar):
-            v = S.cast(self, v, vt, t)
-        elif isinstance(t, T.Array) and isinstance(vt, T.Array) and vt.dtype != t.dtype:
-            from . import arrays as A
-            v = A.astype(self, v, t.dtype)
-        elif isinstance(t, T.Tuple) and vt != t:
-            v = self.cast_tuple(v, vt, t)
+        v = self.convert(v, vt, t)
         self.b.store(L.pack(self.b, t, v), self.slots[name])
 
+    def embed_constant(self, v, t):
+        """A module constant as a compile-time value (arrays: their memory, kept alive)."""
+        if isinstance(t, T.Scalar):
+            return S.const(t, v)
+        if isinstance(t, T.Tuple):
+            return L.TupleVal(t, [self.embed_constant(x, xt) for x, xt in zip(v, t.items)])
+        self.m.keepalive.append(v)
+        addr = v.__array_interface__["data"][0]
+        data = ir.Constant(L.I64, addr).inttoptr(L.PTR)
+        isz = v.dtype.itemsize
+        return L.ArrayVal(t, data, [ir.Constant(L.I64, d) for d in v.shape],
+                          [ir.Constant(L.I64, st // isz) for st in v.strides])
+
+    def convert(self, v, vt, t):
+        """A value of type vt as a value of the (unified, wider) type t."""
+        from . import arrays as A
+        if vt == t:
+            return v
+        if isinstance(t, T.Scalar):
+            return S.cast(self, v, vt, t)
+        if isinstance(t, T.Array) and isinstance(vt, T.Array):
+            return A.astype(self, v, t.dtype) if vt.dtype != t.dtype else v
+        if isinstance(t, T.Array) and isinstance(vt, T.Scalar):
+            return A.scalar_as_array(self, S.cast(self, v, vt, t.dtype), t)
+        if isinstance(t, T.Tuple):
+            return self.cast_tuple(v, vt, t)
+        return v
+
     def cast_tuple(self, v, vt, t):
-        items = []
-        for iv, it, tt in zip(v.items, vt.items, t.items):
-            if isinstance(tt, T.Scalar):
-                items.append(S.cast(self, iv, it, tt))
-            elif isinstance(tt, T.Tuple):
-                items.append(self.cast_tuple(iv, it, tt))
-            elif isinstance(tt, T.Array) and it.dtype != tt.dtype:
-                from . import arrays as A
-                items.append(A.astype(self, iv, tt.dtype))
-            else:
-                items.append(iv)
-        return L.TupleVal(t, items)
+        return L.TupleVal(t, [self.convert(iv, it, tt) for iv, it, tt in zip(v.items, vt.items, t.items)])
 
     # ------------------------------------------------------------------ function
     def lower(self):
@@ -185,9 +196,9 @@ class FunctionLowerer:
             if self.contiguous and isinstance(t, T.Array) and t.ndim:
                 v.strides[-1] = ir.Constant(L.I64, 1)
             self.store_name(p, v, t)
-        for p, dv in (self.ti.defaulted or {}).items():
-            t = self.ti.names[p]
-            self.store_name(p, S.const(t, dv), t)
+        for p, dv in list((self.ti.defaulted or {}).items()) + list((self.ti.constants or {}).items()):
+            t = T.typeof(dv)
+            self.store_name(p, self.embed_constant(dv, t), t)
         b.branch(start)
         b.position_at_end(start)
         self.block(self.fdef.body)
@@ -288,13 +299,7 @@ class FunctionLowerer:
             if s.value is not None and rt != T.NONE:
                 v = self.expr(s.value)
                 vt = self.ti.type_of(s.value)
-                if isinstance(rt, T.Scalar):
-                    v = S.cast(self, v, vt, rt)
-                elif isinstance(rt, T.Tuple) and vt != rt:
-                    v = self.cast_tuple(v, vt, rt)
-                elif isinstance(rt, T.Array) and vt.dtype != rt.dtype:
-                    from . import arrays as A
-                    v = A.astype(self, v, rt.dtype)
+                v = self.convert(v, vt, rt)
                 b.store(L.pack(b, rt, v), self.ret_ptr)
             b.store(ir.Constant(L.I32, 0), self.status)
             b.branch(self.cleanup)

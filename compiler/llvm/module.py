@@ -25,6 +25,8 @@ class ModuleContext:
         self.functions = {}            # (callee name, arg types) -> FunctionLowerer
         self._decls = {}
         self._counter = 0
+        self.constants = {}
+        self.keepalive = []            # constant arrays whose memory the code references
 
     def unique(self, base):
         self._counter += 1
