@@ -22,7 +22,7 @@ from .math_ops import (add, subtract, multiply, divide, truediv, realdiv, pow, m
                        reduce_max, reduce_min, reduce_any, reduce_all, reduce_logsumexp,
                        reduce_variance, reduce_std, count_nonzero, argmax, argmin, cumsum, matmul,
                        tensordot, norm, is_nan, is_inf, is_finite, clip_by_norm,
-                       clip_by_global_norm, global_norm)
+                       clip_by_global_norm, global_norm, einsum)
 from .array_ops import (reshape, transpose, squeeze, expand_dims, broadcast_to, tile, reverse,
                         concat, stack, unstack, split, gather, gather_nd, boolean_mask,
                         stop_gradient, zeros, ones, fill, zeros_like, ones_like, range, linspace,
@@ -59,7 +59,7 @@ math = _namespace(
     log_sigmoid=lambda x, name=None: -math_ops.softplus(-convert_to_tensor(x)),
     softmax=nn.softmax, top_k=None)
 del math.top_k
-linalg = _namespace("tapeflow.linalg", "tf.linalg: matrix ops.", matmul=matmul,
+linalg = _namespace("tapeflow.linalg", "tf.linalg: matrix ops.", matmul=matmul, einsum=einsum,
                     matrix_transpose=array_ops.matrix_transpose, transpose=array_ops.matrix_transpose,
                     norm=norm, eye=eye, tensordot=tensordot, l2_normalize=math_ops.l2_normalize)
 autodiff = _namespace("tapeflow.autodiff", "tf.autodiff", GradientTape=GradientTape)
@@ -94,7 +94,7 @@ __all__ = [
     "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "tile", "reverse", "concat",
     "stack", "unstack", "split", "gather", "gather_nd", "boolean_mask", "zeros", "ones", "fill",
     "zeros_like", "ones_like", "range", "linspace", "eye", "one_hot", "shape", "size", "rank",
-    "pad", "sort", "argsort", "unique", "Module", "clip_by_norm", "clip_by_global_norm",
+    "pad", "sort", "argsort", "unique", "Module", "einsum", "clip_by_norm", "clip_by_global_norm",
     # eager conveniences
     "print", "function", "executing_eagerly",
 ]

@@ -341,3 +341,23 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
     norm = global_norm(t_list) if use_norm is None else as_tensor(use_norm)
     scale = clip_norm / maximum(norm, clip_norm)
     return [None if t is None else as_tensor(t) * cast(scale, as_tensor(t).dtype) for t in t_list], norm
+
+
+def einsum(equation, *inputs, **kwargs):
+    """``tf.einsum`` (explicit or implicit output; no repeated index within one operand)."""
+    ts = tuple(as_tensor(x) for x in inputs)
+    eq = equation.replace(" ", "")
+    if "->" not in eq:
+        # implicit output: the indices that appear once, in alphabetical order (numpy's rule)
+        letters = eq.replace(",", "")
+        eq = eq + "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if "." in eq:
+        raise NotImplementedError("einsum with ellipsis is not supported")
+    for spec in eq.split("->")[0].split(","):
+        if len(set(spec)) != len(spec):
+            raise NotImplementedError(f"einsum with a repeated index in one operand: {spec!r}")
+    vals = tuple(t._v for t in ts)
+    out = wrap(np.einsum(eq, *vals))
+    if state.tapes:
+        record(RULES["Einsum"], out, ts, vals, {"equation": eq})
+    return out

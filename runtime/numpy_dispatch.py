@@ -208,6 +208,7 @@ FUNCTIONS = {
     np.size: lambda a, axis=None: np.size(_unwrap(a), axis),
     np.zeros_like: _zeros_like, np.ones_like: _ones_like,
     np.result_type: _result_type,
+    np.einsum: lambda subscripts, *operands, **kw: M.einsum(subscripts, *operands),
     np.copy: lambda a, **kw: M.identity(a),
     np.ravel: lambda a, order="C": A.reshape(a, (-1,)),
     np.atleast_1d: lambda *arys: A.reshape(arys[0], (-1,)) if np.ndim(_unwrap(arys[0])) == 0 else arys[0],

@@ -17,10 +17,10 @@ import operator
 
 import numpy as np
 
-from ._helpers import (extremum_weights, prod_of_others, unbroadcast, unreduce, unreduce_extremum, unslice, untranspose, sum_to_shape,
+from ._helpers import (einsum_adjoints, extremum_weights, prod_of_others, unbroadcast, unreduce, unreduce_extremum, unslice, untranspose, sum_to_shape,
                        unconcat, untile)
 
-__all__ = ["Rule", "RULES", "BY_CALLABLE", "rule", "lookup", "extremum_weights", "prod_of_others", "unbroadcast", "unreduce",
+__all__ = ["Rule", "RULES", "BY_CALLABLE", "rule", "lookup", "einsum_adjoints", "extremum_weights", "prod_of_others", "unbroadcast", "unreduce",
            "unreduce_extremum", "unslice", "untranspose", "sum_to_shape", "unconcat", "untile"]
 
 
@@ -373,3 +373,8 @@ def d_atan2(g, ans, y, x):
 def d_scatter_add(g, ans, x, updates, index=None):
     # out = x with updates added at index (np.add.at): g flows to x, and g[index] to the updates
     return g, unbroadcast(g[index], updates)
+
+
+@rule("Einsum", n_inputs=-1)  # by name only: the equation is a parameter, not an input
+def d_einsum(g, ans, *xs, equation=None):
+    return einsum_adjoints(g, equation, *xs)

@@ -99,3 +99,21 @@ def prod_of_others(x, axis=None):
     left = np.concatenate([ones, np.cumprod(x[..., :-1], axis=-1)], axis=-1)
     right = np.concatenate([np.cumprod(x[..., :0:-1], axis=-1)[..., ::-1], ones], axis=-1)
     return np.moveaxis(left * right, -1, axis)
+
+
+def einsum_adjoints(g, equation, *xs):
+    """Adjoints of ``np.einsum(equation, *xs)`` (explicit ``->`` form, no repeated index within
+    an operand): each is an einsum of ``g`` with the other operands, broadcast over indices that
+    only its own operand had."""
+    ins, out = equation.replace(" ", "").split("->")
+    specs = ins.split(",")
+    grads = []
+    for i, spec in enumerate(specs):
+        others = [s for j, s in enumerate(specs) if j != i]
+        have = set(out).union(*others)
+        kept = "".join(c for c in spec if c in have)
+        gi = np.einsum(",".join([out] + others) + "->" + kept, g, *[x for j, x in enumerate(xs) if j != i])
+        shape = np.shape(xs[i])
+        expanded = tuple(shape[k] if c in have else 1 for k, c in enumerate(spec))
+        grads.append(np.broadcast_to(np.reshape(gi, expanded), shape))
+    return tuple(grads)

@@ -443,3 +443,28 @@ def test_np_add_at_on_tensor_is_recorded():
     # y = (e^x0 + x1) * 3 e^x0 + e^x1 * 3 e^x1
     np.testing.assert_allclose(t.gradient(y, x).numpy(),
                                [6 * e1 * e1 + 3 * 2.0 * e1, 3 * e1 + 6 * e2 * e2])
+
+
+@pytest.mark.parametrize("eq,shapes", [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
+    ("ij->j", [(3, 4)]), ("ij,j->i", [(3, 4), (4,)]), ("i,j->ij", [(3,), (2,)]),
+    ("ij,ij->", [(2, 3), (2, 3)]), ("ijk->kji", [(2, 3, 4)]), ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]),
+    ("ij,jk", [(2, 3), (3, 4)]), ("ik,jk->i", [(2, 3), (4, 3)]),
+], ids=lambda v: str(v))
+def test_einsum(eq, shapes):
+    check(lambda *xs: tf.einsum(eq, *xs), *[rand(*s) for s in shapes])
+
+
+def test_einsum_second_order_and_numpy_dispatch():
+    check(lambda a, b: np.einsum("ij,jk->ik", a, b) ** 2, rand(2, 3), rand(3, 2))
+    x0 = np.array([0.3, -0.7, 1.1])
+    x = tf.constant(x0)
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = tf.einsum("i,i->", x, x) ** 2  # |x|^4
+        g = inner.gradient(y, x)
+    np.testing.assert_allclose(g.numpy(), 4 * np.dot(x0, x0) * x0)
+    np.testing.assert_allclose(outer.jacobian(g, x).numpy(),
+                               4 * np.dot(x0, x0) * np.eye(3) + 8 * np.outer(x0, x0))
