@@ -24,7 +24,9 @@ def f(w):
 
 w = np.array([0.5, 1.0, 2.0])
 try:
-    from tapeflow import grad
-    print("grad f(w) =", grad(f)(w), " expected", np.sin(w) + w * np.cos(w))
+    from tapeflow import grad, source
+    df = grad(f)
+    print("grad f(w) =", df(w), " expected", np.sin(w) + w * np.cos(w))
+    print(source(df))                   # the generated gradient: plain, readable Python
 except ImportError as ex:               # a compiler part is not in this build yet
     print(f"tapeflow.grad unavailable ({ex}); expected", np.sin(w) + w * np.cos(w))
