@@ -669,9 +669,7 @@ class _Inferer:
                 return F64
             self.err(f"unsupported math attribute {node.attr!r}", node)
         if isinstance(v, ast.Name) and v.id in ("np", "numpy") and v.id not in self.names:
-            if node.attr in ("pi", "e", "inf", "nan", "newaxis"):
-                if node.attr == "newaxis":
-                    self.err("np.newaxis is not supported natively", node)
+            if node.attr in ("pi", "e", "inf", "nan"):
                 return F64
             self.err(f"unsupported numpy attribute {node.attr!r}", node)
         t = self.expr(v)
@@ -709,10 +707,14 @@ class _Inferer:
         if not isinstance(vt, Array):
             self.err(f"{vt!r} is not subscriptable", node)
         parts = self.index_parts(sl)
-        if len(parts) > vt.ndim:
+        newaxes = sum(1 for p in parts if isinstance(p, ast.Constant) and p.value is None)
+        if len(parts) - newaxes > vt.ndim:
             self.err(f"too many indices for a {vt.ndim}-d array", node)
-        nd = vt.ndim
+        nd = vt.ndim + newaxes
         for p in parts:
+            if isinstance(p, ast.Constant) and p.value is None:     # np.newaxis
+                self.node_types[id(p)] = NONE
+                continue
             if isinstance(p, ast.Slice):
                 for b in (p.lower, p.upper, p.step):
                     if b is not None:
@@ -808,7 +810,8 @@ class _Inferer:
                 return I64
             if isinstance(ats[0], Tuple):
                 return I64
-        if f in ("unbroadcast", "unreduce", "sum_to_shape", "unreduce_extremum", "untranspose"):
+        if f in ("unbroadcast", "unreduce", "sum_to_shape", "unreduce_extremum", "untranspose",
+                 "extremum_weights", "prod_of_others"):
             return self.helper_call(f, ats, node)
         if f == "range":
             self.err("range() is only supported as a for-loop iterator", node)
@@ -840,6 +843,12 @@ class _Inferer:
             dt = promote(dtype_of(g), False, dtype_of(like), False)
             return make(dt if dt.is_float else F64, ndim_of(like))
         if f == "untranspose":
+            return g
+        if f == "extremum_weights":
+            like = ats[1]
+            dt = dtype_of(like)
+            return make(dt if dt.is_float else F64, ndim_of(like))
+        if f == "prod_of_others":
             return g
         self.err(f"{f}() is not supported natively", node)
 
@@ -960,6 +969,12 @@ class _Inferer:
             return Tuple((I64,) * ndim_of(ats[0]))
         if f in ("size", "ndim") and len(ats) == 1:
             return I64
+        if f == "arange" and 1 <= len(ats) <= 3 and all(isinstance(t, Scalar) for t in ats):
+            if dt_node is not None:
+                return Array(dtype_from_node(dt_node), 1)
+            return Array(F64 if any(t.is_float for t in ats) else I64, 1)
+        if f in ("eye", "identity") and len(ats) == 1 and isinstance(ats[0], Scalar) and not ats[0].is_float:
+            return Array(dtype_from_node(dt_node) if dt_node is not None else F64, 2)
         if f in ("float64", "float32", "int64") and len(ats) == 1 and isinstance(ats[0], Scalar):
             return DTYPE_NAMES[f]
         if f in ("array", "asarray") and len(ats) == 1 and isinstance(ats[0], (Array, Scalar)):

@@ -266,7 +266,13 @@ def resolve_index(lw, node):
     parts = list(sl.elts) if isinstance(sl, ast.Tuple) else [sl]
     off = ZERO
     shape, strides = [], []
-    for d, p in enumerate(parts):
+    d = -1
+    for p in parts:
+        if isinstance(p, ast.Constant) and p.value is None:      # np.newaxis: a unit axis
+            shape.append(ONE)
+            strides.append(ZERO)
+            continue
+        d += 1
         n, st = a.shape[d], a.strides[d]
         if isinstance(p, ast.Slice):
             start, length, step = slice_bounds(lw, p, n)
@@ -276,7 +282,7 @@ def resolve_index(lw, node):
         else:
             i = S.cast(lw, lw.expr(p), lw.ti.type_of(p), T.I64)
             off = b.add(off, b.mul(norm_index(lw, i, n, d, name), st))
-    for d in range(len(parts), a.ndim):
+    for d in range(d + 1, a.ndim):
         shape.append(a.shape[d])
         strides.append(a.strides[d])
     if not shape:
@@ -721,6 +727,32 @@ def np_call(lw, f, args, node, t, method=False):
     if f in ("float64", "float32", "int64"):
         v, vt = vals[0]
         return S.cast(lw, v, vt, t)
+    if f == "arange":
+        od = t.dtype
+        ct = T.F64 if any(T.dtype_of(vt).is_float for _, vt in vals) else T.I64
+        xs = [S.cast(lw, v, vt, ct) for v, vt in vals]
+        start, stop, step = ((S.const(ct, 0), xs[0], S.const(ct, 1)) if len(xs) == 1 else
+                             (xs[0], xs[1], S.const(ct, 1)) if len(xs) == 2 else xs)
+        if ct.is_float:     # ceil((stop - start) / step), at least 0
+            q = b.fdiv(b.fsub(stop, start), step)
+            q = b.call(lw.intrinsic("llvm.ceil", L.F64, [L.F64]), [q])
+            n = S.cast(lw, q, T.F64, T.I64)
+        else:
+            with lw.cold_if(b.icmp_signed("==", step, ZERO)):
+                lw.fail("ZeroDivisionError", "arange: step must not be zero")
+            n = b.sdiv(b.add(b.sub(stop, start), b.sub(step, b.select(b.icmp_signed(">", step, ZERO), ONE,
+                                                                        c64(-1)))), step)
+        n = b.select(b.icmp_signed("<", n, ZERO), ZERO, n)
+        out = alloc(lw, od, [n])
+        lw.for_range(n, lambda k: store_at(lw, out, k, S.cast(
+            lw, S.binop(lw, ast.Add(), start, ct, S.binop(lw, ast.Mult(), S.cast(lw, k, T.I64, ct), ct, step, ct, ct),
+                        ct, ct), ct, od)))
+        return out
+    if f in ("eye", "identity"):
+        n = S.cast(lw, vals[0][0], vals[0][1], T.I64)
+        out = full(lw, t.dtype, [n, n], S.const(t.dtype, 0))
+        lw.for_range(n, lambda k: store_at(lw, out, b.mul(k, b.add(n, ONE)), S.const(t.dtype, 1)))
+        return out
     raise lw.unsupported(f"np.{f}")
 
 
@@ -832,4 +864,66 @@ def helper_call(lw, f, node, args, t):
         for k, a in enumerate(axes):
             inv[a] = k
         return transpose(lw, g, inv)
+    if f == "extremum_weights":
+        (ans, anst), (like, liket) = args[:2]
+        axis = _opt_arg(node, args, 2, "axis", consts)
+        keepdims = _opt_arg(node, args, 3, "keepdims", consts) or False
+        od = T.dtype_of(t)
+        if not isinstance(liket, T.Array):
+            return S.const(od, 1)
+        ua = unreduce(lw, ans, anst, like, liket, axis, keepdims)
+        hit = compare(lw, ast.Eq(), like, liket, ua, ua.type)
+        count = reduce(lw, "sum", hit, hit.type, axis, True, T.Array(T.I64, liket.ndim))
+        return map_elementwise(lw, od, [(hit, hit.type), (count, count.type)],
+                               lambda v: lw.b.fdiv(S.cast(lw, v[0], T.BOOL, od), S.cast(lw, v[1], T.I64, od)))
+    if f == "prod_of_others":
+        g, gt = args[0]
+        axis = _opt_arg(node, args, 1, "axis", consts)
+        if not isinstance(gt, T.Array):
+            return S.const(gt, 1)
+        return prod_of_others(lw, g, gt, axis)
     raise lw.unsupported(f"call to {f}()")
+
+
+def prod_of_others(lw, x, xt, axis):
+    """Each element's product of the others along ``axis`` (all axes when None), without
+    division: exclusive products from the left, then multiplied by those from the right."""
+    b = lw.b
+    dtp = xt.dtype
+    src = copy(lw, x)                      # C-contiguous, so lines along an axis have one stride
+    out = alloc(lw, dtp, list(src.shape))
+    nd = xt.ndim
+    if axis is None:
+        axes = list(range(nd))
+    else:
+        axes = sorted({a % nd for a in (axis if isinstance(axis, (tuple, list)) else (axis,))})
+    if axes != list(range(axes[0], axes[-1] + 1)) or (axis is not None and len(axes) > 1 and axes[-1] != nd - 1):
+        raise lw.unsupported("prod_of_others over non-trailing, non-adjacent axes")
+    # the reduced axes are contiguous in memory: line length m, element stride `inner`
+    m = size_of(lw, [src.shape[k] for k in axes])
+    inner = size_of(lw, [src.shape[k] for k in range(axes[-1] + 1, nd)])
+    outer = size_of(lw, [src.shape[k] for k in range(axes[0])])
+    ll = L.scalar_ll(dtp)
+    acc = lw.alloca(ll)
+
+    def mul(p, q):
+        return b.fmul(p, q) if dtp.is_float else b.mul(p, q)
+
+    def line(o, i):
+        base = b.add(b.mul(o, b.mul(m, inner)), i)
+        b.store(S.const(dtp, 1), acc)
+
+        def left(k):
+            off = b.add(base, b.mul(k, inner))
+            store_at(lw, out, off, b.load(acc, typ=ll))
+            b.store(mul(b.load(acc, typ=ll), load_at(lw, src, off)), acc)
+        lw.for_range(m, left)
+        b.store(S.const(dtp, 1), acc)
+
+        def right(k):
+            off = b.add(base, b.mul(b.sub(b.sub(m, ONE), k), inner))
+            store_at(lw, out, off, mul(load_at(lw, out, off), b.load(acc, typ=ll)))
+            b.store(mul(b.load(acc, typ=ll), load_at(lw, src, off)), acc)
+        lw.for_range(m, right)
+    lw.for_range(outer, lambda o: lw.for_range(inner, lambda i: line(o, i)))
+    return out
