@@ -9,6 +9,7 @@ import functools
 import inspect
 import numbers
 
+import gast
 import numpy as np
 
 from tapeflow.runtime import rules
@@ -69,7 +70,8 @@ def generate(fn, argnums, kinds):
     analysis = Analysis(ir, kinds, wrt, constant_kinds)
     filename = parse_function(fn).filename
     grad_ir = reverse(ir, analysis, wrt, used, filename)
-    grad_ir = optimize(grad_ir)
+    user_names = {n.id for n in gast.walk(parse_function(fn).node) if isinstance(n, gast.Name)}
+    grad_ir = optimize(grad_ir, keep=user_names | set(params))
     namespace = {"np": np, "Stack": Stack, "math": __import__("math"),
                  "operator": __import__("operator")}
     namespace.update({n: getattr(rules, n) for n in rules.__all__ if not n.isupper()})

@@ -1,66 +1,237 @@
-"""Optimize the generated gradient: fold known-zero adjoints, drop dead code and idle saves."""
+"""Optimize the generated gradient so it reads like, and runs like, hand-written code.
+
+Three passes over the structured tree, each small:
+  * zeros: an adjoint known to be zero (just initialised or reset, also across the back edge of
+    a loop whose body resets it) is assigned its first contribution instead of accumulating it;
+  * dead stores: assignments whose value nothing reads are removed (liveness, loops included);
+    stack pops are never removed, so each push keeps its pop;
+  * fusion: a temporary computed once and read once, in the same block, is written into the
+    expression that reads it (the one-operation-per-statement form is for analysis, not people).
+"""
 import gast
 
 from .analyze import statements
 
 
-def optimize(fn):
-    fn.body = first_contribution_assigns(fn.body)
-    fn.body = drop_dead(fn.body, fn)
+def optimize(fn, keep=()):
+    """``keep``: names that must stay as they are (the user's own variables)."""
+    fn.body, _ = propagate_zeros(fn.body, set())
+    remove_dead_stores(fn)
+    fuse_temporaries(fn, set(keep))
+    remove_dead_stores(fn)
     return fn
 
 
+# ---- helpers ----------------------------------------------------------------------------
 def loads(node):
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)
             and isinstance(n.ctx, gast.Load)}
 
 
-def first_contribution_assigns(body):
-    """At the top level, `dx = 0.0` followed (before any other use) by `dx = dx + e` is `dx = e`."""
+def stores(stmt):
+    """Names a statement (and everything nested in it) assigns, element writes included."""
+    out = set()
+    for s, _ in statements([stmt]):
+        targets = []
+        if isinstance(s, gast.Assign):
+            targets = s.targets
+        elif isinstance(s, gast.AugAssign):
+            targets = [s.target]
+        elif isinstance(s, gast.For):
+            targets = [s.target]
+        for t in targets:
+            while isinstance(t, gast.Subscript):
+                t = t.value
+            out |= {n.id for n in gast.walk(t) if isinstance(n, gast.Name)}
+    return out
+
+
+def has_stack_op(node):
+    return any(isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and
+               n.func.attr in ("pop", "push", "append") for n in gast.walk(node))
+
+
+def is_zero(value):
+    return isinstance(value, gast.Constant) and type(value.value) is float and value.value == 0.0
+
+
+def simple_assign(s):
+    return isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+
+
+# ---- zeros ------------------------------------------------------------------------------
+def propagate_zeros(block, zero):
     out = []
-    zero = {}
-    for s in body:
-        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name):
-            t = s.targets[0].id
-            v = s.value
-            if isinstance(v, gast.Constant) and v.value == 0.0 and type(v.value) is float:
-                zero[t] = len(out)
+    for s in block:
+        if simple_assign(s):
+            t, v = s.targets[0].id, s.value
+            if is_zero(v):
+                zero.add(t)
                 out.append(s)
                 continue
             if t in zero and isinstance(v, gast.BinOp) and isinstance(v.op, gast.Add) and \
                     isinstance(v.left, gast.Name) and v.left.id == t and t not in loads(v.right):
-                out[zero.pop(t)] = None
                 s.value = v.right
-                out.append(s)
-                continue
-        for n in loads(s):
-            zero.pop(n, None)
-        if not isinstance(s, gast.Assign):
-            for n in gast.walk(s):
-                if isinstance(n, gast.Name):
-                    zero.pop(n.id, None)
-        elif isinstance(s.targets[0], gast.Name):
-            zero.pop(s.targets[0].id, None)
+            zero.discard(t)
+        elif isinstance(s, gast.If):
+            s.body, zb = propagate_zeros(s.body, set(zero))
+            s.orelse, zo = propagate_zeros(s.orelse, set(zero))
+            zero = zb & zo
+        elif isinstance(s, (gast.For, gast.While)):
+            written = set().union(*(stores(x) for x in s.body)) if s.body else set()
+            kept = {t for t in zero & written if resets_at_end(s.body, t)}
+            entry = (zero - written) | kept
+            s.body, _ = propagate_zeros(s.body, set(entry))
+            zero = entry
+        else:
+            zero -= stores(s)
         out.append(s)
-    return [s for s in out if s is not None]
+    return out, zero
 
 
-def drop_dead(body, fn):
-    """Remove top-level assignments to names nothing reads (the adjoint sweep's leftovers)."""
+def resets_at_end(body, t):
+    """The body's last write of ``t`` is ``t = 0.0`` at its top level (so every pass ends with
+    t zero), and no nested statement writes t."""
+    for s in reversed(body):
+        if simple_assign(s) and s.targets[0].id == t:
+            return is_zero(s.value)
+        if t in stores(s):
+            return False
+    return False
+
+
+# ---- liveness and dead stores -------------------------------------------------------------
+def liveness(block, live_out, record):
+    """Live names before ``block``; ``record[id(stmt)]`` gets what is live after each stmt."""
+    live = set(live_out)
+    for s in reversed(block):
+        record[id(s)] = set(live)
+        if simple_assign(s):
+            live = (live - {s.targets[0].id}) | loads(s.value)
+        elif isinstance(s, gast.If):
+            live = loads(s.test) | liveness(s.body, live, record) | \
+                liveness(s.orelse, live, record)
+        elif isinstance(s, (gast.For, gast.While)):
+            head = loads(s.iter) if isinstance(s, gast.For) else loads(s.test)
+            inner = set(live)
+            while True:
+                body_in = liveness(s.body, inner | live, record)
+                if isinstance(s, gast.For):
+                    body_in = body_in - {s.target.id}
+                grown = inner | body_in | head
+                if grown == inner:
+                    break
+                inner = grown
+            live = live | inner
+        else:
+            live = live | loads(s) | stores(s)
+    return live
+
+
+def remove_dead_stores(fn):
     while True:
-        used = set()
-        for s, _ in statements(body):
-            used |= loads(s)
-            if isinstance(s, gast.Assign) and not isinstance(s.targets[0], gast.Name):
-                used |= loads(s.targets[0]) | {n.id for n in gast.walk(s.targets[0])
-                                               if isinstance(n, gast.Name)}
-        kept = [s for s in body if not (isinstance(s, gast.Assign) and
-                                        isinstance(s.targets[0], gast.Name) and
-                                        s.targets[0].id not in used and pure(s.value))]
-        if len(kept) == len(body):
-            return body
-        body = kept
+        record = {}
+        liveness(fn.body, set(), record)
+        removed = [0]
+
+        def sweep(block):
+            out = []
+            for s in block:
+                if simple_assign(s) and s.targets[0].id not in record[id(s)] and \
+                        not has_stack_op(s.value):
+                    removed[0] += 1
+                    continue
+                if isinstance(s, gast.If):
+                    s.body, s.orelse = sweep(s.body), sweep(s.orelse)
+                    if not s.body and not s.orelse and isinstance(s.test, gast.Name):
+                        removed[0] += 1
+                        continue
+                    if not s.body:
+                        s.body = [gast.Pass()]
+                elif isinstance(s, gast.For):
+                    s.body = sweep(s.body)
+                    if not s.body:
+                        removed[0] += 1
+                        continue
+                elif isinstance(s, gast.While):
+                    s.body = sweep(s.body) or [gast.Pass()]
+                out.append(s)
+            return out
+
+        fn.body = sweep(fn.body)
+        if not removed[0]:
+            return fn
 
 
-def pure(value):
-    return isinstance(value, (gast.Constant, gast.Name, gast.BinOp, gast.UnaryOp))
+# ---- fusion -----------------------------------------------------------------------------
+def fuse_temporaries(fn, keep):
+    while fuse_once(fn, keep):
+        pass
+    return fn
+
+
+def fuse_once(fn, keep):
+    record = {}
+    liveness(fn.body, set(), record)
+    fused = [0]
+
+    def fuse(block):
+        for s in block:
+            if isinstance(s, gast.If):
+                s.body, s.orelse = fuse(s.body), fuse(s.orelse)
+            elif isinstance(s, (gast.For, gast.While)):
+                s.body = fuse(s.body)
+        k = 0
+        while k < len(block):
+            d = block[k]
+            if simple_assign(d) and d.targets[0].id not in keep and not has_stack_op(d.value) \
+                    and try_fuse(block, k, record):
+                del block[k]
+                fused[0] += 1
+                continue
+            k += 1
+        return block
+
+    fn.body = fuse(fn.body)
+    return fused[0]
+
+
+def try_fuse(block, k, record):
+    """Write ``t = value`` (block[k]) into its reader(s). A copy ``t = u`` may have several
+    readers; any other value exactly one."""
+    d = block[k]
+    t, value = d.targets[0].id, d.value
+    copy = isinstance(value, (gast.Name, gast.Constant))
+    reads = loads(value)
+    readers = []
+    for j in range(k + 1, len(block)):
+        s = block[j]
+        uses = sum(1 for n in gast.walk(s) if isinstance(n, gast.Name) and n.id == t and
+                   isinstance(n.ctx, gast.Load))
+        if uses:
+            if not isinstance(s, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) or \
+                    (uses > 1 and not copy) or (has_stack_op(s) and not isinstance(s, gast.Expr)):
+                return False
+            readers.append(s)
+            redefines = simple_assign(s) and s.targets[0].id == t
+            if redefines or t not in record[id(s)]:
+                break
+            if not copy or stores(s) & (reads | {t}):
+                return False
+            continue
+        if stores(s) & (reads | {t}) or isinstance(s, (gast.If, gast.For, gast.While)):
+            return False
+    else:
+        return False
+    for s in readers:
+        substitute(s, t, value)
+    return True
+
+
+def substitute(stmt, name, value):
+    class Replace(gast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id == name and isinstance(node.ctx, gast.Load):
+                return value
+            return node
+    Replace().visit(stmt)

@@ -7,7 +7,10 @@ so every push has exactly one pop. Values assigned once outside loops are read d
 Branches save their condition; loops are replayed backwards (``reversed(range(...))``), or, when
 their trip count is not known in advance (``while``, ``break``), a counted number of times.
 """
+import copy
+
 import gast
+import numpy as np
 
 from tapeflow.runtime import rules
 
@@ -22,6 +25,14 @@ ANS = "ans__"   # stands for a statement's own result in a template until it is 
 
 class NeedsSplit(Exception):
     """`y = f(y)` whose rule reads both the old y and the new one: give the new one a name."""
+
+
+def simple_call(stmt):
+    """``v = f(a)``: one call of a known callable on one name."""
+    return isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) and \
+        isinstance(stmt.value, gast.Call) and getattr(stmt.value, "callee", None) is not None \
+        and len(stmt.value.args) == 1 and isinstance(stmt.value.args[0], gast.Name) and \
+        not stmt.value.keywords
 
 
 def call(fn_expr, *args):
@@ -82,10 +93,14 @@ class Reverse:
         return self.stack_names[var]
 
     def save(self, var):
-        return gast.Expr(value=call(attr(self.stack(var), "push"), name(var)))
+        push = gast.Expr(value=call(attr(self.stack(var), "push"), name(var)))
+        push.saved_var = var
+        return push
 
-    def restore(self, var):
-        return assign(var, call(attr(self.stack(var), "pop")))
+    def restore(self, var, push=None):
+        pop = assign(var, call(attr(self.stack(var), "pop")))
+        pop.restored_var, pop.pair = var, push
+        return pop
 
     def needs_save(self, var, restored):
         return not self.a.is_stable(var) and var not in restored
@@ -148,11 +163,45 @@ class Reverse:
     # blocks
     def block(self, stmts, restored):
         primal, adjoint = [], []
+        outer, self.context = getattr(self, "context", None), (stmts, {})
+        last_push = {}   # var -> (push, pop) of its latest save in this block, while unchanged
+        last_recompute = {}   # recomputation -> its latest copy in this block, while valid
         for s in stmts:
+            self.context = (stmts, {id(x): k for k, x in enumerate(stmts)}, s)
             p, a = self.statement(s, restored)
+            for stmt in a:
+                if getattr(stmt, "recomputed", False):
+                    key = gast.dump(stmt)
+                    if key in last_recompute:   # the later statement's copy runs first
+                        last_recompute[key].dead = True
+                    last_recompute[key] = stmt
+            for stmt in p:
+                var = getattr(stmt, "saved_var", None)
+                if var is None:   # the statement itself: what it assigns has changed
+                    if isinstance(stmt, gast.Assign):
+                        for n in self.assigned(stmt):
+                            last_push.pop(n, None)
+                    else:
+                        last_push.clear()
+                    continue
+                if var in last_push:   # one save serves every read of an unchanged value
+                    older_push, older_pop = last_push[var]
+                    older_push.dead = older_pop.dead = True
+                pop = next(x for x in a if getattr(x, "restored_var", None) == var and
+                           not getattr(x, "dead", False) and getattr(x, "pair", None) is stmt)
+                last_push[var] = (stmt, pop)
+            changed = self.assigned(s) if isinstance(s, gast.Assign) else None
+            for key, stmt in list(last_recompute.items()):
+                if key == gast.dump(s):   # the primal definition itself: same value
+                    continue
+                if changed is None or changed & (self.assigned(stmt) | {
+                        n.id for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}):
+                    del last_recompute[key]
             primal.extend(p)
             adjoint[:0] = a
-        return primal, adjoint
+        self.context = outer
+        alive = lambda x: not getattr(x, "dead", False)  # noqa: E731
+        return [x for x in primal if alive(x)], [x for x in adjoint if alive(x)]
 
     def statement(self, s, restored):
         if isinstance(s, gast.Assign):
@@ -173,12 +222,79 @@ class Reverse:
         return [s], []
 
     def with_saves(self, s, reads_before, reads_after, restored, adjoint):
-        """Wrap statement ``s`` and its adjoint code with the saves its adjoint needs."""
-        before = [v for v in dict.fromkeys(reads_before) if self.needs_save(v, restored)]
+        """Wrap statement ``s`` and its adjoint code with the saves its adjoint needs: a value
+        cheap to compute again from saved or unchanged ones is recomputed instead of saved."""
+        before, chain = [], []
+        for v in dict.fromkeys(reads_before):
+            self.provide(v, restored, before, chain)
         after = [v for v in dict.fromkeys(reads_after) if self.needs_save(v, restored)]
-        primal = [self.save(v) for v in before] + [s] + [self.save(v) for v in after]
-        pops = [self.restore(v) for v in after] + [self.restore(v) for v in reversed(before)]
-        return primal, pops + adjoint
+        pushes = [self.save(v) for v in before]
+        after_pushes = [self.save(v) for v in after]
+        pops = []
+        for push in reversed(after_pushes):
+            pops.append(self.restore(push.saved_var, push))
+        for push in reversed(pushes):
+            pops.append(self.restore(push.saved_var, push))
+        return pushes + [s] + after_pushes, pops + chain + adjoint
+
+    def provide(self, var, restored, saves, chain):
+        """Arrange for ``var`` to hold, in the adjoint of the current statement, the value it has
+        when the statement runs: free if it cannot change, else recomputed or saved."""
+        if not self.needs_save(var, restored) or var in saves or \
+                any(self.assigned(c) == {var} for c in chain):
+            return
+        definition = self.recomputable(var, restored)
+        if definition is None:
+            saves.append(var)
+            return
+        for operand in sorted({n.id for n in gast.walk(definition.value)
+                               if isinstance(n, gast.Name)} - {"np", "math"}):
+            self.provide(operand, restored, saves, chain)
+        again = copy.deepcopy(definition)
+        again.recomputed = True
+        chain.append(again)
+
+    def recomputable(self, var, restored):
+        """The definition of ``var`` if it is a cheap, pure operation in this block whose
+        operands have, where it stands, the values they have at the current statement."""
+        if self.a.assignments.get(var) != 1 or self.context is None:
+            return None
+        stmts, index, current = self.context
+        here = index.get(id(current))
+        for k, d in enumerate(stmts):
+            if isinstance(d, gast.Assign) and isinstance(d.targets[0], gast.Name) and \
+                    d.targets[0].id == var:
+                break
+        else:
+            return None
+        if k == here or not self.cheap(d.value):
+            return None
+        operands = {n.id for n in gast.walk(d.value) if isinstance(n, gast.Name)}
+        return d if self.unchanged(operands, k, here) else None
+
+    def unchanged(self, names, k, here):
+        """``names`` hold the same values at statement k as just before statement ``here``."""
+        stmts = self.context[0]
+        between = stmts[k + 1:here] if k < here else stmts[here:k]
+        return not any(self.assigned(x) & names or isinstance(x, gast.For) and
+                       x.target.id in names for b in between for x, _ in statements([b]))
+
+    def cheap(self, value):
+        scalar = ("float", "int", "bool")
+        if isinstance(value, gast.BinOp):
+            return not isinstance(value.op, gast.MatMult) and all(
+                self.a.kind(a) in scalar for a in (value.left, value.right))
+        if isinstance(value, (gast.UnaryOp, gast.Compare)):
+            return True
+        if isinstance(value, gast.Subscript):
+            base = value.value.id if isinstance(value.value, gast.Name) else None
+            return base not in self.written_arrays and \
+                self.a.kind_of(value)[0] in scalar
+        if isinstance(value, gast.Call):
+            fn = getattr(value, "callee", None)
+            return fn is not None and getattr(fn, "__module__", None) == "math" or \
+                (isinstance(fn, np.ufunc) and all(self.a.kind(a) in scalar for a in value.args))
+        return False
 
     # statements
     def assignment(self, s, target, restored):
@@ -291,6 +407,7 @@ class Reverse:
                                          self.fresh, wanted)
         except templates.Undecided as e:
             self.error(str(e), s)
+        self.reuse_primal_values(inst)
         reads = inst.reads() - {dy.id} - {n for p in inst.prelude for n in self.assigned(p)}
         reads -= {"np", "math"} | set(dir(rules))
         reads_after = []
@@ -319,6 +436,41 @@ class Reverse:
                 self.a.kinds.setdefault(t, "float" if templates.expr_is_scalar(p.value, self.a)
                                         else "any")
         return contributions, reads_before, reads_after, prelude
+
+    def reuse_primal_values(self, inst):
+        """A rule's ``np.sin(x)`` where the primal already has ``sin_x = math.sin(x)`` (same x)
+        reads sin_x instead: the adjoint then recomputes or saves it once, not twice."""
+        if self.context is None:
+            return
+        stmts, index, current = self.context
+        here = index.get(id(current))
+        known = {}
+        for k, d in enumerate(stmts):
+            if k != here and simple_call(d) and self.a.assignments.get(d.targets[0].id) == 1:
+                rule = rules.lookup(d.value.callee)
+                if rule is not None and self.unchanged({d.value.args[0].id}, k, here):
+                    known[(rule.name, d.value.args[0].id)] = d.targets[0].id
+
+        reuse = self
+
+        class Reuse(gast.NodeTransformer):
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                f = node.func
+                if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and \
+                        len(node.args) == 1 and isinstance(node.args[0], gast.Name):
+                    module = {"np": np, "math": __import__("math")}.get(f.value.id)
+                    rule = rules.lookup(getattr(module, f.attr, None)) if module else None
+                    hit = rule and known.get((rule.name, node.args[0].id))
+                    if hit:
+                        return name(hit)
+                return node
+
+        for k, e in inst.outputs.items():
+            if e is not None:
+                inst.outputs[k] = Reuse().visit(e)
+        inst.prelude = [Reuse().visit(p) for p in inst.prelude]
+        del reuse
 
     @staticmethod
     def assigned(stmt):
@@ -422,7 +574,8 @@ class Reverse:
                           body=ab, orelse=[], type_comment=None)
         init = assign(count, const(0))
         if self.depth > 0:   # inside another loop: the count changes before the replay
-            return [init, primal, self.save(count)], [self.restore(count), replay]
+            push = self.save(count)
+            return [init, primal, push], [self.restore(count, push), replay]
         return [init, primal], [replay]
 
 
