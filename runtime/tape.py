@@ -229,7 +229,7 @@ class GradientTape:
         if _warned["watch"] < 5:
             _warned["watch"] += 1
             _log.warning("The dtype of the watched tensor must be floating (e.g. tf.float32), "
-                         "got %r", dtype)
+                         "got tf.%s", dtype.name)
 
     def _watch_variable(self, var, accessed=False):
         if not self._created:

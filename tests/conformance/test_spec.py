@@ -661,7 +661,7 @@ def test_58_integer_watch_warns_and_is_none(caplog):
             t.watch(x)
             y = x * x
     assert t.gradient(y, x) is None
-    assert any("The dtype of the watched tensor must be floating (e.g. tf.float32)" in r.message
+    assert any("The dtype of the watched tensor must be floating (e.g. tf.float32), got tf.int32" in r.message
                for r in caplog.records) or tf.runtime.tape._warned["watch"] >= 5
 
 
