@@ -189,7 +189,13 @@ class Variable:
         return format(self._read(), spec)
 
     def __getitem__(self, index):
-        return self._read()[index]
+        t = self._read()[index]
+        s = _VariableSlice(t._v)
+        s._var, s._index = self, index
+        if state.tapes:
+            # the slice is what the user holds: record it as the same value as the read slice
+            record(_READ, s, (t,), (t._v,), _EMPTY)
+        return s
 
     def __getattr__(self, name):
         # Tensor methods not defined here (reshape, T, sum...) act on a read of the variable.
@@ -225,3 +231,21 @@ Variable.__neg__ = lambda self: -self._read()
 Variable.__pos__ = lambda self: self._read()
 Variable.__abs__ = lambda self: abs(self._read())
 Variable.__invert__ = lambda self: ~self._read()
+
+
+class _VariableSlice(Tensor):
+    """``v[index]``: a Tensor that can also be assigned into the variable (``v[0].assign(1.)``)."""
+    __slots__ = ("_var", "_index")
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        from .array_ops import _index_value
+        new = np.array(self._var._handle.value, copy=True)
+        new[_index_value(self._index)] = value._v if isinstance(value, Tensor) else \
+            np.asarray(value.numpy() if isinstance(value, Variable) else value)
+        return self._var.assign(new, read_value=read_value)
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        return self.assign(self._v + np.asarray(delta), read_value=read_value)
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        return self.assign(self._v - np.asarray(delta), read_value=read_value)

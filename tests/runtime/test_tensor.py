@@ -336,3 +336,15 @@ def test_module_collects_variables():
         y = tf.reduce_sum(m.layers[0].w * m.scale)
     g = t.gradient(y, m.trainable_variables)
     assert g[1] is None and list(g[0].numpy()[0]) == [2.0, 2.0] and g[2].numpy() == 3.0
+
+
+def test_variable_slice_assign_and_gradient():
+    v = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+    v[0, 1].assign(5.0)
+    v[1].assign([7.0, 8.0])
+    v[:, 0].assign_add([1.0, 1.0])
+    np.testing.assert_array_equal(v.numpy(), [[2.0, 5.0], [8.0, 8.0]])
+    assert isinstance(v[0], tf.Tensor)
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(v[1] * 3.0)
+    np.testing.assert_array_equal(t.gradient(y, v).numpy(), [[0, 0], [3, 3]])
