@@ -793,6 +793,15 @@ class _Inferer:
         self.err(f"math.{f} is not supported natively", node)
 
     def builtin_call(self, f, node):
+        if f == "print":      # runs in the compiled code too, through Python's print
+            if node.keywords:
+                self.err("print() keywords are not supported natively", node)
+            for a in node.args:
+                if isinstance(a, ast.Constant) and isinstance(a.value, str):
+                    self.node_types[id(a)] = NONE
+                else:
+                    self.expr(a)
+            return NONE
         ats = [self.expr(a) for a in node.args]
         if node.keywords:
             self.err(f"keyword arguments to {f}() are not supported natively", node)

@@ -134,6 +134,8 @@ def math_call(lw, f, node, t):
 
 
 def builtin_call(lw, f, node, t):
+    if f == "print":
+        return print_call(lw, node)
     args = _args(lw, node)
     if f == "abs":
         v, vt = args[0]
@@ -156,3 +158,51 @@ def builtin_call(lw, f, node, t):
         return v.shape[0]
     from . import arrays as A
     return A.helper_call(lw, f, node, args, t)
+
+
+# ----------------------------------------------------------------------------------- print
+
+def print_call(lw, node):
+    """print(...) through Python's own print (the GIL is held during native calls), so output
+    interleaves correctly with Python's. Arrays are shown through temporary numpy views."""
+    from .entry import _box, TYPENUM
+    from .module import PyAPI, register_object
+    b = lw.b
+    api = PyAPI(lw.m)
+    null = ir.Constant(L.PTR, None)
+    objs = []
+    for a in node.args:
+        if isinstance(a, ast.Constant) and isinstance(a.value, str):
+            s = api.cstring(a.value)
+            objs.append(b.call(api.fn("PyUnicode_FromString", L.PTR, [L.PTR]),
+                               [b.gep(s, [ir.Constant(L.I64, 0), ir.Constant(L.I64, 0)], source_etype=s.value_type)]))
+            continue
+        v, vt = lw.expr(a), lw.ti.type_of(a)
+        if isinstance(vt, T.Array):
+            nd = vt.ndim
+            at = ir.ArrayType(L.I64, max(nd, 1))
+            dims, strides = lw.alloca(at), lw.alloca(at)
+            for k in range(nd):
+                b.store(v.shape[k], b.gep(dims, [ir.Constant(L.I64, 0), ir.Constant(L.I64, k)], source_etype=at))
+                b.store(b.mul(v.strides[k], ir.Constant(L.I64, L.itemsize(vt.dtype))),
+                        b.gep(strides, [ir.Constant(L.I64, 0), ir.Constant(L.I64, k)], source_etype=at))
+            new = api.np_fn("PyArray_New", L.PTR, [L.PTR, L.I32, L.PTR, L.I32, L.PTR, L.PTR, L.I32, L.I32, L.PTR])
+            objs.append(b.call(new, [api.np_object("PyArray_Type"), ir.Constant(L.I32, nd), dims,
+                                     ir.Constant(L.I32, TYPENUM[vt.dtype.name]), strides, v.data,
+                                     ir.Constant(L.I32, 0), ir.Constant(L.I32, 0), null]))
+        else:
+            objs.append(_box(lw, api, lw.ctx, vt, v, adopt=False))
+    tup = b.call(api.fn("PyTuple_New", L.PTR, [L.I64]), [ir.Constant(L.I64, len(objs))])
+    setitem = api.fn("PyTuple_SetItem", L.I32, [L.PTR, L.I64, L.PTR])
+    for k, o in enumerate(objs):
+        b.call(setitem, [tup, ir.Constant(L.I64, k), o])     # steals o (NULL only on failure)
+    pr = api.object_address(register_object("print", print))
+    r = b.call(api.fn("PyObject_CallObject", L.PTR, [L.PTR, L.PTR]), [pr, tup])
+    dec = api.fn("Py_DecRef", L.VOID, [L.PTR])
+    b.call(dec, [tup])
+    with b.if_else(b.icmp_unsigned("==", r, null)) as (failed, ok):
+        with failed:
+            b.call(api.fn("PyErr_Clear", L.VOID, []), [])
+        with ok:
+            b.call(dec, [r])
+    return None

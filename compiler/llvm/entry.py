@@ -115,7 +115,7 @@ def build_entry(mctx, body, ti, name, contig_body=None):
     return fn
 
 
-def _box(em, api, ctx, t, v):
+def _box(em, api, ctx, t, v, adopt=True):
     """A new reference to the Python object for value ``v`` of type ``t`` (NULL on failure)."""
     b = em.b
     if t == T.NONE:
@@ -130,9 +130,9 @@ def _box(em, api, ctx, t, v):
             return b.call(api.fn("PyLong_FromLongLong", L.PTR, [L.I64]), [v])
         return b.call(api.fn("PyBool_FromLong", L.PTR, [L.I64]), [b.zext(v, L.I64)])
     if isinstance(t, T.Array):
-        return _box_array(em, api, ctx, v)
+        return _box_array(em, api, ctx, v, adopt)
     # tuple: build items, then the tuple (PyTuple_SetItem steals each item)
-    items = [_box(em, api, ctx, it, iv) for it, iv in zip(t.items, v.items)]
+    items = [_box(em, api, ctx, it, iv, adopt) for it, iv in zip(t.items, v.items)]
     tup = b.call(api.fn("PyTuple_New", L.PTR, [L.I64]), [_c(len(items))])
     bad = b.icmp_unsigned("==", tup, ir.Constant(L.PTR, None))
     for it in items:
@@ -153,7 +153,7 @@ def _box(em, api, ctx, t, v):
     return b.load(out, typ=L.PTR)
 
 
-def _box_array(em, api, ctx, a):
+def _box_array(em, api, ctx, a, adopt=True):
     from . import arrays as A
     b = em.b
     mctx = em.m
@@ -169,7 +169,10 @@ def _box_array(em, api, ctx, a):
     null = ir.Constant(L.PTR, None)
     out = L.alloca(b, L.PTR)
     # adopt the arena block when the result is exactly one fresh contiguous block
-    blk = b.select(A.is_c_contiguous(em, a), b.call(mctx.arena_adopt(), [ctx, a.data, nbytes]), null)
+    if adopt:
+        blk = b.select(A.is_c_contiguous(em, a), b.call(mctx.arena_adopt(), [ctx, a.data, nbytes]), null)
+    else:       # the code goes on using the memory: always copy
+        blk = null
     with b.if_else(b.icmp_unsigned("!=", blk, null)) as (then, otherwise):
         with then:
             obj = b.call(new, [atype, _c(nd, L.I32), dims, typenum, null, a.data, _c(0, L.I32),

@@ -238,6 +238,19 @@ def numpy_api():
     return _NP_API
 
 
+_OBJECTS = {}
+
+
+def register_object(name, obj):
+    """Make a long-lived Python object (e.g. builtins.print) addressable from JIT code."""
+    sym = "tf_py_" + name
+    if sym not in _OBJECTS:
+        import llvmlite.binding as llvm
+        _OBJECTS[sym] = obj           # keeps it alive
+        llvm.add_symbol(sym, id(obj))
+    return sym
+
+
 class PyAPI:
     """Declarations of the CPython/numpy functions the entry calls (resolved in-process)."""
 
