@@ -522,80 +522,10 @@ def backward(tape, targets, sources, output_gradients, unconnected):
         live = _reachable(ops, source_keys)
     overrides = GRADIENT_OVERRIDES
     found = {}
-    plain = not tensor_mode and not overrides  # the fast path: rules on numpy values
-    pop = grads.pop
-    get = grads.get
-    if plain:
-        _sweep_plain(ops, grads, source_keys, live, found)
-        ops = ()
-        n_ops = 0
-    for idx in range(n_ops - 1, -1, -1):
-        rule, out, ins, vals, params = ops[idx]
-        k = id(out)
-        g = pop(k, None)
-        if g is None:
-            if type(out) is not tuple:
-                continue
-            gs = [pop(id(o), None) for o in out]
-            if all(x is None for x in gs):
-                continue
-            for j, o in enumerate(out):
-                if id(o) in source_keys and gs[j] is not None:
-                    found[id(o)] = gs[j]
-            gs = [x if x is not None else np.zeros_like(o._v) for x, o in zip(gs, out)]
-            if tensor_mode:
-                gs = [x if isinstance(x, Tensor) else Tensor(x) for x in gs]
-            res = rule.adjoint(gs, out, *(ins if tensor_mode else vals), **params)
-            n_in = 0  # always a sequence, one per input
-        else:
-            if k in source_keys:
-                found[k] = g
-            if k not in live:
-                continue
-            if plain:
-                n_in = rule.n_inputs
-                if n_in == 2:
-                    # skip the adjoint of an input needing none (constant data in a matmul...)
-                    a, b = ins
-                    if id(a) in live:
-                        if id(b) in live:
-                            res = rule.adjoint(g, out._v, *vals, **params)
-                        else:
-                            res = masked_adjoint(rule.adjoint, _FIRST)(g, out._v, *vals, **params)
-                    else:
-                        res = masked_adjoint(rule.adjoint, _SECOND)(g, out._v, *vals, **params)
-                else:
-                    res = rule.adjoint(g, out._v, *vals, **params)
-            elif overrides and rule.name in overrides:
-                res = _call_override(overrides[rule.name], rule, out, ins, vals, params, g, tensor_mode)
-                if res is None:
-                    continue
-                n_in = len(ins)
-            elif tensor_mode:
-                args = [i if type(i) is Tensor else v for i, v in zip(ins, vals)]
-                res = _tensor_mode_adjoint(rule)(g, out, *args, **params)
-                n_in = rule.n_inputs
-            else:
-                res = rule.adjoint(g, out._v, *vals, **params)
-                n_in = rule.n_inputs
-        if n_in == 1:
-            i = ins[0]
-            ki = id(i)
-            if ki in live and res is not None:
-                prev = get(ki)
-                grads[ki] = res if prev is None else prev + res
-        else:
-            if res is None or len(res) < len(ins):
-                raise RuntimeError(f"Backward function for op {rule.name} returned too few "
-                                   f"gradients: expected {len(ins)}, got "
-                                   f"{0 if res is None else len(res)}")
-            for i, gi in zip(ins, res):
-                if gi is None:
-                    continue
-                ki = id(i)
-                if ki in live:
-                    prev = get(ki)
-                    grads[ki] = gi if prev is None else prev + gi
+    if not tensor_mode and not overrides:
+        _sweep_plain(ops, grads, source_keys, live, found)  # the fast path: rules on numpy values
+    else:
+        _sweep_recording(ops[:n_ops], grads, source_keys, live, found, tensor_mode, overrides)
     results = []
     for s in sources:
         k = _key(s)
@@ -610,6 +540,49 @@ def backward(tape, targets, sources, output_gradients, unconnected):
             continue
         results.append(_finish_grad(g, sv, tensor_mode))
     return results
+
+
+def _sweep_recording(ops, grads, source_keys, live, found, tensor_mode, overrides):
+    """The backward sweep when a tape records (rules on Tensors) or some rule is overridden."""
+    pop = grads.pop
+    get = grads.get
+    for rec in reversed(ops):
+        rule, out, ins, vals, params = rec
+        k = id(out)
+        g = pop(k, None)
+        if g is None:
+            if type(out) is tuple:
+                _sweep_general((rec,), grads, source_keys, live, found, tensor_mode, overrides)
+            continue
+        if k in source_keys:
+            found[k] = g
+        if k not in live:
+            continue
+        if overrides and rule.name in overrides:
+            res = _call_override(overrides[rule.name], rule, out, ins, vals, params, g, tensor_mode)
+            if res is None:
+                continue
+            if len(ins) == 1:
+                res = (res,)
+        else:
+            if tensor_mode:
+                args = [i if type(i) is Tensor else v for i, v in zip(ins, vals)]
+                res = _tensor_mode_adjoint(rule)(g, out, *args, **params)
+            else:
+                res = rule.adjoint(g, out._v, *vals, **params)
+            if rule.n_inputs == 1:
+                res = (res,)
+        if res is None or len(res) < len(ins):
+            raise RuntimeError(f"Backward function for op {rule.name} returned too few "
+                               f"gradients: expected {len(ins)}, got "
+                               f"{0 if res is None else len(res)}")
+        for i, gi in zip(ins, res):
+            if gi is None:
+                continue
+            ki = id(i)
+            if ki in live:
+                prev = get(ki)
+                grads[ki] = gi if prev is None else prev + gi
 
 
 def _sweep_plain(ops, grads, source_keys, live, found):
