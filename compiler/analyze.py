@@ -29,6 +29,11 @@ INT_RESULTS = {id(f) for f in (len, int, np.size, np.ndim, np.argmax, np.argmin,
                                np.count_nonzero, operator.floordiv, operator.mod)}
 
 
+# rule helpers whose result has the shape of one of their arguments
+LIKE_ARGUMENT = {"unbroadcast": 1, "unreduce": 1, "extremum_weights": 1, "unslice": 1,
+                 "untranspose": 0, "prod_of_others": 0, "unreduce_extremum": 2}
+
+
 def merge(a, b):
     if a is None or a == b:
         return b
@@ -220,6 +225,9 @@ class Analysis:
             return "array", None
         if fn in (np.dot, np.matmul):
             return self.matmul_kind(args[0], args[1])
+        like = LIKE_ARGUMENT.get(getattr(fn, "__name__", None))
+        if like is not None and getattr(rules, fn.__name__, None) is fn and len(args) > like:
+            return self.kind(args[like]), self.ndim(args[like])   # shaped like that argument
         if fn is float:
             return "float", 0
         if None in kinds:

@@ -71,7 +71,10 @@ def generate(fn, argnums, kinds):
     filename = parse_function(fn).filename
     grad_ir = reverse(ir, analysis, wrt, used, filename)
     user_names = {n.id for n in gast.walk(parse_function(fn).node) if isinstance(n, gast.Name)}
-    grad_ir = optimize(grad_ir, keep=user_names | set(params))
+    user_names |= set(params)
+    # the user's variables and their adjoints (dx for x) stay named; temporaries may be fused
+    keep = user_names | {d for v, d in grad_ir.adjoint_names.items() if v in user_names}
+    grad_ir = optimize(grad_ir, keep=keep)
     namespace = {"np": np, "Stack": Stack, "math": __import__("math"),
                  "operator": __import__("operator")}
     namespace.update({n: getattr(rules, n) for n in rules.__all__ if not n.isupper()})
@@ -115,27 +118,38 @@ class GradFunction:
         self.reasons = {}
         functools.update_wrapper(self, fn, updated=())  # not fn.__dict__: our own caches
         n = getattr(getattr(fn, "__code__", None), "co_argcount", None)
+        self.n_params = n
+        self.defaults = getattr(fn, "__defaults__", None)
         if n is not None and any(i >= n or i < -n for i in self.argnums):
             raise ValueError(f"argnums={argnums!r} is out of range for {fn.__name__}, which "
                              f"takes {n} positional argument(s)")
 
+    def bind(self, args, kwargs):
+        """Positional arguments for the generated code: keywords placed, defaults filled in."""
+        bound = inspect.signature(self.fn).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return bound.args
+
     def signature(self, args):
         return tuple(kind_of_argument(a, i in self.argnums) for i, a in enumerate(args))
 
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        if kwargs or self.defaults and len(args) < self.n_params:
+            args = self.bind(args, kwargs)
         if any(isinstance(a, Tensor) for a in args):
             return self.call_on_tensors(args)
-        args = tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else a
-                     for a in args)
-        args = tuple(float(a) if i in self.argnums and isinstance(a, numbers.Integral) else a
+        argnums = tuple(i % len(args) for i in self.argnums)
+        args = tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else
+                     float(a) if i in argnums and isinstance(a, numbers.Integral) else a
                      for i, a in enumerate(args))
         key = self.signature(args)
         entry = self.cache.get(key)
         if entry is None:
             entry = self.cache[key] = self.build(key, args)
         value, grads = entry(*args)
-        grads = grads if self.tuple_out else (grads,)
-        grads = tuple(shape_like(g, args[i]) for g, i in zip(grads, self.argnums))
+        if len(argnums) == 1:
+            grads = (grads,)
+        grads = tuple(shape_like(g, args[i]) for g, i in zip(grads, argnums))
         if not self.tuple_out:
             grads = grads[0]
         if self.with_value:
@@ -176,7 +190,7 @@ class GradFunction:
             return scalar_output_check(gen.fn, self.fn.__name__)
         if backend == "tape":
             from tapeflow.runtime import trace
-            return trace.value_and_grad_runner(self.fn, argnums, tuple_out=self.tuple_out)
+            return trace.value_and_grad_runner(self.fn, argnums)
         if backend == "native":
             raise NotImplementedError("the native backend is not wired in yet")
         raise ValueError(backend)

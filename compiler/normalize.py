@@ -204,7 +204,7 @@ class Scope:
 
 def assigned_names(fn_node):
     """Python's rule: a name assigned anywhere in a function body is local to it."""
-    out = {a.id for a in fn_node.args.args}
+    out = {a.id for a in fn_node.args.args + fn_node.args.kwonlyargs}
     for n in gast.walk(fn_node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             out.add(n.id)
@@ -228,13 +228,16 @@ class Normalizer:
         self.stacks = set()      # names bound to Stack() (only in generated code we re-transform)
         self.local_defs = {}     # IR name of a nested def -> (its node, the enclosing scope)
         self.tuples = {}         # name -> atoms of the tuple literal it holds
+        self.call_site = None    # while inlining: the line of the outermost call
 
     # names
     def fresh(self, base):
         base = base.strip("_") or "t"
         candidate, k = base, 2
+        scope = getattr(self, "scope", None)
         while candidate in self.used or candidate in BUILTIN_NAMES or \
-                candidate in self.top.namespace:
+                candidate in self.top.namespace or scope is not None and \
+                candidate in scope.namespace:
             candidate, k = f"{base}{k}", k + 1
         self.used.add(candidate)
         if getattr(self, "scope", None) is not None:
@@ -245,7 +248,8 @@ class Normalizer:
         raise TransformError(message, self.scope.parsed.filename, lineno or self.lineno, construct)
 
     def emit(self, stmt):
-        stmt.lineno = getattr(stmt, "lineno", None) or self.lineno
+        # inlined code is attributed to the line of the call in the user's function
+        stmt.lineno = self.call_site or getattr(stmt, "lineno", None) or self.lineno
         self.out.append(stmt)
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             # a tuple literal is remembered by its parts until one of them is rebound
@@ -740,12 +744,16 @@ class Normalizer:
             self.error(f"recursion (a call of {fn_node.name} from itself) is not supported by "
                        f"the source transform", "recursion")
         a = fn_node.args
-        if a.vararg or a.kwarg or a.kwonlyargs:
+        if a.vararg or a.kwarg:
             self.error(f"calling {fn_node.name}: *args/**kwargs parameters are not supported",
                        "signature")
-        params = [p.id for p in a.args]
+        positional = [p.id for p in a.args]
+        params = positional + [p.id for p in a.kwonlyargs]
+        if len(node.args) > len(positional):
+            self.error(f"{fn_node.name}() takes {len(positional)} positional arguments but "
+                       f"{len(node.args)} were given", "call")
         bound = {}
-        for p, v in zip(params, node.args):
+        for p, v in zip(positional, node.args):
             bound[p] = self.atom(v)
         for k in node.keywords:
             if k.arg not in params:
@@ -770,7 +778,8 @@ class Normalizer:
         inner = Scope(inner_parsed, rename)
         if isinstance(owner, Scope):
             inner.namespace = owner.namespace
-        saved_scope = self.scope
+        saved_scope, saved_site = self.scope, self.call_site
+        self.call_site = self.call_site or self.lineno
         self.inlining.append(key)
         for p in params:
             self.emit(assign(rename[p], bound[p]))
@@ -780,7 +789,7 @@ class Normalizer:
         saved_scope.rename.setdefault(result, result)
         for s in body:
             self.statement(s)
-        self.scope = saved_scope
+        self.scope, self.call_site = saved_scope, saved_site
         self.inlining.pop()
         return name(result)
 
@@ -822,12 +831,18 @@ class Normalizer:
         out = {}
         params = [p.id for p in a.args]
         fn = owner.fn if not isinstance(owner, Scope) else None
-        if fn is not None and getattr(fn, "__defaults__", None):
-            for p, v in zip(params[-len(fn.__defaults__):], fn.__defaults__):
+        if fn is not None:   # the values the defaults had when the def ran
+            for p, v in zip(params[len(params) - len(fn.__defaults__ or ()):],
+                            fn.__defaults__ or ()):
                 out[p] = self.value_ref(v, p)
-        elif a.defaults:
-            for p, d in zip(params[-len(a.defaults):], a.defaults):
-                out[p] = self.atom(d)
+            for p, v in (fn.__kwdefaults__ or {}).items():
+                out[p] = self.value_ref(v, p)
+            return out
+        for p, d in zip(params[len(params) - len(a.defaults):], a.defaults):
+            out[p] = self.atom(d)
+        for p, d in zip(a.kwonlyargs, a.kw_defaults):
+            if d is not None:
+                out[p.id] = self.atom(d)
         return out
 
 

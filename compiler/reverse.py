@@ -155,6 +155,7 @@ class Reverse:
                                 kwarg=None, defaults=[const(1.0)]),
             body=stacks + primal + seed + inits + adjoint + [out], decorator_list=[],
             returns=None, type_comment=None, type_params=[])
+        fn.adjoint_names = dict(self.adjoint_names)
         return fn
 
     def order_key(self, var):

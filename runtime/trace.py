@@ -7,11 +7,13 @@ way, recursion included. A traced value that leaves the trace (``float(t)``, sto
 numpy array, ``t.item()``) would silently lose its gradient, so under this backend it raises
 ``TraceEscape`` naming the line instead.
 """
+import ast
 import builtins
 import contextlib
 import inspect
 import math
 import sys
+import textwrap
 import threading
 import types
 
@@ -37,6 +39,27 @@ def _where_in_user_code():
 def _escape(what):
     raise TraceEscape(f"{_where_in_user_code()}{what} turns a traced value into a plain number, "
                       f"so its gradient would be lost; keep it an array/tensor operation")
+
+
+def _check_aliasing(fn):
+    """``b = a`` then ``b += 1``: numpy changes the array both names see; on the tape ``+=``
+    makes a new value, so ``a`` would keep the old one. Such functions are refused, by line."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return
+    copies = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            copies |= {node.value.id} | {t.id for t in node.targets if isinstance(t, ast.Name)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and \
+                node.target.id in copies:
+            line = fn.__code__.co_firstlineno + node.lineno - 1
+            raise TraceEscape(
+                f"{fn.__code__.co_filename}, line {line}: '{node.target.id} "
+                f"{type(node.op).__name__.lower()}=' on a name bound to the same array as another "
+                f"name: numpy changes both, the tape cannot (the python backend handles this)")
 
 
 def _mutation():
@@ -217,6 +240,7 @@ class _Tracer:
     def copy(self, fn):
         if fn in self.copies:
             return self.copies[fn]
+        _check_aliasing(fn)
         patched = _PatchedGlobals(fn.__globals__, self)
         new = types.FunctionType(fn.__code__, patched, fn.__name__, fn.__defaults__,
                                  self.closure(fn))
@@ -286,7 +310,7 @@ def traced_value_and_grad(fn, argnums, args):
     return result, grads
 
 
-def value_and_grad_runner(fn, argnums, tuple_out=False):
+def value_and_grad_runner(fn, argnums):
     """A function of fn's arguments returning (value, gradient(s)) through the tape."""
     def run(*args):
         tracer = _Tracer()
@@ -312,7 +336,7 @@ def value_and_grad_runner(fn, argnums, tuple_out=False):
             grads = [g.numpy() for g in grads]
         value = value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
         grads = [g.item() if np.ndim(g) == 0 else g for g in grads]
-        return value, (tuple(grads) if tuple_out else grads[0])
+        return value, (grads[0] if len(grads) == 1 else tuple(grads))
     return run
 
 
