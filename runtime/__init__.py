@@ -55,7 +55,7 @@ math = _namespace(
         "reduce_sum", "reduce_mean", "reduce_prod", "reduce_max", "reduce_min", "reduce_any",
         "reduce_all", "reduce_logsumexp", "reduce_variance", "reduce_std",
         "reduce_euclidean_norm", "count_nonzero", "argmax", "argmin", "cumsum", "softplus",
-        "is_nan", "is_inf", "is_finite", "l2_normalize", "global_norm")},
+        "is_nan", "is_inf", "is_finite", "l2_normalize", "global_norm", "erf")},
     log_sigmoid=lambda x, name=None: -math_ops.softplus(-convert_to_tensor(x)),
     softmax=nn.softmax, top_k=None)
 del math.top_k

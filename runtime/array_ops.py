@@ -5,7 +5,7 @@ from . import dtypes as _dt
 from .opdef import as_tensor, wrap
 from .rules import RULES, unslice
 from .tape import state, record, stop_recording_all
-from .tensor import Tensor, TensorShape, convert_to_tensor, constant, _python_value_to_numpy
+from .tensor import Tensor, _python_value_to_numpy
 
 _int = int
 

@@ -21,6 +21,11 @@ def _softplus(v):
     return np.logaddexp(v, 0) if isinstance(v, np.ndarray) else np.logaddexp(v, v.dtype.type(0))
 
 
+def _erf(v):
+    import math as _m
+    return np.asarray(np.vectorize(_m.erf, otypes=[np.float64])(v), dtype=v.dtype)[()]
+
+
 def _rsqrt(v):
     return 1.0 / np.sqrt(v)
 
@@ -57,6 +62,7 @@ sinh = unary("Sinh", np.sinh)
 cosh = unary("Cosh", np.cosh)
 sigmoid = unary("Sigmoid", _sigmoid)
 abs = unary("Abs", np.abs)  # noqa: A001
+erf = unary("Erf", _erf)
 softplus = unary("Softplus", _softplus)
 relu = unary("Relu", lambda v: np.maximum(v, v.dtype.type(0)))
 

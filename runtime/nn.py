@@ -43,8 +43,7 @@ def gelu(features, approximate=False, name=None):
     x = as_tensor(features)
     if approximate:
         return 0.5 * x * (1.0 + M.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
-    from math import erf as _erf  # no Erf op: the exact form uses tanh-free series via numpy
-    raise NotImplementedError("gelu(approximate=False) needs erf; use approximate=True")
+    return 0.5 * x * (1.0 + M.erf(x * 0.7071067811865476))
 
 
 def softsign(features, name=None):

@@ -1,6 +1,4 @@
 """Python operators and numpy-style methods on Tensor (a read then the op for Variables)."""
-import numpy as np
-
 from . import array_ops as A
 from . import math_ops as M
 from .tensor import Tensor

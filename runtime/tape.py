@@ -14,9 +14,8 @@ import numpy as np
 
 from . import dtypes as _dt
 from . import nest
-from .rules import RULES, Rule
 from .masking import masked_adjoint
-from .tensor import Tensor, TensorShape, convert_to_tensor
+from .tensor import Tensor, convert_to_tensor
 
 __all__ = ["GradientTape", "UnconnectedGradients", "record", "state", "stop_recording_all",
            "register_gradient_override", "GRADIENT_OVERRIDES", "OpMock"]

@@ -378,3 +378,8 @@ def d_scatter_add(g, ans, x, updates, index=None):
 @rule("Einsum", n_inputs=-1)  # by name only: the equation is a parameter, not an input
 def d_einsum(g, ans, *xs, equation=None):
     return einsum_adjoints(g, equation, *xs)
+
+
+@rule("Erf")
+def d_erf(g, ans, x):
+    return g * 1.1283791670955126 * np.exp(-x * x)  # 2/sqrt(pi) exp(-x^2)
