@@ -57,7 +57,8 @@ class Dispatcher:
         if self._fdef is None:
             self._fdef = _parse(self.py_func)
             self._mfuncs = _module_functions(self.py_func, self._fdef)
-        nf = compile_function(self._fdef, sig, self._mfuncs, boundscheck=self.boundscheck)
+        nf = compile_function(self._fdef, sig, self._mfuncs, boundscheck=self.boundscheck,
+                              constants=self._constants())
         self._cache[sig] = nf
         return nf
 
@@ -67,6 +68,16 @@ class Dispatcher:
         if nf is None:
             nf = self.compile(sig)
         return nf.py_entry(*args)
+
+    def _constants(self):
+        """Globals and closure cells the function (or its callees) reads: embedded as constants."""
+        env = dict(getattr(self.py_func, "__globals__", {}))
+        code = getattr(self.py_func, "__code__", None)
+        if code is not None and self.py_func.__closure__:
+            env.update({n: c.cell_contents for n, c in zip(code.co_freevars, self.py_func.__closure__)})
+        names = {n.id for f in [self._fdef] + list(self._mfuncs.values()) for n in ast.walk(f)
+                 if isinstance(n, ast.Name)}
+        return {n: env[n] for n in names if n in env and T.constant_value(env[n]) is not None}
 
     @property
     def signatures(self):

@@ -89,30 +89,96 @@ class ModuleContext:
             build(fn, ir.IRBuilder(fn.append_basic_block("entry")))
         return fn
 
+    # Large temporaries are recycled across calls through a small per-module pool: a function
+    # allocates the same sizes on every call, and fresh multi-page blocks would be page-faulted
+    # in (and trimmed back to the OS by free) every time. GIL-held callers serialize access.
+    POOL_MIN = 4096                 # smaller blocks go straight back to malloc
+    POOL_MAX_BLOCKS = 64
+    POOL_MAX_BYTES = 256 << 20
+    POOL_T = ir.LiteralStructType([L.PTR, L.I64, L.I64])      # head, count, total bytes
+
+    def _arena_pool(self):
+        g = self.module.globals.get("tf_arena_pool")
+        if g is None:
+            g = ir.GlobalVariable(self.module, self.POOL_T, "tf_arena_pool")
+            g.linkage = "internal"
+            g.initializer = ir.Constant(self.POOL_T, None)
+            g.type = L.PTR
+        return g
+
+    def _pool_field(self, b, k):
+        return b.gep(self._arena_pool(), [ir.Constant(L.I32, 0), ir.Constant(L.I32, k)], source_etype=self.POOL_T)
+
+    def pool_take(self):
+        """ptr tf_pool_take(n): a pooled block whose capacity is in [n, 2n], unlinked; or null."""
+        def build(fn, b):
+            (n,) = fn.args
+            c = lambda v: ir.Constant(L.I64, v)  # noqa: E731
+            headp = self._pool_field(b, 0)
+            loop, body, hit, nxt, done = (fn.append_basic_block(x) for x in ("loop", "body", "hit", "next", "done"))
+            entry = b.block
+            b.branch(loop)
+            b.position_at_end(loop)
+            prev = b.phi(L.PTR)          # address of the link pointing at cur
+            steps = b.phi(L.I64)
+            prev.add_incoming(headp, entry)
+            steps.add_incoming(c(0), entry)
+            cur = b.load(prev, typ=L.PTR)
+            b.cbranch(b.or_(b.icmp_unsigned("==", cur, ir.Constant(L.PTR, None)),
+                            b.icmp_signed(">=", steps, c(self.POOL_MAX_BLOCKS))), done, body)
+            b.position_at_end(body)
+            cap = b.load(b.gep(cur, [c(1)], source_etype=L.I64), typ=L.I64)
+            fits = b.and_(b.icmp_signed(">=", cap, n), b.icmp_signed("<=", cap, b.mul(n, c(2))))
+            b.cbranch(fits, hit, nxt)
+            b.position_at_end(hit)
+            b.store(b.load(cur, typ=L.PTR), prev)
+            cntp, totp = self._pool_field(b, 1), self._pool_field(b, 2)
+            b.store(b.sub(b.load(cntp, typ=L.I64), c(1)), cntp)
+            b.store(b.sub(b.load(totp, typ=L.I64), cap), totp)
+            b.ret(cur)
+            b.position_at_end(nxt)
+            prev.add_incoming(cur, nxt)          # cur's first word is its link
+            steps.add_incoming(b.add(steps, c(1)), nxt)
+            b.branch(loop)
+            b.position_at_end(done)
+            b.ret(ir.Constant(L.PTR, None))
+        return self._helper("tf_pool_take", L.PTR, [L.I64], build)
+
     def arena_alloc(self):
-        """ptr tf_alloc(ctx, nbytes): a block chained into the call's arena (null on failure)."""
+        """ptr tf_alloc(ctx, nbytes): a block chained into the call's arena (null on failure).
+        Block header: [next block, capacity (-1 once adopted by a result array)]."""
         def build(fn, b):
             ctx, n = fn.args
-            blk = b.call(self.malloc(), [b.add(n, ir.Constant(L.I64, 16))])
-            ok = b.icmp_unsigned("!=", blk, ir.Constant(L.PTR, None))
+            c = lambda v: ir.Constant(L.I64, v)  # noqa: E731
+            null = ir.Constant(L.PTR, None)
+            slot = b.alloca(L.PTR)
+            b.store(null, slot)
+            with b.if_then(b.icmp_signed(">=", n, c(self.POOL_MIN))):
+                b.store(b.call(self.pool_take(), [n]), slot)
+            with b.if_then(b.icmp_unsigned("==", b.load(slot, typ=L.PTR), null)):
+                blk = b.call(self.malloc(), [b.add(n, c(16))])
+                with b.if_then(b.icmp_unsigned("!=", blk, null)):
+                    b.store(n, b.gep(blk, [c(1)], source_etype=L.I64))
+                b.store(blk, slot)
+            blk = b.load(slot, typ=L.PTR)
             yes, no = fn.append_basic_block("ok"), fn.append_basic_block("fail")
-            b.cbranch(ok, yes, no)
+            b.cbranch(b.icmp_unsigned("!=", blk, null), yes, no)
             b.position_at_end(no)
-            b.ret(ir.Constant(L.PTR, None))
+            b.ret(null)
             b.position_at_end(yes)
             head = b.gep(ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.CTX_STRUCT)
             b.store(b.load(head, typ=L.PTR), blk)
-            b.store(n, b.gep(blk, [ir.Constant(L.I64, 1)], source_etype=L.I64))
             b.store(blk, head)
-            b.ret(b.gep(blk, [ir.Constant(L.I64, 16)], source_etype=L.I8, inbounds=True))
+            b.ret(b.gep(blk, [c(16)], source_etype=L.I8, inbounds=True))
         fn = self._helper("tf_alloc", L.PTR, [L.PTR, L.I64], build)
         fn.return_value.add_attribute("noalias")
         return fn
 
     def arena_free(self):
-        """void tf_arena_free(ctx): release every block of the call (runs on every exit)."""
+        """void tf_arena_free(ctx): release (or pool) every block of the call; runs on every exit."""
         def build(fn, b):
             (ctx,) = fn.args
+            c = lambda v: ir.Constant(L.I64, v)  # noqa: E731
             head = b.gep(ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.CTX_STRUCT)
             first = b.load(head, typ=L.PTR)
             b.store(ir.Constant(L.PTR, None), head)
@@ -125,9 +191,25 @@ class ModuleContext:
             b.cbranch(b.icmp_unsigned("==", cur, ir.Constant(L.PTR, None)), done, body)
             b.position_at_end(body)
             nxt = b.load(cur, typ=L.PTR)
-            size = b.load(b.gep(cur, [ir.Constant(L.I64, 1)], source_etype=L.I64), typ=L.I64)
-            dofree, after = fn.append_basic_block("free"), fn.append_basic_block("next")
-            b.cbranch(b.icmp_signed("!=", size, ir.Constant(L.I64, -1)), dofree, after)
+            size = b.load(b.gep(cur, [c(1)], source_etype=L.I64), typ=L.I64)
+            cntp, totp, headp = self._pool_field(b, 1), self._pool_field(b, 2), self._pool_field(b, 0)
+            cnt, tot = b.load(cntp, typ=L.I64), b.load(totp, typ=L.I64)
+            keep = b.and_(b.and_(b.icmp_signed(">=", size, c(self.POOL_MIN)),
+                                 b.icmp_signed("<", cnt, c(self.POOL_MAX_BLOCKS))),
+                          b.icmp_signed("<=", b.add(tot, size), c(self.POOL_MAX_BYTES)))
+            adopted = b.icmp_signed("==", size, c(-1))
+            after = fn.append_basic_block("next")
+            dopool, notpool = fn.append_basic_block("pool"), fn.append_basic_block("notpool")
+            b.cbranch(keep, dopool, notpool)
+            b.position_at_end(dopool)
+            b.store(b.load(headp, typ=L.PTR), cur)
+            b.store(cur, headp)
+            b.store(b.add(cnt, c(1)), cntp)
+            b.store(b.add(tot, size), totp)
+            b.branch(after)
+            b.position_at_end(notpool)
+            dofree = fn.append_basic_block("free")
+            b.cbranch(adopted, after, dofree)
             b.position_at_end(dofree)
             b.call(self.free(), [cur])
             b.branch(after)
@@ -155,7 +237,7 @@ class ModuleContext:
             b.position_at_end(body)
             sizep = b.gep(cur, [ir.Constant(L.I64, 1)], source_etype=L.I64)
             hit = b.and_(b.icmp_unsigned("==", b.gep(cur, [ir.Constant(L.I64, 16)], source_etype=L.I8), data),
-                         b.icmp_signed("==", b.load(sizep, typ=L.I64), nbytes))
+                         b.icmp_signed(">=", b.load(sizep, typ=L.I64), nbytes))
             b.cbranch(hit, found, nxtb)
             b.position_at_end(found)
             b.store(ir.Constant(L.I64, -1), sizep)

@@ -126,3 +126,27 @@ def test_scalar_entry_overhead_is_small():
             nf(1.5, 2.0)
         best = min(best, (time.perf_counter() - t0) / 20000)
     assert best < 20e-6     # generous: the benchmark reports the real number (~0.5 us)
+
+
+WEIGHTS = np.array([1.0, 2.0, 3.0])
+OFFSET = 0.5
+
+
+def weighted(x):
+    y = x * WEIGHTS
+    z = np.sum(y)
+    w = z + OFFSET
+    return w
+
+
+def test_jit_embeds_module_constants():
+    f = jit(weighted)
+    x = np.ones(3)
+    assert f(x) == weighted(x)
+
+
+def test_print_runs_through_python(capsys):
+    src = "def f(x):\n    y = x * 2.0\n    print('y is', y, x > 0)\n    return y\n"
+    nf = compile_source(src, "f", (T.Array(T.F64, 1),))
+    nf(np.array([1.0, -2.0]))
+    assert capsys.readouterr().out == "y is [ 2. -4.] [ True False]\n"
