@@ -565,7 +565,7 @@ def _sweep_recording(ops, grads, source_keys, live, found, tensor_mode, override
                 res = (res,)
         else:
             if tensor_mode:
-                args = [i if type(i) is Tensor else v for i, v in zip(ins, vals)]
+                args = [i if isinstance(i, Tensor) else v for i, v in zip(ins, vals)]
                 res = _tensor_mode_adjoint(rule)(g, out, *args, **params)
             else:
                 res = rule.adjoint(g, out._v, *vals, **params)

@@ -366,3 +366,13 @@ def test_buffer_cache_never_overwrites_visible_values():
     for k in range(5):
         z = tf.nn.relu(tf.matmul(x, tf.ones((200, 200))) - 150.0 + k)
         assert np.all(z.numpy() == 50.0 + k)
+
+
+def test_variable_slice_second_order():
+    v = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            y = v[1] ** 3
+        g = inner.gradient(y, v)
+    np.testing.assert_array_equal(g.numpy(), [0.0, 12.0, 0.0])
+    np.testing.assert_array_equal(outer.gradient(g, v).numpy(), [0.0, 12.0, 0.0])
