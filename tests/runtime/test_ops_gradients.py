@@ -469,3 +469,23 @@ def test_einsum_second_order_and_numpy_dispatch():
     np.testing.assert_allclose(g.numpy(), 4 * np.dot(x0, x0) * x0)
     np.testing.assert_allclose(outer.jacobian(g, x).numpy(),
                                4 * np.dot(x0, x0) * np.eye(3) + 8 * np.outer(x0, x0))
+
+
+@pytest.mark.parametrize("name,fn", BINARY + [("matmul", tf.matmul), ("where_const", None)],
+                         ids=[b[0] for b in BINARY] + ["matmul", "where_const"])
+def test_one_constant_operand_uses_masked_rules(name, fn):
+    """With one operand constant the tape calls a rule variant that skips its adjoint."""
+    if fn is None:
+        c = np.array([[True, False, True], [False, True, True]])
+        fn = lambda a, b: tf.where(c, a, b)  # noqa: E731
+    a = RNG.uniform(0.5, 2, size=(2, 3))
+    b = RNG.uniform(0.5, 2, size=(3, 4) if name == "matmul" else (3,))
+    full, w = tape_grads(fn, [a, b])
+    for k in (0, 1):
+        ts = [tf.constant(a), tf.constant(b)]
+        with tf.GradientTape() as t:
+            t.watch(ts[k])
+            loss = tf.reduce_sum(fn(*ts) * w)
+        g = t.gradient(loss, ts)
+        assert g[1 - k] is None
+        np.testing.assert_allclose(g[k].numpy(), full[k].numpy(), rtol=1e-12)
