@@ -140,7 +140,9 @@ class GradFunction:
             return self.call_on_tensors(args)
         argnums = tuple(i % len(args) for i in self.argnums)
         args = tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else
-                     float(a) if i in argnums and isinstance(a, numbers.Integral) else a
+                     float(a) if i in argnums and isinstance(a, numbers.Integral) else
+                     a.astype(np.float64) if i in argnums and isinstance(a, np.ndarray) and
+                     a.dtype.kind in "biu" else a
                      for i, a in enumerate(args))
         key = self.signature(args)
         entry = self.cache.get(key)
@@ -192,7 +194,10 @@ class GradFunction:
             from tapeflow.runtime import trace
             return trace.value_and_grad_runner(self.fn, argnums)
         if backend == "native":
-            raise NotImplementedError("the native backend is not wired in yet")
+            from . import native
+            gen = generate(self.fn, argnums, key)
+            self.generated = gen
+            return scalar_output_check(native.gradient_runner(gen, args), self.fn.__name__)
         raise ValueError(backend)
 
 

@@ -421,19 +421,27 @@ class Normalizer:
             loop_var = self.scope.local(target.id)
         elif fn is reversed and isinstance(it.args[0], gast.Call) and \
                 self.static(it.args[0].func) is range:
-            # for i in reversed(range(...)): count k up, read i = r[count - 1 - k]
-            rng = self.as_atom(self.call_value(range, [self.atom(a, "n") for a in
-                                                       it.args[0].args], {}), "steps")
-            count = self.as_atom(self.call_value(len, [rng], {}), "count")
-            args = [count]
+            # for i in reversed(range(a, b, s)): count k up, i = a + (count - 1 - k) * s
+            bounds = [self.atom(a, "n") for a in it.args[0].args]
+            start, stop, step = (([const(0)] + bounds) if len(bounds) == 1 else
+                                 bounds)[:3] + ([const(1)] if len(bounds) < 3 else [])
+            if not isinstance(step, gast.Constant) or not step.value:
+                self.error("reversed(range(...)) with a step that is not a nonzero constant",
+                           "for")
+            s_ = step.value
+            span = self.as_atom(gast.BinOp(left=stop, op=gast.Sub(), right=start), "span")
+            if s_ != 1:
+                span = self.as_atom(gast.BinOp(left=span, op=gast.Add(),
+                                               right=const(s_ - (1 if s_ > 0 else -1))), "span")
+                span = self.as_atom(gast.BinOp(left=span, op=gast.FloorDiv(), right=const(s_)),
+                                    "count")
+            args = [span]
             loop_var = self.fresh("k")
-            last = self.as_atom(gast.BinOp(left=count, op=gast.Sub(), right=const(1)), "last")
-            back = self.fresh("back")
-            per_item.append((gast.Name(id=back, ctx=gast.Store(), annotation=None,
-                                       type_comment=None),
-                             gast.BinOp(left=last, op=gast.Sub(), right=name(loop_var))))
-            per_item.append((target, gast.Subscript(value=rng, slice=name(back),
-                                                    ctx=gast.Load())))
+            last = self.as_atom(gast.BinOp(left=span, op=gast.Sub(), right=const(1)), "last")
+            back = gast.BinOp(left=last, op=gast.Sub(), right=name(loop_var))
+            if s_ != 1:
+                back = gast.BinOp(left=back, op=gast.Mult(), right=const(s_))
+            per_item.append((target, gast.BinOp(left=start, op=gast.Add(), right=back)))
         elif fn is enumerate and len(it.args) == 1 and isinstance(target, gast.Tuple):
             seq = self.atom(it.args[0], "seq")
             args = [self.as_atom(self.call_value(len, [seq], {}), "n")]

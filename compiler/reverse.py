@@ -125,7 +125,6 @@ class Reverse:
                 zero = call(name("Stack"))
             elif var in self.buffers:
                 zero = call(attr("np", "zeros_like"), name(var))
-                zero.keywords = [gast.keyword(arg="dtype", value=attr("np", "float64"))]
             else:
                 zero = const(0.0)
             inits.append(assign(self.d(var), zero))

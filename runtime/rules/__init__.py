@@ -311,6 +311,11 @@ def d_unreduce(g, ans, x, like, axis=None, keepdims=False):
     return np.sum(g, axis=axis, keepdims=keepdims), None
 
 
+@rule("Untranspose", untranspose)
+def d_untranspose(g, ans, x, axes=None):
+    return np.transpose(g, axes)
+
+
 @rule("Unslice", unslice, n_inputs=2)
 def d_unslice(g, ans, x, like, index=None):
     return g[index], None
