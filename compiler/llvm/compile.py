@@ -10,6 +10,9 @@ from .lower import FunctionLowerer
 from .module import ModuleContext
 
 
+SPECIALIZE_CONTIGUOUS = False
+
+
 def lower_callee(mctx, name, arg_types):
     """The LLVM function for module function ``name`` at ``arg_types`` (lowered once per module)."""
     key = (name, tuple(arg_types))
@@ -43,8 +46,11 @@ def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, no
 
 
 def _finish(mctx, ti, fdef, body, arg_types, noalias):
+    # A second body specialised to unit inner strides (picked at entry from numpy's flags) was
+    # measured to bring nothing: LLVM's loop vectorizer already versions loops on symbolic
+    # strides. Off, because it doubled compile time; kept for experiments.
     contig = None
-    if any(isinstance(t, T.Array) and t.ndim for t in arg_types):
+    if SPECIALIZE_CONTIGUOUS and any(isinstance(t, T.Array) and t.ndim for t in arg_types):
         contig = FunctionLowerer(mctx, ti, "tf_body_contig_" + fdef.name, noalias=noalias, contiguous=True)
         contig.lower()
         contig = contig.fn
