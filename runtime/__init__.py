@@ -28,6 +28,7 @@ from .array_ops import (reshape, transpose, squeeze, expand_dims, broadcast_to, 
                         stop_gradient, zeros, ones, fill, zeros_like, ones_like, range, linspace,
                         eye, one_hot, shape, size, rank, pad, sort, argsort, unique)
 from .module import Module
+from .forward import ForwardAccumulator
 from .eager import print, function, executing_eagerly  # noqa: A004
 from .custom import (custom_gradient, RegisterGradient, no_gradient, NotDifferentiable,
                      unregister_gradient, gradients, grad_pass_through, recompute_grad)
@@ -62,7 +63,8 @@ del math.top_k
 linalg = _namespace("tapeflow.linalg", "tf.linalg: matrix ops.", matmul=matmul, einsum=einsum,
                     matrix_transpose=array_ops.matrix_transpose, transpose=array_ops.matrix_transpose,
                     norm=norm, eye=eye, tensordot=tensordot, l2_normalize=math_ops.l2_normalize)
-autodiff = _namespace("tapeflow.autodiff", "tf.autodiff", GradientTape=GradientTape)
+autodiff = _namespace("tapeflow.autodiff", "tf.autodiff", GradientTape=GradientTape,
+                      ForwardAccumulator=ForwardAccumulator)
 errors = _namespace("tapeflow.errors", "tf.errors", InvalidArgumentError=InvalidArgumentError)
 
 newaxis = None

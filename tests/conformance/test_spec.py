@@ -1165,3 +1165,42 @@ def test_unregistered_op_gradient_is_lookup_error():
     with pytest.raises(LookupError) as e:
         t.gradient(y, x)
     assert str(e.value) == "gradient registry has no entry for: Unique"
+
+
+# --- §4 ForwardAccumulator (JVPs by linearity of the recorded VJP) ------------------------------
+def test_forward_accumulator_jvp():
+    x = tf.constant([1.0, 2.0])
+    with tf.autodiff.ForwardAccumulator(x, tf.constant([1.0, 0.0])) as acc:
+        y = tf.reduce_sum(x ** 3)
+        c = tf.constant(2.0) * 3.0
+    assert acc.jvp(y).numpy() == 3.0
+    np.testing.assert_array_equal(val(acc.jvp(x)), [1.0, 0.0])
+    assert acc.jvp(c) is None
+    assert acc.jvp(c, unconnected_gradients="zero").numpy() == 0.0
+    after = x * 2.0
+    assert acc.jvp(after) is None  # ops after exit have no JVP
+    j = acc.jvp({"a": y, "b": [y]})
+    assert j["a"].numpy() == 3.0 and j["b"][0].numpy() == 3.0
+
+
+def test_forward_over_backward_hessian_vector_product():
+    v = tf.Variable([1.0, 2.0])
+    with tf.autodiff.ForwardAccumulator(v, tf.constant([1.0, 0.0])) as acc:
+        with tf.GradientTape() as tape:
+            y = tf.reduce_sum(v ** 3.0)
+        backward = tape.gradient(y, v)
+    np.testing.assert_array_equal(val(backward), [3.0, 12.0])
+    np.testing.assert_array_equal(val(acc.jvp(backward)), [6.0, 0.0])
+
+
+def test_forward_accumulator_errors():
+    x = tf.constant(1.0)
+    with pytest.raises(ValueError) as e:
+        tf.autodiff.ForwardAccumulator([x, x], [tf.constant(1.0), tf.constant(1.0)])
+    assert str(e.value) == ("Tensor {} was specified as a primal multiple times. This may indicate "
+                            "an error. If it was intended, please sum the corresponding tangents.")
+    acc = tf.autodiff.ForwardAccumulator(x, tf.constant(1.0))
+    with acc:
+        with pytest.raises(ValueError, match="Accumulator is already recording."):
+            with acc:
+                pass
