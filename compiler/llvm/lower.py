@@ -36,6 +36,11 @@ class FunctionLowerer:
         self.lineno = self.fdef.lineno
         self.loops = []          # (continue block, break block)
         self.unchecked_pushes = set()   # ids of push calls whose capacity a loop reserved
+        # a function computing both sin and cos (every gradient of sin or cos does) gets them
+        # from one sincos call per argument value
+        called = {T.call_name(n.func) for n in ast.walk(self.fdef) if isinstance(n, ast.Call)}
+        called = {c.split(".")[-1] for c in called if c}
+        self.use_sincos = {"sin", "cos"} <= called
 
     # ------------------------------------------------------------------ infrastructure
     def unsupported(self, reason):

@@ -259,6 +259,24 @@ class ModuleContext:
         fn.attributes.add("noinline")
         return fn
 
+    def sincos(self):
+        """{double, double} tf_sincos(x): both at once through libm's sincos. Kept out of line
+        and marked readnone so GVN merges the sin(x) and cos(x) a gradient computes for the same
+        x into one call (glibc's sincos gives the same bits as sin and cos)."""
+        pair = ir.LiteralStructType([L.F64, L.F64])
+
+        def build(fn, b):
+            (x,) = fn.args
+            ps, pc = L.alloca(b, L.F64), L.alloca(b, L.F64)
+            sc = self.declare("sincos", L.VOID, [L.F64, L.PTR, L.PTR], attrs=("nounwind",))
+            b.call(sc, [x, ps, pc])
+            r = b.insert_value(ir.Constant(pair, ir.Undefined), b.load(ps, typ=L.F64), 0)
+            b.ret(b.insert_value(r, b.load(pc, typ=L.F64), 1))
+        fn = self._helper("tf_sincos", pair, [L.F64], build)
+        fn.attributes.add("noinline")
+        fn.attributes.add("readnone")
+        return fn
+
     def ipow(self):
         def build(fn, b):
             base, e = fn.args

@@ -201,6 +201,8 @@ def unary_math(lw, f, v, t):
         inf = ir.Constant(v.type, float("inf"))
         fa = b.call(lw.intrinsic("llvm.fabs", v.type, [v.type]), [v])
         return b.fcmp_ordered("==", fa, inf) if f == "isinf" else b.fcmp_ordered("<", fa, inf)
+    if f in ("sin", "cos") and v.type == L.F64 and getattr(lw, "use_sincos", False):
+        return b.extract_value(b.call(lw.m.sincos(), [v]), 0 if f == "sin" else 1)
     if f in INTRINSIC_1:
         return b.call(lw.intrinsic(INTRINSIC_1[f], v.type, [v.type]), [v])
     if f in LIBM_1:
