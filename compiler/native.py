@@ -47,3 +47,34 @@ def gradient_runner(generated, args, boundscheck=True):
         return compiled(*call_args, 1.0)
     run.compiled = compiled
     return run
+
+
+class Jitted:
+    """``tapeflow.jit(f)``: f itself compiled to native code, once per argument signature."""
+
+    def __init__(self, fn, boundscheck=True):
+        import functools
+        self.fn = fn
+        self.boundscheck = boundscheck
+        self.cache = {}
+        functools.update_wrapper(self, fn, updated=())
+
+    def __call__(self, *args):
+        from .api import _normalized, kind_of_argument
+        native_types, _, _ = _lowering()
+        key = tuple(native_types.typeof(a) for a in args)
+        compiled = self.cache.get(key)
+        if compiled is None:
+            kinds = tuple(kind_of_argument(a, False) for a in args)
+            ir, constants, _ = _normalized(self.fn, kinds)
+            compiled = self.cache[key] = compile_ir(copy.deepcopy(ir), constants, args,
+                                                    self.boundscheck)
+        return compiled(*args)
+
+
+def jit(fn=None, *, boundscheck=True):
+    """Compile ``fn`` (the primal alone) to native code on first call, per argument signature.
+    Usable as ``@jit`` or ``@jit(boundscheck=False)``."""
+    if fn is None:
+        return lambda f: Jitted(f, boundscheck)
+    return Jitted(fn, boundscheck)

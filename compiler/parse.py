@@ -34,6 +34,24 @@ def namespace_of(fn):
     return ns
 
 
+def lambda_as_def(tree, fn):
+    """The lambda of ``fn`` in its source line, as an equivalent def (or None)."""
+    if tree is None or fn.__name__ != "<lambda>":
+        return None
+    params = list(fn.__code__.co_varnames[:fn.__code__.co_argcount])
+    found = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda)
+             and [a.id for a in n.args.args] == params]
+    if len(found) != 1:
+        return None
+    lam = found[0]
+    ret = gast.Return(value=lam.body)
+    ret.lineno = getattr(lam, "lineno", 1)
+    node = gast.FunctionDef(name="lambda_", args=lam.args, body=[ret], decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+    node.lineno = ret.lineno
+    return node
+
+
 def parse_function(fn):
     generated = getattr(fn, "__tapeflow_source__", None)
     if generated is not None:  # a gradient we generated: differentiate its source again
@@ -50,11 +68,19 @@ def parse_function(fn):
                                  filename, fn.__code__.co_firstlineno, "source") from None
         source = textwrap.dedent("".join(lines))
         namespace = namespace_of(fn)
-    tree = gast.parse(source)
-    node = tree.body[0]
+    try:
+        tree = gast.parse(source)
+    except SyntaxError:   # e.g. a lambda in the middle of a multi-line expression
+        tree = None
+    node = tree.body[0] if tree is not None else None
+    if isinstance(node, gast.AsyncFunctionDef):
+        raise TransformError("async functions are not supported by the source transform",
+                             filename, first, "async")
     if not isinstance(node, gast.FunctionDef):
-        what = "a lambda" if fn.__name__ == "<lambda>" else type(node).__name__
-        raise TransformError(f"{what} cannot be transformed; write a def", filename, first, "lambda")
+        node = lambda_as_def(tree, fn)
+        if node is None:
+            raise TransformError("this lambda cannot be found in its source line; write a def",
+                                 filename, first, "lambda")
     for n in gast.walk(node):
         if hasattr(n, "lineno"):
             n.lineno += first - 1
