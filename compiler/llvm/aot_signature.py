@@ -15,7 +15,11 @@ C_TYPES = {"float64": "double", "float32": "float", "int64": "int64_t", "bool": 
 _TYPE = re.compile(r"^(f8|f4|i8|b1)(?:\[\s*(:(?:\s*,\s*:)*)\s*\])?$")
 
 
-class SignatureError(ValueError):
+class BuildError(Exception):
+    """An ahead-of-time build that cannot be done; the message says what and where."""
+
+
+class SignatureError(BuildError, ValueError):
     """A signature string that cannot be read; the message quotes it."""
 
 

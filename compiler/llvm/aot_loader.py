@@ -1,0 +1,264 @@
+"""Text of an AOT module's C header and of its Python loader.
+
+The loader is plain Python that needs numpy and ctypes only: it opens the shared library next
+to it, declares the C prototypes once, and gives each export a function that checks its
+arguments (TypeError naming the argument on a wrong kind/dtype/ndim), allocates the outputs
+and turns a nonzero return code into the Python exception the compiled function raised.
+Nothing here imports llvmlite; the texts are generated from the signatures alone.
+"""
+from .aot_signature import C_TYPES
+
+_NP_NAMES = {"float64": "_F8", "float32": "_F4", "int64": "_I8", "bool": "_B1"}
+_CT_NAMES = {"float64": "_ct.c_double", "float32": "_ct.c_float", "int64": "_ct.c_int64",
+             "bool": "_ct.c_uint8"}
+
+
+class ExportInfo:
+    """One exported function as the header and loader see it."""
+
+    def __init__(self, name, params, export):
+        self.name = name
+        self.params = list(params)         # the Python parameter names
+        self.args = export.args            # ArgSpec per parameter
+        self.wrt = export.wrt()            # differentiated argument indices
+        self.tuple_grads = len(self.wrt) > 1 or export.argnums is not None and len(export.argnums) > 1
+        self.text = export.text
+
+    def describe(self):
+        return f"{self.name}({', '.join(f'{p}: {a.code()}' for p, a in zip(self.params, self.args))})"
+
+
+# ------------------------------------------------------------------------------------- header
+
+_CONVENTION = """\
+Calling convention (all functions):
+  * scalar arguments by value: f8 -> double, f4 -> float, i8 -> int64_t, b1 -> uint8_t (0/1);
+  * an array argument X is three parameters: `const T *X` (data), `const int64_t *X_shape`
+    (ndim extents) and `const int64_t *X_strides` (ndim strides in BYTES, multiples of
+    sizeof(T); negative strides allowed). The arrays are only read;
+  * outputs by pointer, after the arguments: `double *out_value` (the function's value), then
+    one gradient output per differentiated argument, in argument order: `double *out_grad_X`
+    for a scalar, and for an array a caller-allocated, C-contiguous buffer `T *out_grad_X`
+    with X's dtype and shape;
+  * the return value is 0 on success; 1 when the function raised an error (e.g. an index out
+    of bounds) and 2 if a gradient did not fit its argument's shape. Then
+    PREFIX_last_error() returns the message ("ExceptionName: text") of this thread's last
+    failed call; outputs are unspecified.
+  * thread-safe: calls of one function from several threads are serialized (a lock around
+    its pools of temporaries); no global initialization is needed. Nothing calls Python."""
+
+
+def _c_args(info):
+    out = []
+    for p, a in zip(info.params, info.args):
+        if a.ndim:
+            out += [f"const {a.ctype} *{p}", f"const int64_t *{p}_shape", f"const int64_t *{p}_strides"]
+        else:
+            out.append(f"{a.ctype} {p}")
+    return out
+
+
+def _c_grads(info):
+    out = []
+    for i in info.wrt:
+        a, p = info.args[i], info.params[i]
+        out.append(f"{a.ctype} *out_grad_{p}" if a.ndim else f"double *out_grad_{p}")
+    return out
+
+
+def header_text(module, infos, source_name, cpu_desc):
+    guard = f"TAPEFLOW_{module.upper()}_H"
+    lines = [f"/* {module}.h -- gradients of {source_name}, compiled ahead of time by tapeflow",
+             f" * (cpu: {cpu_desc}). Link with -l{module} (lib{module}.so) and -lm.", " *"]
+    lines += [" * " + ln if ln else " *" for ln in _CONVENTION.replace("PREFIX", module).splitlines()]
+    lines += [" */", f"#ifndef {guard}", f"#define {guard}", "", "#include <stdint.h>", "",
+              "#ifdef __cplusplus", 'extern "C" {', "#endif", "",
+              f"/* Message of this thread's last failed call (\"ExceptionName: text\"). */",
+              f"const char *{module}_last_error(void);", ""]
+    for info in infos:
+        args = _c_args(info)
+        wrt = ", ".join(info.params[i] for i in info.wrt) or "nothing (no float argument)"
+        lines.append(f"/* {info.describe()}; gradient with respect to {wrt} */")
+        lines.append(f"int32_t {module}_{info.name}({', '.join(args + ['double *out_value'])});")
+        if info.wrt:
+            lines.append(f"int32_t {module}_{info.name}_grad({', '.join(args + _c_grads(info))});")
+            lines.append(f"int32_t {module}_{info.name}_value_and_grad("
+                         f"{', '.join(args + ['double *out_value'] + _c_grads(info))});")
+        lines.append("")
+    lines += ["#ifdef __cplusplus", "}", "#endif", f"#endif /* {guard} */", ""]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------- loader
+
+_PRELUDE = '''\
+import ctypes as _ct
+import os as _os
+
+import numpy as _np
+
+_lib = _ct.CDLL(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "lib{module}.so"))
+_lib.{module}_last_error.restype = _ct.c_char_p
+_lib.{module}_last_error.argtypes = []
+_P = _ct.c_void_p
+_I32 = _ct.c_int32
+_F8, _F4, _I8, _B1 = (_np.dtype(t) for t in ("float64", "float32", "int64", "bool"))
+_ndarray = _np.ndarray
+_ERRORS = {{e.__name__: e for e in (IndexError, ValueError, TypeError, ZeroDivisionError,
+                                    OverflowError, MemoryError, AssertionError, KeyError,
+                                    FloatingPointError, RuntimeError)}}
+
+
+def _fail(code):
+    text = (_lib.{module}_last_error() or b"").decode("utf-8", "replace")
+    name, _, msg = text.partition(": ")
+    if name in _ERRORS:
+        raise _ERRORS[name](msg)
+    raise RuntimeError(f"{module}: error code {{code}}: {{text}}")
+
+
+def _float(v, name):
+    if isinstance(v, (float, int, _np.floating, _np.integer)) and not isinstance(v, (bool, _np.bool_)):
+        return float(v)
+    raise TypeError(f"argument {{name!r}}: expected a float, got {{type(v).__name__}}")
+
+
+def _int(v, name):
+    if isinstance(v, (int, _np.integer)) and not isinstance(v, (bool, _np.bool_)):
+        return int(v)
+    raise TypeError(f"argument {{name!r}}: expected an int, got {{type(v).__name__}}")
+
+
+def _bool(v, name):
+    if isinstance(v, (bool, _np.bool_)):
+        return int(bool(v))
+    raise TypeError(f"argument {{name!r}}: expected a bool, got {{type(v).__name__}}")
+
+
+def _array(v, name, dtype, ndim):
+    """The argument as an array the library reads (aligned); TypeError if it is not one."""
+    if not isinstance(v, _ndarray):
+        raise TypeError(f"argument {{name!r}}: expected a {{ndim}}-d array of {{dtype}}, "
+                        f"got {{type(v).__name__}}")
+    if v.dtype != dtype or v.ndim != ndim:
+        raise TypeError(f"argument {{name!r}}: expected a {{ndim}}-d array of {{dtype}}, "
+                        f"got a {{v.ndim}}-d array of {{v.dtype}}")
+    if v.dtype.byteorder not in "=|" or not v.flags.aligned:
+        v = _np.ascontiguousarray(v, dtype=dtype.newbyteorder("="))
+    return v
+'''
+
+
+def _check_lines(info):
+    """Argument checks: a fast identity test inline, the full check only when it fails."""
+    lines = []
+    for p, a in zip(info.params, info.args):
+        if a.ndim:
+            dt = _NP_NAMES[a.dtype]
+            lines.append(f"    if type({p}) is not _ndarray or {p}.dtype is not {dt} or {p}.ndim != {a.ndim} "
+                         f"or not {p}.flags.aligned:")
+            lines.append(f"        {p} = _array({p}, {p!r}, {dt}, {a.ndim})")
+            lines.append(f"    {p}_c = {p}.ctypes")
+        else:
+            py, conv = {"float64": ("float", "_float"), "float32": ("float", "_float"),
+                        "int64": ("int", "_int"), "bool": ("bool", "_bool")}[a.dtype]
+            if a.dtype == "bool":
+                lines.append(f"    {p} = _bool({p}, {p!r})")
+            else:
+                lines.append(f"    if type({p}) is not {py}: {p} = {conv}({p}, {p!r})")
+    return lines
+
+
+def _call_args(info):
+    out = []
+    for p, a in zip(info.params, info.args):
+        out += [f"{p}_c.data", f"{p}_c.shape", f"{p}_c.strides"] if a.ndim else [p]
+    return out
+
+
+def _argtypes(info, n_out):
+    out = []
+    for a in info.args:
+        out += ["_P", "_P", "_P"] if a.ndim else [_CT_NAMES[a.dtype]]
+    return "[" + ", ".join(out + ["_P"] * n_out) + "]"
+
+
+def _grad_outputs(info):
+    """(allocation lines, call arguments, result expressions) of the gradient outputs."""
+    alloc, cargs, results = [], [], []
+    for i in info.wrt:
+        p, a = info.params[i], info.args[i]
+        if a.ndim:
+            alloc.append(f"    _g_{p} = _np.empty({p}.shape, {_NP_NAMES[a.dtype]})")
+            cargs.append(f"_g_{p}.ctypes.data")
+            results.append(f"_g_{p}")
+        else:
+            alloc.append(f"    _g_{p} = _ct.c_double()")
+            cargs.append(f"_ct.byref(_g_{p})")
+            results.append(f"_g_{p}.value")
+    return alloc, cargs, results
+
+
+def _function(module, info, suffix):
+    cname = f"{module}_{info.name}{suffix}"
+    value = suffix != "_grad"
+    grads = suffix != ""
+    g_alloc, g_args, g_res = _grad_outputs(info) if grads else ([], [], [])
+    n_out = int(value) + len(g_args)
+    handle = f"_c_{info.name}{suffix}"
+    lines = [f"{handle} = _lib.{cname}",
+             f"{handle}.argtypes = {_argtypes(info, n_out)}",
+             f"{handle}.restype = _I32", "", "",
+             f"def {info.name}{suffix}({', '.join(info.params)}):"]
+    what = {"": "the value", "_grad": "the gradient", "_value_and_grad": "(value, gradient)"}[suffix]
+    wrt = ", ".join(info.params[i] for i in info.wrt)
+    lines.append(f'    """{what.capitalize() if what[0] != "(" else what} of {info.describe()}'
+                 + (f" with respect to {wrt}" if grads else "") + '."""')
+    lines += _check_lines(info)
+    outs = []
+    if value:
+        lines.append("    _v = _ct.c_double()")
+        outs.append("_ct.byref(_v)")
+    lines += g_alloc
+    outs += g_args
+    lines.append(f"    _r = {handle}({', '.join(_call_args(info) + outs)})")
+    lines.append("    if _r:")
+    lines.append("        _fail(_r)")
+    grad_expr = None
+    if grads:
+        grad_expr = f"({', '.join(g_res)},)" if info.tuple_grads else g_res[0]
+    if suffix == "":
+        lines.append("    return _v.value")
+    elif suffix == "_grad":
+        lines.append(f"    return {grad_expr}")
+    else:
+        lines.append(f"    return _v.value, {grad_expr}")
+    return lines
+
+
+def loader_text(module, infos, source_name, cpu_desc):
+    names = []
+    for info in infos:
+        names.append(info.name)
+        if info.wrt:
+            names += [info.name + "_grad", info.name + "_value_and_grad"]
+    doc = [f'"""{module}: gradients of {source_name}, compiled ahead of time by tapeflow (cpu: {cpu_desc}).',
+           "",
+           "Needs only numpy and ctypes; the code is in lib" + module + ".so next to this file.",
+           "Gradients are taken with respect to the float arguments named below; a gradient is",
+           "returned as a float for a scalar argument and as an array shaped like the argument;",
+           "several are returned as a tuple.", ""]
+    for info in infos:
+        wrt = ", ".join(info.params[i] for i in info.wrt) or "(none)"
+        doc.append(f"    {info.describe()}  -- gradient with respect to {wrt}")
+    doc.append('"""')
+    out = doc + [_PRELUDE.format(module=module)]
+    for info in infos:
+        for suffix in ("", "_grad", "_value_and_grad") if info.wrt else ("",):
+            out += ["", ""] + _function(module, info, suffix)
+    out += ["", "", f"__all__ = {names!r}", ""]
+    return "\n".join(out)
+
+
+def c_type_of(dtype):
+    return C_TYPES[dtype]

@@ -1,0 +1,4 @@
+"""``python -m tapeflow build ...`` / ``show ...``: the same as the ``tapeflow`` console script."""
+from .cli import main
+
+raise SystemExit(main())
