@@ -420,21 +420,20 @@ def embed_constants(text, mctx):
     return text + "\n" + "\n".join(defs) + "\n"
 
 
-def check_externals(text, what):
+def check_externals(text):
     """Refuse modules that call into Python (print) or anything beyond libc/libm."""
-    from . import scalars  # noqa: F401  (libm names are whatever the lowering declared)
     for m in re.finditer(r"^declare [^@]*@\"?([\w.$]+)\"?\(", text, re.M):
         name = m.group(1)
         if name.startswith("llvm.") or name in _C_RUNTIME or name == "tf_aot_set_error":
             continue
         if name.startswith(("Py", "_Py", "tf_py_", "tf_np_")):
-            raise AotError(f"{what} calls into Python ({name}; e.g. print()), which an "
-                           "ahead-of-time module cannot do: remove the call to build it")
+            raise AotError(f"the code calls into Python ({name}: print() or another Python "
+                           "object), which an ahead-of-time module cannot do; remove that call")
         if not re.fullmatch(r"[a-z0-9_]+", name):
-            raise AotError(f"{what} needs the external symbol {name!r}, which is not in the C library")
+            raise AotError(f"the code needs the external symbol {name!r}, which is not in the C library")
     for m in re.finditer(r"^@\"?([\w.$]+)\"? = external ", text, re.M):
-        raise AotError(f"{what} refers to the process object {m.group(1)!r} (a call into Python, "
-                       "e.g. print()); it cannot be compiled ahead of time")
+        raise AotError(f"the code refers to the process object {m.group(1)!r} (a call into "
+                       "Python, e.g. print()); it cannot be compiled ahead of time")
 
 
 # ------------------------------------------------------------------------------ object code

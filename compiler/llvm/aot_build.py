@@ -111,7 +111,7 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
             raise BuildError(f"{what} returns {ti.ret!r}: only functions returning a scalar are exported")
         errfn = aot.error_function(mctx.module)
         aot.emit_wrapper(mctx, ti, body, aot.WrapperSpec(f"{module_name}_{fn.__name__}", export.args), errfn)
-        texts.append(_finish(aot, mctx, what))
+        texts.append(_finish(aot, mctx))
         wrt = export.wrt()
         if wrt:
             gen = api.generate(fn, wrt, kinds)
@@ -125,15 +125,15 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
                                        extra=[(T.F64, 1.0)], value=value, grads=wrt, nested=nested,
                                        from_gradient=True)
                 aot.emit_wrapper(mctx, ti, body, spec, errfn)
-            texts.append(_finish(aot, mctx, what))
+            texts.append(_finish(aot, mctx))
     except _compile_errors() as e:
         raise BuildError(f"cannot compile {what} ahead of time: {e}") from None
     return texts
 
 
-def _finish(aot, mctx, what):
+def _finish(aot, mctx):
     text = aot.embed_constants(str(mctx.module), mctx)
-    aot.check_externals(text, what)
+    aot.check_externals(text)
     return text
 
 

@@ -167,12 +167,14 @@ def bstrides(lw, a, out_shape):
     return res
 
 
-def map_elementwise(lw, out_dtype, operands, fn, out=None):
-    """out[...] = fn(element values...) over operands broadcast together.
+def map_elementwise(lw, out_dtype, operands, fn, out=None, key=None):
+    """out[...] = fn(k, element values...) over operands broadcast together.
 
     ``operands``: list of (value, type); scalars are passed through unchanged. With ``out`` the
     result is written into that array (an in-place update), whose shape must already be the
-    broadcast shape.
+    broadcast shape. ``fn`` emits with lowerer ``k``. With a ``key`` (what fn computes, given the
+    operand types) the loop nest is an out-of-line kernel shared by every identical use in the
+    module: the caller's function stays small, and LLVM optimizes each kernel once.
     """
     arrays = [v for v, t in operands if isinstance(t, T.Array)]
     if out is None:
@@ -191,7 +193,15 @@ def map_elementwise(lw, out_dtype, operands, fn, out=None):
                     lw.fail("ValueError", "non-broadcastable operand for an in-place update (axis {}: {} into {})",
                             c64(d), a.shape[j], shape[d])
     stride_lists = [bstrides(lw, a, shape) for a in arrays] + [out.strides]
+    if key is not None and shape:
+        from .kernels import call_elementwise_kernel
+        call_elementwise_kernel(lw, key, out_dtype, operands, fn, out, shape, stride_lists)
+        return out
+    emit_elementwise(lw, operands, fn, out, shape, stride_lists)
+    return out
 
+
+def emit_elementwise(lw, operands, fn, out, shape, stride_lists):
     def body(offs, idx):
         vals, k = [], 0
         for v, t in operands:
@@ -200,9 +210,8 @@ def map_elementwise(lw, out_dtype, operands, fn, out=None):
                 k += 1
             else:
                 vals.append(v)
-        store_at(lw, out, offs[-1], fn(vals))
+        store_at(lw, out, offs[-1], fn(lw, vals))
     strided_nest(lw, shape, stride_lists, body)
-    return out
 
 
 def dt(t):
@@ -215,38 +224,41 @@ def binop(lw, op, lv, lt, rv, rt, t):
     if isinstance(op, ast.MatMult):
         return matmul(lw, lv, lt, rv, rt, t)
     return map_elementwise(lw, t.dtype, [(lv, lt), (rv, rt)],
-                           lambda v: S.binop(lw, op, v[0], dt(lt), v[1], dt(rt), t.dtype))
+                           lambda k, v: S.binop(k, op, v[0], dt(lt), v[1], dt(rt), t.dtype),
+                           key=("bin", type(op).__name__))
 
 
 def compare(lw, op, lv, lt, rv, rt):
     return map_elementwise(lw, T.BOOL, [(lv, lt), (rv, rt)],
-                           lambda v: S.compare(lw, op, v[0], dt(lt), v[1], dt(rt)))
+                           lambda k, v: S.compare(k, op, v[0], dt(lt), v[1], dt(rt)),
+                           key=("cmp", type(op).__name__))
 
 
 def unary(lw, f, v, t):
     """Elementwise np.<f> on an array; ``t`` the result type."""
     src = v.dtype
 
-    def fn(vals):
-        x = S.cast(lw, vals[0], src, t.dtype) if f not in ("isnan", "isinf", "isfinite") else vals[0]
-        return S.unary_math(lw, f, x, t.dtype if f not in ("isnan", "isinf", "isfinite") else src)
-    return map_elementwise(lw, t.dtype, [(v, v.type)], fn)
+    def fn(k, vals):
+        x = S.cast(k, vals[0], src, t.dtype) if f not in ("isnan", "isinf", "isfinite") else vals[0]
+        return S.unary_math(k, f, x, t.dtype if f not in ("isnan", "isinf", "isfinite") else src)
+    return map_elementwise(lw, t.dtype, [(v, v.type)], fn, key=("unary", f, lw.use_sincos))
 
 
 def astype(lw, v, dtype):
-    return map_elementwise(lw, dtype, [(v, v.type)], lambda vals: S.cast(lw, vals[0], v.dtype, dtype))
+    return map_elementwise(lw, dtype, [(v, v.type)], lambda k, vals: S.cast(k, vals[0], v.dtype, dtype),
+                           key=("cast",))
 
 
 def copy(lw, v):
-    return map_elementwise(lw, v.dtype, [(v, v.type)], lambda vals: vals[0])
+    return map_elementwise(lw, v.dtype, [(v, v.type)], lambda k, vals: vals[0], key=("copy",))
 
 
 def inplace(lw, op, cur, val, vt):
     ct = cur.type
     rt = T.promote(ct.dtype, False, dt(vt), False)
     map_elementwise(lw, ct.dtype, [(cur, ct), (val, vt)],
-                    lambda v: S.cast(lw, S.binop(lw, op, v[0], ct.dtype, v[1], dt(vt), _arith(op, rt), acc=True),
-                                     _arith(op, rt), ct.dtype), out=cur)
+                    lambda k, v: S.cast(k, S.binop(k, op, v[0], ct.dtype, v[1], dt(vt), _arith(op, rt), acc=True),
+                                        _arith(op, rt), ct.dtype), out=cur, key=("inplace", type(op).__name__))
 
 
 def _arith(op, rt):
@@ -349,10 +361,11 @@ def setitem(lw, tgt, v, vt):
         return
     if isinstance(vt, T.Array):
         v = copy(lw, v)      # the source may overlap the destination (a[1:] = a[:-1])
-        map_elementwise(lw, a.dtype, [(v, vt)], lambda x: S.cast(lw, x[0], vt.dtype, a.dtype), out=view)
+        map_elementwise(lw, a.dtype, [(v, vt)], lambda k, x: S.cast(k, x[0], vt.dtype, a.dtype), out=view,
+                        key=("cast",))
     else:
         sv = S.cast(lw, v, vt, a.dtype)
-        map_elementwise(lw, a.dtype, [], lambda x: sv, out=view)
+        map_elementwise(lw, a.dtype, [(sv, a.dtype)], lambda k, x: x[0], out=view, key=("copy",))
 
 
 def aug_setitem(lw, s):
@@ -513,7 +526,8 @@ def reduce(lw, f, a, at, axis, keepdims, rt):
     strided_nest(lw, a.shape, [a.strides, ostr], body)
     if f == "mean":
         cnt = S.cast(lw, count, T.I64, acc_t)
-        map_elementwise(lw, acc_t, [(out, out.type)], lambda v: b.fdiv(v[0], cnt), out=out)
+        map_elementwise(lw, acc_t, [(out, out.type), (cnt, acc_t)], lambda k, v: k.b.fdiv(v[0], v[1]), out=out,
+                        key=("div",))
     return out
 
 
@@ -523,7 +537,8 @@ def matmul(lw, lv, lt, rv, rt, t):
     b = lw.b
     if not isinstance(lt, T.Array) or not isinstance(rt, T.Array):
         return map_elementwise(lw, t.dtype, [(lv, lt), (rv, rt)],
-                               lambda v: S.binop(lw, ast.Mult(), v[0], dt(lt), v[1], dt(rt), t.dtype)) \
+                               lambda k, v: S.binop(k, ast.Mult(), v[0], dt(lt), v[1], dt(rt), t.dtype),
+                               key=("bin", "Mult")) \
             if isinstance(t, T.Array) else S.binop(lw, ast.Mult(), lv, lt, rv, rt, t)
     od = T.dtype_of(t)
     flags = S.FAST_ACC
@@ -594,7 +609,8 @@ def outer(lw, av, at, bv, bt, t):
     a2 = L.ArrayVal(T.Array(at.dtype, 2), av.data, [av.shape[0], ONE], [av.strides[0], ZERO])
     b2 = L.ArrayVal(T.Array(bt.dtype, 2), bv.data, [ONE, bv.shape[0]], [ZERO, bv.strides[0]])
     return map_elementwise(lw, t.dtype, [(a2, a2.type), (b2, b2.type)],
-                           lambda v: S.binop(lw, ast.Mult(), v[0], at.dtype, v[1], bt.dtype, t.dtype))
+                           lambda k, v: S.binop(k, ast.Mult(), v[0], at.dtype, v[1], bt.dtype, t.dtype),
+                           key=("bin", "Mult"))
 
 
 # ------------------------------------------------------------------------------ numpy calls
@@ -639,25 +655,25 @@ def np_call(lw, f, args, node, t, method=False):
               "power": ast.Pow()}.get(f)
         od = T.dtype_of(t)
         if op is not None:
-            fn = lambda v: S.binop(lw, op, v[0], dt(at), v[1], dt(ct), od)  # noqa: E731
+            fn = lambda k, v: S.binop(k, op, v[0], dt(at), v[1], dt(ct), od)  # noqa: E731
         else:
-            fn = lambda v: S.binary_math(lw, f, S.cast(lw, v[0], dt(at), od), S.cast(lw, v[1], dt(ct), od), od)  # noqa
+            fn = lambda k, v: S.binary_math(k, f, S.cast(k, v[0], dt(at), od), S.cast(k, v[1], dt(ct), od), od)  # noqa
         if isinstance(t, T.Array):
-            return map_elementwise(lw, od, vals, fn)
-        return fn([a, c])
+            return map_elementwise(lw, od, vals, fn, key=("np2", f))
+        return fn(lw, [a, c])
     if f == "where":
         od = T.dtype_of(t)
         (c, ctp), (x, xt), (y, yt) = vals
-        fn = lambda v: b.select(S.truth(lw, v[0], dt(ctp)), S.cast(lw, v[1], dt(xt), od),  # noqa: E731
-                                S.cast(lw, v[2], dt(yt), od))
-        return map_elementwise(lw, od, vals, fn) if isinstance(t, T.Array) else fn([c, x, y])
+        fn = lambda k, v: k.b.select(S.truth(k, v[0], dt(ctp)), S.cast(k, v[1], dt(xt), od),  # noqa: E731
+                                     S.cast(k, v[2], dt(yt), od))
+        return map_elementwise(lw, od, vals, fn, key=("where",)) if isinstance(t, T.Array) else fn(lw, [c, x, y])
     if f == "clip":
         od = T.dtype_of(t)
         (x, xt), (lo, lot), (hi, hit) = vals
-        fn = lambda v: S.binary_math(lw, "minimum", S.binary_math(  # noqa: E731
-            lw, "maximum", S.cast(lw, v[0], dt(xt), od), S.cast(lw, v[1], dt(lot), od), od),
-            S.cast(lw, v[2], dt(hit), od), od)
-        return map_elementwise(lw, od, vals, fn) if isinstance(t, T.Array) else fn([x, lo, hi])
+        fn = lambda k, v: S.binary_math(k, "minimum", S.binary_math(  # noqa: E731
+            k, "maximum", S.cast(k, v[0], dt(xt), od), S.cast(k, v[1], dt(lot), od), od),
+            S.cast(k, v[2], dt(hit), od), od)
+        return map_elementwise(lw, od, vals, fn, key=("clip",)) if isinstance(t, T.Array) else fn(lw, [x, lo, hi])
     if f in T.REDUCTIONS:
         axis_node, kd_node = _kw(node, "axis"), _kw(node, "keepdims")
         axis = None if axis_node is None else T.const_value(axis_node, lw.ti.consts)
@@ -851,8 +867,8 @@ def helper_call(lw, f, node, args, t):
         count = reduce(lw, "sum", hit, hit.type, axis, True, T.Array(T.I64, liket.ndim))
         ug = unreduce(lw, g, gt, like, liket, axis, keepdims)
         return map_elementwise(lw, od, [(ug, ug.type), (hit, hit.type), (count, count.type)],
-                               lambda v: lw.b.fdiv(lw.b.fmul(S.cast(lw, v[0], ug.dtype, od), S.cast(lw, v[1], T.BOOL, od)),
-                                                   S.cast(lw, v[2], T.I64, od)))
+                               lambda k, v: k.b.fdiv(k.b.fmul(S.cast(k, v[0], ug.dtype, od), S.cast(k, v[1], T.BOOL, od)),
+                                                     S.cast(k, v[2], T.I64, od)), key=("uext",))
     if f == "untranspose":
         g, gt = args[0]
         if not isinstance(gt, T.Array):
@@ -875,7 +891,8 @@ def helper_call(lw, f, node, args, t):
         hit = compare(lw, ast.Eq(), like, liket, ua, ua.type)
         count = reduce(lw, "sum", hit, hit.type, axis, True, T.Array(T.I64, liket.ndim))
         return map_elementwise(lw, od, [(hit, hit.type), (count, count.type)],
-                               lambda v: lw.b.fdiv(S.cast(lw, v[0], T.BOOL, od), S.cast(lw, v[1], T.I64, od)))
+                               lambda k, v: k.b.fdiv(S.cast(k, v[0], T.BOOL, od), S.cast(k, v[1], T.I64, od)),
+                               key=("extw",))
     if f == "prod_of_others":
         g, gt = args[0]
         axis = _opt_arg(node, args, 1, "axis", consts)
