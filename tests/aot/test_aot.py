@@ -1,0 +1,270 @@
+"""Ahead-of-time modules: build, load without the compiler, call from C, and the errors.
+
+Results of the loader are compared bit for bit with the JIT (tapeflow's native backend). The
+bit-exact comparisons use a module built for the host CPU (``cpu="native"``, the JIT's own
+target): with the portable baseline target, LLVM may vectorize and contract reductions
+differently, so that module is compared within rounding instead.
+"""
+import os
+import pickle
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import tapeflow
+from tapeflow.compiler.llvm.aot_signature import BuildError, SignatureError
+
+SOURCE = textwrap.dedent('''
+    import numpy as np
+
+    W = np.array([1.0, 2.0, 3.0, 4.0])
+
+    def rosen(x):
+        s = 0.0
+        for i in range(x.shape[0] - 1):
+            s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+        return s
+
+    def loss(w, b):
+        return np.sum((w * b - 1.0) ** 2) + b * b
+
+    def rec(x, k):
+        y = x
+        for i in range(k):
+            y = np.sin(y) * x + 0.5 * y
+        return y
+
+    def mat(a, v):
+        s = 0.0
+        for i in range(a.shape[0]):
+            for j in range(a.shape[1]):
+                s += a[i, j] * v[j] ** 2
+        return s
+
+    def weighted(x):
+        return np.sum(W * x ** 2)
+
+    def pick(x, i):
+        return x[i] * 2.0
+
+    def shout(x):
+        print("x =", x)
+        return x * 2.0
+''')
+
+FUNCTIONS = ["rosen:f8[:]", "loss:f8[:],f8", "rec:f8,i8", "mat:f8[:,:],f8[:]@1",
+             "weighted:f8[:]", "pick:f8[:],i8"]
+
+X = np.array([0.5, 1.2, -0.3, 2.0, 0.7])
+W4 = np.array([0.3, -1.1, 2.5, 0.8])
+A = np.arange(12.0).reshape(3, 4) / 7.0
+
+# (function name, arguments, argnums given to tapeflow.value_and_grad)
+CASES = [("rosen", (X,), 0), ("rosen", (X[::2],), 0), ("loss", (W4, 0.7), (0, 1)),
+         ("rec", (0.7, 6), 0), ("mat", (A, W4), 1), ("mat", (A.T.copy()[:, :3], W4[::-1][:3]), 1),
+         ("weighted", (W4,), 0), ("pick", (X, 3), 0)]
+
+# Run in a fresh interpreter where the compiler's dependencies cannot be imported at all.
+BLOCKED_RUNNER = textwrap.dedent('''
+    import pickle, sys
+
+    class Block:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in ("llvmlite", "gast", "astor", "tapeflow"):
+                raise ImportError(f"{name} is blocked in this test")
+    sys.meta_path.insert(0, Block())
+    sys.path.insert(0, sys.argv[1])
+    mod = __import__(sys.argv[2])
+    cases = pickle.load(open(sys.argv[3], "rb"))
+    out = []
+    for name, args in cases:
+        out.append((getattr(mod, name)(*args), getattr(mod, name + "_value_and_grad")(*args),
+                    getattr(mod, name + "_grad")(*args)))
+    bad = [m for m in ("llvmlite", "gast", "astor", "tapeflow") if m in sys.modules]
+    pickle.dump((out, bad), open(sys.argv[4], "wb"))
+''')
+
+
+@pytest.fixture(scope="module")
+def src(tmp_path_factory):
+    d = tmp_path_factory.mktemp("aotsrc")
+    path = d / "examples_aot.py"
+    path.write_text(SOURCE)
+    return path
+
+
+@pytest.fixture(scope="module")
+def native_mod(src, tmp_path_factory):
+    out = tmp_path_factory.mktemp("aotnative")
+    paths = tapeflow.build(str(src), FUNCTIONS, str(out), "gradmod", cpu="native")
+    return out, paths
+
+
+@pytest.fixture(scope="module")
+def user_module(src):
+    from tapeflow.compiler.llvm.aot_build import load_file
+    return load_file(str(src))
+
+
+def _same(a, b):
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.shape(a) == np.shape(b) and np.array_equal(a, b) and np.asarray(a).dtype == np.asarray(b).dtype
+    return float(a) == float(b) or (np.isnan(a) and np.isnan(b))
+
+
+def test_files_written(native_mod):
+    out, paths = native_mod
+    assert sorted(os.listdir(out)) == ["gradmod.h", "gradmod.py", "libgradmod.so"]
+    header = open(paths["header"]).read()
+    assert "int32_t gradmod_rosen_grad(const double *x, const int64_t *x_shape, " \
+           "const int64_t *x_strides, double *out_grad_x);" in header
+    assert "const char *gradmod_last_error(void);" in header
+
+
+def test_loader_without_compiler_matches_jit_bit_for_bit(native_mod, user_module, tmp_path):
+    out, _ = native_mod
+    cases = [(name, args) for name, args, _ in CASES]
+    (tmp_path / "cases.pkl").write_bytes(pickle.dumps(cases))
+    (tmp_path / "run.py").write_text(BLOCKED_RUNNER)
+    subprocess.run([sys.executable, str(tmp_path / "run.py"), str(out), "gradmod",
+                    str(tmp_path / "cases.pkl"), str(tmp_path / "res.pkl")], check=True)
+    results, leaked = pickle.loads((tmp_path / "res.pkl").read_bytes())
+    assert leaked == []
+    for (name, args, argnums), (value, vg, g) in zip(CASES, results):
+        fn = getattr(user_module, name)
+        jv, jg = tapeflow.value_and_grad(fn, argnums, backend="native")(*args)
+        assert _same(value, jv), name
+        assert _same(vg, (jv, jg)), name
+        assert _same(g, jg), name
+
+
+def test_baseline_cpu_and_c_program(src, user_module, tmp_path):
+    """The portable build agrees with the JIT within rounding, and a C program can call it."""
+    out = tmp_path / "out"
+    tapeflow.build(str(src), {"rosen": "f8[:]", "loss": "f8[:],f8", "pick": "f8[:],i8"}, str(out), "portable")
+    sys.path.insert(0, str(out))
+    try:
+        import portable
+    finally:
+        sys.path.remove(str(out))
+    jv, jg = tapeflow.value_and_grad(user_module.rosen, backend="native")(X)
+    v, g = portable.rosen_value_and_grad(X)
+    assert np.isclose(v, jv, rtol=1e-14) and np.allclose(g, jg, rtol=1e-14, atol=0)
+
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    (tmp_path / "main.c").write_text(textwrap.dedent('''
+        #include <stdio.h>
+        #include "portable.h"
+        int main(void) {
+            double x[5] = {0.5, 1.2, -0.3, 2.0, 0.7};
+            int64_t shape[1] = {5}, strides[1] = {sizeof(double)};
+            double value, grad[5], gb;
+            if (portable_rosen_value_and_grad(x, shape, strides, &value, grad) != 0) return 1;
+            printf("%.17g", value);
+            for (int i = 0; i < 5; i++) printf(" %.17g", grad[i]);
+            printf("\\n");
+            int64_t two[1] = {2}, every_other[1] = {2 * sizeof(double)};
+            if (portable_loss_grad(x, two, every_other, 0.7, grad, &gb) != 0) return 1;
+            printf("%.17g %.17g %.17g\\n", grad[0], grad[1], gb);
+            int rc = portable_pick(x, shape, strides, 9, &value);
+            printf("%d %s\\n", rc, rc ? portable_last_error() : "");
+            return 0;
+        }
+    '''))
+    exe = tmp_path / "main"
+    subprocess.run([cc, str(tmp_path / "main.c"), "-I", str(out), "-L", str(out), "-lportable",
+                    f"-Wl,-rpath,{out}", "-lm", "-o", str(exe)], check=True)
+    lines = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.splitlines()
+    printed = [float(t) for t in lines[0].split()]
+    assert printed[0] == v and printed[1:] == list(g)
+    lg = portable.loss_grad(X[::2][:2], 0.7)
+    assert [float(t) for t in lines[1].split()] == list(lg[0]) + [lg[1]]
+    assert lines[2] == "1 IndexError: index 9 is out of bounds for axis 0 with size 5 (array 'x')"
+
+
+def test_loader_argument_errors(native_mod):
+    out, _ = native_mod
+    sys.path.insert(0, str(out))
+    try:
+        import gradmod
+    finally:
+        sys.path.remove(str(out))
+    with pytest.raises(TypeError, match="argument 'x'.*float64.*int32"):
+        gradmod.rosen_grad(X.astype(np.int32))
+    with pytest.raises(TypeError, match="argument 'x'.*1-d"):
+        gradmod.rosen(A)
+    with pytest.raises(TypeError, match="argument 'x'"):
+        gradmod.rosen([1.0, 2.0])
+    with pytest.raises(TypeError, match="argument 'k'.*int"):
+        gradmod.rec(0.5, 2.0)
+    with pytest.raises(TypeError, match="argument 'b'.*float"):
+        gradmod.loss(W4, "1")
+    with pytest.raises(IndexError, match="out of bounds"):
+        gradmod.pick_grad(X, 17)
+    # int arguments accept numpy integers; float ones accept ints
+    assert gradmod.rec(1, np.int64(2)) == gradmod.rec(1.0, 2)
+
+
+def test_bad_signature(src, tmp_path):
+    with pytest.raises(SignatureError, match=r"'rosen:f9\[:\]'"):
+        tapeflow.build(str(src), ["rosen:f9[:]"], str(tmp_path), "m")
+    with pytest.raises(SignatureError, match="NAME:TYPES"):
+        tapeflow.build(str(src), ["rosen"], str(tmp_path), "m")
+    with pytest.raises(SignatureError, match="argnum 1.*i8"):
+        tapeflow.build(str(src), ["rec:f8,i8@1"], str(tmp_path), "m")
+    with pytest.raises(BuildError, match="2 argument type"):
+        tapeflow.build(str(src), ["rosen:f8[:],f8"], str(tmp_path), "m")
+    assert os.listdir(tmp_path) == []
+
+
+def test_missing_function(src, tmp_path):
+    with pytest.raises(BuildError, match="'nope' is not defined in .*functions there: .*rosen"):
+        tapeflow.build(str(src), ["nope:f8"], str(tmp_path), "m")
+
+
+def test_print_is_refused(src, tmp_path):
+    with pytest.raises(BuildError, match="shout.*print"):
+        tapeflow.build(str(src), ["shout:f8"], str(tmp_path), "m")
+
+
+def test_no_c_compiler(src, tmp_path, monkeypatch):
+    monkeypatch.setenv("TAPEFLOW_CC", "no-such-cc")
+    with pytest.raises(BuildError, match="TAPEFLOW_CC.*no-such-cc"):
+        tapeflow.build(str(src), ["rosen:f8[:]"], str(tmp_path), "m")
+    monkeypatch.delenv("TAPEFLOW_CC")
+    env = dict(os.environ, PATH="")
+    proc = subprocess.run([sys.executable, "-m", "tapeflow", "build", str(src), "-f", "rosen:f8[:]",
+                           "-o", str(tmp_path), "-n", "m"], env=env, capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "no C compiler found" in proc.stderr and "TAPEFLOW_CC" in proc.stderr
+    assert os.listdir(tmp_path) == []
+
+
+def test_show_source_and_llvm(src, capsys):
+    from tapeflow.cli import main
+    assert main(["show", f"{src}:rosen", "--signature", "f8[:]"]) == 0
+    assert "def grad_rosen(" in capsys.readouterr().out
+    assert main(["show", f"{src}:rec", "-s", "f8,i8", "--llvm"]) == 0
+    ir = capsys.readouterr().out
+    assert "define" in ir and "show_rec_grad" in ir
+    assert main(["show", f"{src}:loss"]) == 0           # default: all scalars f8
+    assert "def grad_loss(" in capsys.readouterr().out
+    assert main(["show", f"{src}:rosen", "-s", "f8[:"]) == 2
+    assert "bad type" in capsys.readouterr().err
+
+
+def test_cli_build(src, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "tapeflow", "build", str(src), "--function",
+                           "rec:f8,i8", "--output", str(tmp_path / "o"), "--name", "climod"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "climod.py" in proc.stdout
+    assert sorted(os.listdir(tmp_path / "o")) == ["climod.h", "climod.py", "libclimod.so"]
