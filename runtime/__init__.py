@@ -26,7 +26,9 @@ from .math_ops import (add, subtract, multiply, divide, truediv, realdiv, pow, m
 from .array_ops import (reshape, transpose, squeeze, expand_dims, broadcast_to, tile, reverse,
                         concat, stack, unstack, split, gather, gather_nd, boolean_mask,
                         stop_gradient, zeros, ones, fill, zeros_like, ones_like, range, linspace,
-                        eye, one_hot, shape, size, rank, pad, sort, argsort, unique)
+                        eye, one_hot, shape, size, rank, pad, sort, argsort, unique, scatter_nd,
+                        tensor_scatter_nd_add, tensor_scatter_nd_update, unsorted_segment_sum,
+                        segment_sum, segment_mean, diag_part, diag, top_k)
 from .module import Module
 from .forward import ForwardAccumulator
 from .eager import print, function, executing_eagerly  # noqa: A004
@@ -58,11 +60,14 @@ math = _namespace(
         "reduce_euclidean_norm", "count_nonzero", "argmax", "argmin", "cumsum", "softplus",
         "is_nan", "is_inf", "is_finite", "l2_normalize", "global_norm", "erf")},
     log_sigmoid=lambda x, name=None: -math_ops.softplus(-convert_to_tensor(x)),
-    softmax=nn.softmax, top_k=None)
-del math.top_k
+    softmax=nn.softmax, top_k=array_ops.top_k, segment_sum=array_ops.segment_sum,
+    segment_mean=array_ops.segment_mean, unsorted_segment_sum=array_ops.unsorted_segment_sum)
 linalg = _namespace("tapeflow.linalg", "tf.linalg: matrix ops.", matmul=matmul, einsum=einsum,
                     matrix_transpose=array_ops.matrix_transpose, transpose=array_ops.matrix_transpose,
-                    norm=norm, eye=eye, tensordot=tensordot, l2_normalize=math_ops.l2_normalize)
+                    norm=norm, eye=eye, tensordot=tensordot, l2_normalize=math_ops.l2_normalize,
+                    inv=math_ops.matrix_inverse, det=math_ops.matrix_determinant,
+                    solve=math_ops.matrix_solve, trace=math_ops.trace,
+                    diag=array_ops.diag, diag_part=array_ops.diag_part)
 autodiff = _namespace("tapeflow.autodiff", "tf.autodiff", GradientTape=GradientTape,
                       ForwardAccumulator=ForwardAccumulator)
 errors = _namespace("tapeflow.errors", "tf.errors", InvalidArgumentError=InvalidArgumentError)
@@ -96,7 +101,8 @@ __all__ = [
     "reshape", "transpose", "squeeze", "expand_dims", "broadcast_to", "tile", "reverse", "concat",
     "stack", "unstack", "split", "gather", "gather_nd", "boolean_mask", "zeros", "ones", "fill",
     "zeros_like", "ones_like", "range", "linspace", "eye", "one_hot", "shape", "size", "rank",
-    "pad", "sort", "argsort", "unique", "Module", "einsum", "clip_by_norm", "clip_by_global_norm",
+    "pad", "sort", "argsort", "unique", "Module", "einsum", "scatter_nd", "tensor_scatter_nd_add",
+    "tensor_scatter_nd_update", "clip_by_norm", "clip_by_global_norm",
     # eager conveniences
     "print", "function", "executing_eagerly",
 ]

@@ -411,3 +411,80 @@ def unique(x, out_idx=_dt.int32, name=None):
     if state.tapes:
         record(_UNIQUE, y, (t,), (t._v,))
     return y, wrap(rank[inv].reshape(-1).astype(_dt.np_dtype(out_idx)))
+
+
+# --- scatter/segment ops: built on the recorded in-place add (TensorScatterAdd) ----------------
+def _zeros_of(shape, dtype):
+    return Tensor(np.zeros(tuple(int(s) for s in shape), dtype=dtype))
+
+
+def scatter_nd(indices, updates, shape, name=None):
+    u = as_tensor(updates)
+    idx = np.asarray(as_tensor(indices)._v)
+    out = _zeros_of(_shape_arg(shape), u._v.dtype)
+    scatter_add_inplace(out, tuple(np.moveaxis(idx, -1, 0)), u)
+    return out
+
+
+def tensor_scatter_nd_add(tensor, indices, updates, name=None):
+    from .math_ops import identity
+    out = identity(tensor)
+    idx = np.asarray(as_tensor(indices)._v)
+    scatter_add_inplace(out, tuple(np.moveaxis(idx, -1, 0)), updates)
+    return out
+
+
+def tensor_scatter_nd_update(tensor, indices, updates, name=None):
+    """``tensor`` with the indexed entries replaced by ``updates`` (gradient: zero to the
+    replaced entries of ``tensor``, the rest to ``updates``)."""
+    t = as_tensor(tensor)
+    idx = np.asarray(as_tensor(indices)._v)
+    keep = np.ones(t._v.shape, dtype=t._v.dtype)
+    keep[tuple(np.moveaxis(idx, -1, 0))] = 0
+    return t * keep + scatter_nd(indices, updates, t._v.shape)
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    d = as_tensor(data)
+    ids = np.asarray(as_tensor(segment_ids)._v)
+    out = _zeros_of((int(num_segments),) + d._v.shape[ids.ndim:], d._v.dtype)
+    scatter_add_inplace(out, ids, d)
+    return out
+
+
+def segment_sum(data, segment_ids, name=None):
+    ids = np.asarray(as_tensor(segment_ids)._v)
+    return unsorted_segment_sum(data, ids, int(ids.max()) + 1 if ids.size else 0)
+
+
+def segment_mean(data, segment_ids, name=None):
+    ids = np.asarray(as_tensor(segment_ids)._v)
+    n = int(ids.max()) + 1 if ids.size else 0
+    d = as_tensor(data)
+    counts = np.maximum(np.bincount(ids.ravel(), minlength=n), 1).astype(d._v.dtype)
+    return segment_sum(d, ids) / counts.reshape((n,) + (1,) * (d._v.ndim - ids.ndim))
+
+
+def diag_part(input, name=None):
+    x = as_tensor(input)
+    n = min(x._v.shape[-2:])
+    r = np.arange(n)
+    return getitem(x, (Ellipsis, r, r))
+
+
+def diag(diagonal, name=None):
+    d = as_tensor(diagonal)
+    n = d._v.shape[-1]
+    r = np.arange(n)
+    out = _zeros_of(d._v.shape + (n,), d._v.dtype)
+    scatter_add_inplace(out, (Ellipsis, r, r), d)
+    return out
+
+
+def top_k(input, k=1, sorted=True, name=None):
+    """(values, indices) of the k largest entries along the last axis; values are differentiable."""
+    x = as_tensor(input)
+    idx = np.argsort(-x._v, axis=-1, kind="stable")[..., :int(k)]
+    grid = list(np.indices(idx.shape, sparse=True))
+    grid[-1] = idx
+    return getitem(x, tuple(grid)), wrap(idx.astype(np.int32))

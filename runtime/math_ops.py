@@ -374,3 +374,32 @@ def einsum(equation, *inputs, **kwargs):
     if state.tapes:
         record(RULES["Einsum"], out, ts, vals, {"equation": eq})
     return out
+
+
+# --- more linear algebra ----------------------------------------------------------------------
+def matrix_inverse(input, adjoint=False, name=None):
+    x = as_tensor(input)
+    xv = x._v
+    out = wrap(np.linalg.inv(xv))
+    if state.tapes:
+        record(RULES["MatrixInverse"], out, (x,), (xv,))
+    return out
+
+
+def matrix_determinant(input, name=None):
+    x = as_tensor(input)
+    xv = x._v
+    out = wrap(np.asarray(np.linalg.det(xv), dtype=xv.dtype))
+    if state.tapes:
+        record(RULES["MatrixDeterminant"], out, (x,), (xv,))
+    return out
+
+
+def matrix_solve(matrix, rhs, adjoint=False, name=None):
+    """inv(matrix) @ rhs (differentiable through MatrixInverse and MatMul)."""
+    return matmul(matrix_inverse(matrix), rhs)
+
+
+def trace(x, name=None):
+    from .array_ops import diag_part
+    return reduce_sum(diag_part(x), axis=-1)

@@ -209,6 +209,8 @@ FUNCTIONS = {
     np.zeros_like: _zeros_like, np.ones_like: _ones_like,
     np.result_type: _result_type,
     np.einsum: lambda subscripts, *operands, **kw: M.einsum(subscripts, *operands),
+    np.linalg.inv: lambda a: M.matrix_inverse(a),
+    np.linalg.det: lambda a: M.matrix_determinant(a),
     np.copy: lambda a, **kw: M.identity(a),
     np.ravel: lambda a, order="C": A.reshape(a, (-1,)),
     np.atleast_1d: lambda *arys: A.reshape(arys[0], (-1,)) if np.ndim(_unwrap(arys[0])) == 0 else arys[0],

@@ -388,3 +388,14 @@ def d_einsum(g, ans, *xs, equation=None):
 @rule("Erf")
 def d_erf(g, ans, x):
     return g * 1.1283791670955126 * np.exp(-x * x)  # 2/sqrt(pi) exp(-x^2)
+
+
+@rule("MatrixInverse")  # by name: the compiler may add np.linalg.inv once it lowers it
+def d_matrix_inverse(g, ans, x):
+    ans_t = np.swapaxes(ans, -1, -2)
+    return -np.matmul(ans_t, np.matmul(g, ans_t))
+
+
+@rule("MatrixDeterminant")
+def d_matrix_determinant(g, ans, x):
+    return np.expand_dims(np.expand_dims(g * ans, -1), -1) * np.swapaxes(np.linalg.inv(x), -1, -2)

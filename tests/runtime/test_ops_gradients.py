@@ -489,3 +489,37 @@ def test_one_constant_operand_uses_masked_rules(name, fn):
         g = t.gradient(loss, ts)
         assert g[1 - k] is None
         np.testing.assert_allclose(g[k].numpy(), full[k].numpy(), rtol=1e-12)
+
+
+def test_linalg_and_scatter_ops():
+    A = rand(3, 3) + 3 * np.eye(3)
+    check(tf.linalg.inv, A)
+    check(tf.linalg.det, A)
+    check(lambda a: tf.linalg.det(a) * 1.0, rand(2, 3, 3) + 3 * np.eye(3))
+    check(lambda a, b: tf.linalg.solve(a, b), A, rand(3, 2))
+    check(tf.linalg.trace, rand(3, 3))
+    check(tf.linalg.diag_part, rand(3, 4))
+    check(tf.linalg.diag, rand(3))
+    check(lambda u: tf.scatter_nd([[0], [2], [0]], u, [4, 2]), rand(3, 2))
+    check(lambda t, u: tf.tensor_scatter_nd_add(t, [[1, 1], [0, 2]], u), rand(2, 3), rand(2))
+    check(lambda t, u: tf.tensor_scatter_nd_update(t, [[1, 1], [0, 2]], u), rand(2, 3), rand(2))
+    check(lambda d: tf.math.unsorted_segment_sum(d, [0, 2, 0, 1], 3), rand(4, 2))
+    check(lambda d: tf.math.segment_mean(d, [0, 0, 1, 1, 1]), rand(5))
+    check(lambda x: tf.math.top_k(x, 2)[0], rand(3, 5))
+    vals, idx = tf.math.top_k(tf.constant([1.0, 5.0, 3.0]), 2)
+    assert list(vals.numpy()) == [5.0, 3.0] and list(idx.numpy()) == [1, 2]
+    np.testing.assert_array_equal(tf.scatter_nd([[1], [1]], tf.constant([2.0, 3.0]), [3]).numpy(), [0, 5, 0])
+
+
+def test_determinant_second_order():
+    A0 = np.array([[2.0, 0.5], [0.3, 1.5]])
+    A = tf.constant(A0)
+    with tf.GradientTape() as outer:
+        outer.watch(A)
+        with tf.GradientTape() as inner:
+            inner.watch(A)
+            d = tf.linalg.det(A)
+        g = inner.gradient(d, A)  # cofactor matrix [[a11, -a10], [-a01, a00]]
+        s = g[0, 0]               # = A[1, 1]
+    np.testing.assert_allclose(g.numpy(), [[1.5, -0.3], [-0.5, 2.0]])
+    np.testing.assert_allclose(outer.gradient(s, A).numpy(), [[0, 0], [0, 1.0]], atol=1e-12)
