@@ -36,7 +36,7 @@ def take(shape, dtype):
 def adopt(tensor, buf):
     """Give ``buf`` back to the cache when ``tensor`` dies, if nothing else refers to it then."""
     if _LIMIT > 0:
-        weakref.finalize(tensor, _give_back, buf)
+        weakref.finalize(tensor, _give_back, buf).atexit = False  # nothing to do at exit
 
 
 def _give_back(buf):
