@@ -81,9 +81,7 @@ class FunctionLowerer:
         vals = [ir.Constant(L.I64, mid)] + [v if isinstance(v, ir.Value) else ir.Constant(L.I64, v)
                                              for v in ints]
         vals += [ir.Constant(L.I64, 0)] * (4 - len(vals))
-        for k, v in enumerate(vals):
-            p = b.gep(self.ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, k + 1)], source_etype=L.CTX_STRUCT)
-            b.store(v, p)
+        b.call(self.m.set_error(), [self.ctx] + vals)      # one out-of-line call per error site
         b.store(ir.Constant(L.I32, 1), self.status)
         b.branch(self.cleanup)
 

@@ -259,6 +259,18 @@ class ModuleContext:
         fn.attributes.add("noinline")
         return fn
 
+    def set_error(self):
+        """void tf_set_error(ctx, msg, a, b, c): record an error (cold, out of line)."""
+        def build(fn, b):
+            ctx = fn.args[0]
+            for k, v in enumerate(fn.args[1:]):
+                b.store(v, b.gep(ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, k + 1)], source_etype=L.CTX_STRUCT))
+            b.ret_void()
+        fn = self._helper("tf_set_error", L.VOID, [L.PTR] + [L.I64] * 4, build)
+        fn.attributes.add("cold")
+        fn.attributes.add("noinline")
+        return fn
+
     def sincos(self):
         """{double, double} tf_sincos(x): both at once through libm's sincos. Kept out of line
         and marked readnone so GVN merges the sin(x) and cos(x) a gradient computes for the same
