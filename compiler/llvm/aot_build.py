@@ -110,7 +110,10 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
         if not isinstance(ti.ret, T.Scalar):
             raise BuildError(f"{what} returns {ti.ret!r}: only functions returning a scalar are exported")
         errfn = aot.error_function(mctx.module)
-        aot.emit_wrapper(mctx, ti, body, aot.WrapperSpec(f"{module_name}_{fn.__name__}", export.args), errfn)
+        variants = ((False, ""), (True, "__np")) if any(a.ndim for a in export.args) else ((False, ""),)
+        for np_objects, tail in variants:
+            aot.emit_wrapper(mctx, ti, body, aot.WrapperSpec(f"{module_name}_{fn.__name__}{tail}", export.args,
+                                                             numpy_objects=np_objects), errfn)
         texts.append(_finish(aot, mctx))
         wrt = export.wrt()
         if wrt:
@@ -121,10 +124,11 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
             errfn = aot.error_function(mctx.module)
             nested = len(wrt) > 1
             for suffix, value in (("_grad", False), ("_value_and_grad", True)):
-                spec = aot.WrapperSpec(f"{module_name}_{fn.__name__}{suffix}", export.args,
-                                       extra=[(T.F64, 1.0)], value=value, grads=wrt, nested=nested,
-                                       from_gradient=True)
-                aot.emit_wrapper(mctx, ti, body, spec, errfn)
+                for np_objects, tail in variants:
+                    spec = aot.WrapperSpec(f"{module_name}_{fn.__name__}{suffix}{tail}", export.args,
+                                           extra=[(T.F64, 1.0)], value=value, grads=wrt, nested=nested,
+                                           from_gradient=True, numpy_objects=np_objects)
+                    aot.emit_wrapper(mctx, ti, body, spec, errfn)
             texts.append(_finish(aot, mctx))
     except _compile_errors() as e:
         raise BuildError(f"cannot compile {what} ahead of time: {e}") from None

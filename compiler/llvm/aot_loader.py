@@ -135,6 +135,23 @@ def _bool(v, name):
     raise TypeError(f"argument {{name!r}}: expected a bool, got {{type(v).__name__}}")
 
 
+def _np_fields():
+    """Whether numpy arrays have the field layout the library's ``__np`` entries read
+    (data at +16, dimensions at +32, strides at +40 of the object: numpy's stable ABI)."""
+    try:
+        a = _np.zeros((2, 3))
+        at = lambda off: _ct.c_void_p.from_address(id(a) + off).value  # noqa: E731
+        dims = tuple((_ct.c_int64 * 2).from_address(at(32)))
+        strides = tuple((_ct.c_int64 * 2).from_address(at(40)))
+        return at(16) == a.__array_interface__["data"][0] and dims == a.shape and strides == a.strides
+    except Exception:
+        return False
+
+
+_NP_FIELDS = _np_fields()
+_O = _ct.py_object
+
+
 def _array(v, name, dtype, ndim):
     """The argument as an array the library reads (aligned); TypeError if it is not one."""
     if not isinstance(v, _ndarray):
@@ -149,7 +166,7 @@ def _array(v, name, dtype, ndim):
 '''
 
 
-def _check_lines(info):
+def _check_lines(info, numpy_objects=False):
     """Argument checks: a fast identity test inline, the full check only when it fails."""
     lines = []
     for p, a in zip(info.params, info.args):
@@ -158,7 +175,8 @@ def _check_lines(info):
             lines.append(f"    if type({p}) is not _ndarray or {p}.dtype is not {dt} or {p}.ndim != {a.ndim} "
                          f"or not {p}.flags.aligned:")
             lines.append(f"        {p} = _array({p}, {p!r}, {dt}, {a.ndim})")
-            lines.append(f"    {p}_c = {p}.ctypes")
+            if not numpy_objects:
+                lines.append(f"    {p}_c = {p}.ctypes")
         else:
             py, conv = {"float64": ("float", "_float"), "float32": ("float", "_float"),
                         "int64": ("int", "_int"), "bool": ("bool", "_bool")}[a.dtype]
@@ -169,28 +187,37 @@ def _check_lines(info):
     return lines
 
 
-def _call_args(info):
+def _call_args(info, numpy_objects):
     out = []
     for p, a in zip(info.params, info.args):
-        out += [f"{p}_c.data", f"{p}_c.shape", f"{p}_c.strides"] if a.ndim else [p]
+        if a.ndim:
+            out += [p] if numpy_objects else [f"{p}_c.data", f"{p}_c.shape", f"{p}_c.strides"]
+        else:
+            out.append(p)
     return out
 
 
-def _argtypes(info, n_out):
+def _argtypes(info, value, grads, numpy_objects):
     out = []
     for a in info.args:
-        out += ["_P", "_P", "_P"] if a.ndim else [_CT_NAMES[a.dtype]]
-    return "[" + ", ".join(out + ["_P"] * n_out) + "]"
+        if a.ndim:
+            out += ["_O"] if numpy_objects else ["_P", "_P", "_P"]
+        else:
+            out.append(_CT_NAMES[a.dtype])
+    out += ["_P"] if value else []
+    for i in info.wrt if grads else ():
+        out.append("_O" if numpy_objects and info.args[i].ndim else "_P")
+    return "[" + ", ".join(out) + "]"
 
 
-def _grad_outputs(info):
+def _grad_outputs(info, numpy_objects):
     """(allocation lines, call arguments, result expressions) of the gradient outputs."""
     alloc, cargs, results = [], [], []
     for i in info.wrt:
         p, a = info.params[i], info.args[i]
         if a.ndim:
             alloc.append(f"    _g_{p} = _np.empty({p}.shape, {_NP_NAMES[a.dtype]})")
-            cargs.append(f"_g_{p}.ctypes.data")
+            cargs.append(f"_g_{p}" if numpy_objects else f"_g_{p}.ctypes.data")
             results.append(f"_g_{p}")
         else:
             alloc.append(f"    _g_{p} = _ct.c_double()")
@@ -199,29 +226,28 @@ def _grad_outputs(info):
     return alloc, cargs, results
 
 
-def _function(module, info, suffix):
-    cname = f"{module}_{info.name}{suffix}"
+def _function(module, info, suffix, numpy_objects=False):
+    cname = f"{module}_{info.name}{suffix}" + ("__np" if numpy_objects else "")
     value = suffix != "_grad"
     grads = suffix != ""
-    g_alloc, g_args, g_res = _grad_outputs(info) if grads else ([], [], [])
-    n_out = int(value) + len(g_args)
+    g_alloc, g_args, g_res = _grad_outputs(info, numpy_objects) if grads else ([], [], [])
     handle = f"_c_{info.name}{suffix}"
     lines = [f"{handle} = _lib.{cname}",
-             f"{handle}.argtypes = {_argtypes(info, n_out)}",
+             f"{handle}.argtypes = {_argtypes(info, value, grads, numpy_objects)}",
              f"{handle}.restype = _I32", "", "",
              f"def {info.name}{suffix}({', '.join(info.params)}):"]
     what = {"": "the value", "_grad": "the gradient", "_value_and_grad": "(value, gradient)"}[suffix]
     wrt = ", ".join(info.params[i] for i in info.wrt)
     lines.append(f'    """{what.capitalize() if what[0] != "(" else what} of {info.describe()}'
                  + (f" with respect to {wrt}" if grads else "") + '."""')
-    lines += _check_lines(info)
+    lines += _check_lines(info, numpy_objects)
     outs = []
     if value:
         lines.append("    _v = _ct.c_double()")
         outs.append("_ct.byref(_v)")
     lines += g_alloc
     outs += g_args
-    lines.append(f"    _r = {handle}({', '.join(_call_args(info) + outs)})")
+    lines.append(f"    _r = {handle}({', '.join(_call_args(info, numpy_objects) + outs)})")
     lines.append("    if _r:")
     lines.append("        _fail(_r)")
     grad_expr = None
@@ -255,7 +281,14 @@ def loader_text(module, infos, source_name, cpu_desc):
     out = doc + [_PRELUDE.format(module=module)]
     for info in infos:
         for suffix in ("", "_grad", "_value_and_grad") if info.wrt else ("",):
-            out += ["", ""] + _function(module, info, suffix)
+            if not any(a.ndim for a in info.args):
+                out += ["", ""] + _function(module, info, suffix)
+                continue
+            # arrays: pass the numpy objects themselves when numpy's layout is the known one
+            out += ["", "", "if _NP_FIELDS:"]
+            out += [("    " + ln) if ln else ln for ln in _function(module, info, suffix, True)]
+            out += ["else:"]
+            out += [("    " + ln) if ln else ln for ln in _function(module, info, suffix, False)]
     out += ["", "", f"__all__ = {names!r}", ""]
     return "\n".join(out)
 

@@ -144,6 +144,28 @@ def test_loader_without_compiler_matches_jit_bit_for_bit(native_mod, user_module
         assert _same(g, jg), name
 
 
+def test_portable_loader_path(native_mod):
+    """Without numpy's known object layout the loader passes data/shape/strides pointers."""
+    out, paths = native_mod
+    text = open(paths["loader"]).read()
+    assert "_NP_FIELDS = _np_fields()" in text
+    (out / "gradmod_portable.py").write_text(text.replace("_NP_FIELDS = _np_fields()", "_NP_FIELDS = False"))
+    sys.path.insert(0, str(out))
+    try:
+        import gradmod
+        import gradmod_portable
+    finally:
+        sys.path.remove(str(out))
+        os.remove(out / "gradmod_portable.py")
+    assert gradmod._NP_FIELDS and not gradmod_portable._NP_FIELDS
+    for name, args, _ in CASES:
+        for suffix in ("", "_grad", "_value_and_grad"):
+            fast, slow = getattr(gradmod, name + suffix), getattr(gradmod_portable, name + suffix)
+            assert _same(fast(*args), slow(*args)), (name, suffix)
+    with pytest.raises(IndexError):
+        gradmod_portable.pick(X, -9)
+
+
 def test_baseline_cpu_and_c_program(src, user_module, tmp_path):
     """The portable build agrees with the JIT within rounding, and a C program can call it."""
     out = tmp_path / "out"
