@@ -48,9 +48,21 @@ Calling convention (all functions):
     its pools of temporaries); no global initialization is needed. Nothing calls Python."""
 
 
+# C (and C++) keywords a Python parameter may be named: the header appends "_" to them
+_C_RESERVED = set("""auto break case char const continue default do double else enum extern float
+for goto if inline int long register restrict return short signed sizeof static struct switch
+typedef union unsigned void volatile while bool true false class new delete this template
+typename namespace operator private protected public virtual friend explicit mutable using
+catch throw try out_value""".split())
+
+
+def _c_name(p):
+    return p + "_" if p in _C_RESERVED else p
+
+
 def _c_args(info):
     out = []
-    for p, a in zip(info.params, info.args):
+    for p, a in zip(map(_c_name, info.params), info.args):
         if a.ndim:
             out += [f"const {a.ctype} *{p}", f"const int64_t *{p}_shape", f"const int64_t *{p}_strides"]
         else:
@@ -61,7 +73,7 @@ def _c_args(info):
 def _c_grads(info):
     out = []
     for i in info.wrt:
-        a, p = info.args[i], info.params[i]
+        a, p = info.args[i], _c_name(info.params[i])
         out.append(f"{a.ctype} *out_grad_{p}" if a.ndim else f"double *out_grad_{p}")
     return out
 

@@ -56,12 +56,17 @@ def array_name(node):
 def norm_index(lw, i, n, axis, name):
     """Python semantics for one index: negatives count from the end; out of range raises."""
     b = lw.b
-    j = b.select(b.icmp_signed("<", i, ZERO), b.add(i, n), i)
-    if lw.m.boundscheck:
-        with lw.cold_if(b.icmp_unsigned(">=", j, n)):
-            lw.fail("IndexError", "index {} is out of bounds for axis {} with size {} (array '%s')" % name,
-                    i, c64(axis), n)
-    return j
+    if not lw.m.boundscheck:
+        return b.select(b.icmp_signed("<", i, ZERO), b.add(i, n), i)
+    # phrased around `i <u n`, which LLVM proves true for loop counters bounded by n, so the
+    # whole check (and the negative-index fix-up) folds away in ordinary indexed loops
+    direct = b.icmp_unsigned("<", i, n)
+    wrapped = b.add(i, n)
+    ok = b.or_(direct, b.icmp_unsigned("<", wrapped, n))
+    with lw.cold_if(b.xor(ok, ir.Constant(L.I1, 1))):
+        lw.fail("IndexError", "index {} is out of bounds for axis {} with size {} (array '%s')" % name,
+                i, c64(axis), n)
+    return b.select(direct, i, wrapped)
 
 
 # ------------------------------------------------------------------------------ allocation
