@@ -19,6 +19,7 @@ def optimize(fn, keep=()):
     remove_dead_stores(fn)
     fuse_temporaries(fn, set(keep))
     remove_dead_stores(fn)
+    factor_sums(fn)
     return fn
 
 
@@ -184,8 +185,8 @@ def fuse_once(fn, keep):
         k = 0
         while k < len(block):
             d = block[k]
-            if simple_assign(d) and d.targets[0].id not in keep and not has_stack_op(d.value) \
-                    and try_fuse(block, k, record):
+            if simple_assign(d) and not has_stack_op(d.value) and \
+                    try_fuse(block, k, record, d.targets[0].id in keep):
                 del block[k]
                 fused[0] += 1
                 continue
@@ -196,9 +197,10 @@ def fuse_once(fn, keep):
     return fused[0]
 
 
-def try_fuse(block, k, record):
+def try_fuse(block, k, record, kept):
     """Write ``t = value`` (block[k]) into its reader(s). A copy ``t = u`` may have several
-    readers; any other value exactly one."""
+    readers; any other value exactly one. A ``kept`` name (the user's, and their adjoints) is
+    only merged into a reader that assigns the same name again (``dx = a; dx = dx + b``)."""
     d = block[k]
     t, value = d.targets[0].id, d.value
     copy = isinstance(value, (gast.Name, gast.Constant))
@@ -214,6 +216,8 @@ def try_fuse(block, k, record):
                 return False
             readers.append(s)
             redefines = simple_assign(s) and s.targets[0].id == t
+            if kept and not redefines:
+                return False
             if redefines or t not in record[id(s)]:
                 break
             if not copy or stores(s) & (reads | {t}):
@@ -235,3 +239,65 @@ def substitute(stmt, name, value):
                 return value
             return node
     Replace().visit(stmt)
+
+
+# ---- factoring ----------------------------------------------------------------------------
+def factor_sums(fn):
+    """``dx * a + dx * b * c`` becomes ``dx * (a + b * c)``: fused adjoints are sums of
+    contributions that share the incoming adjoint; factoring it out saves a product per term."""
+    for s, _ in statements(fn.body):
+        if isinstance(s, (gast.Assign, gast.AugAssign)):
+            s.value = factored(s.value)
+
+
+def factored(expr):
+    terms = sum_terms(expr, 1)
+    if len(terms) < 2:
+        return expr
+    common = None
+    for _, factors in terms:
+        ids = {f.id for f in factors if isinstance(f, gast.Name)}
+        common = ids if common is None else common & ids
+    if not common:
+        return expr
+    shared = sorted(common)[0]
+    rest = None
+    for sign, factors in terms:
+        k = next(i for i, f in enumerate(factors) if isinstance(f, gast.Name) and f.id == shared)
+        others = factors[:k] + factors[k + 1:]
+        term = product(others) if others else gast.Constant(value=1.0, kind=None)
+        if rest is None:
+            rest = term if sign > 0 else gast.UnaryOp(op=gast.USub(), operand=term)
+        else:
+            rest = gast.BinOp(left=rest, op=gast.Add() if sign > 0 else gast.Sub(), right=term)
+    return gast.BinOp(left=gast.Name(id=shared, ctx=gast.Load(), annotation=None,
+                                     type_comment=None), op=gast.Mult(), right=rest)
+
+
+def sum_terms(expr, sign):
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, (gast.Add, gast.Sub)):
+        right_sign = sign if isinstance(expr.op, gast.Add) else -sign
+        return sum_terms(expr.left, sign) + sum_terms(expr.right, right_sign)
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        return sum_terms(expr.operand, -sign)
+    factor_sign, factors = product_factors(expr)
+    return [(sign * factor_sign, factors)]
+
+
+def product_factors(expr):
+    """(sign, factors) of a product; negations inside it move to the sign."""
+    if isinstance(expr, gast.BinOp) and isinstance(expr.op, gast.Mult):
+        ls, lf = product_factors(expr.left)
+        rs, rf = product_factors(expr.right)
+        return ls * rs, lf + rf
+    if isinstance(expr, gast.UnaryOp) and isinstance(expr.op, gast.USub):
+        s, f = product_factors(expr.operand)
+        return -s, f
+    return 1, [expr]
+
+
+def product(factors):
+    out = factors[0]
+    for f in factors[1:]:
+        out = gast.BinOp(left=out, op=gast.Mult(), right=f)
+    return out
