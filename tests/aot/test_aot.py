@@ -235,6 +235,23 @@ def test_loader_argument_errors(native_mod):
     assert gradmod.rec(1, np.int64(2)) == gradmod.rec(1.0, 2)
 
 
+def test_threads_share_a_module(native_mod):
+    """Calls release the GIL; the library serializes each function's use of its pools."""
+    from concurrent.futures import ThreadPoolExecutor
+    out, _ = native_mod
+    sys.path.insert(0, str(out))
+    try:
+        import gradmod
+    finally:
+        sys.path.remove(str(out))
+    xs = [np.linspace(-1.0, 1.0 + k, 5000) for k in range(8)]
+    expected = [gradmod.loss_grad(x, 0.3) for x in xs]
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(5):
+            got = list(pool.map(lambda x: gradmod.loss_grad(x, 0.3), xs))
+            assert all(_same(g, e) for g, e in zip(got, expected))
+
+
 def test_bad_signature(src, tmp_path):
     with pytest.raises(SignatureError, match=r"'rosen:f9\[:\]'"):
         tapeflow.build(str(src), ["rosen:f9[:]"], str(tmp_path), "m")
