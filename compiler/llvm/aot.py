@@ -129,14 +129,16 @@ class _Code:
 
 def _convert(b, v, src, dst):
     """Scalar ``v`` of type ``src`` as LLVM type ``dst`` (double/float; bool/int widen)."""
-    if isinstance(dst, ir.DoubleType) or isinstance(dst, ir.FloatType):
+    if not isinstance(src, T.Scalar):
+        raise AotError(f"a result of type {src!r} where a scalar is exported")
+    if isinstance(dst, (ir.DoubleType, ir.FloatType)):
         if src.is_float:
             have = L.scalar_ll(src)
             if have == dst:
                 return v
             return b.fpext(v, dst) if isinstance(dst, ir.DoubleType) else b.fptrunc(v, dst)
         return b.uitofp(v, dst) if src == T.BOOL else b.sitofp(v, dst)
-    raise TypeError(dst)
+    raise AotError(f"a result of type {src!r} cannot be written as {dst}")
 
 
 # ------------------------------------------------------------------------------ one export

@@ -67,6 +67,11 @@ def load_file(path):
 
 def get_function(module, name, path):
     fn = getattr(module, name, None)
+    if getattr(fn, "__tapeflow_gradient__", False):
+        raise BuildError(f"{name!r} in {path} is a gradient function (tapeflow.grad); export the "
+                         "function it differentiates: its gradient is built with it")
+    if fn is not None and not inspect.isfunction(fn):
+        fn = inspect.unwrap(getattr(fn, "fn", fn))      # @tapeflow.jit / functools.wraps wrappers
     if not inspect.isfunction(fn):
         found = sorted(k for k, v in vars(module).items()
                        if inspect.isfunction(v) and v.__module__ == module.__name__)
@@ -112,7 +117,7 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
         errfn = aot.error_function(mctx.module)
         variants = ((False, ""), (True, "__np")) if any(a.ndim for a in export.args) else ((False, ""),)
         for np_objects, tail in variants:
-            aot.emit_wrapper(mctx, ti, body, aot.WrapperSpec(f"{module_name}_{fn.__name__}{tail}", export.args,
+            aot.emit_wrapper(mctx, ti, body, aot.WrapperSpec(f"{module_name}_{export.name}{tail}", export.args,
                                                              numpy_objects=np_objects), errfn)
         texts.append(_finish(aot, mctx))
         wrt = export.wrt()
@@ -125,7 +130,7 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
             nested = len(wrt) > 1
             for suffix, value in (("_grad", False), ("_value_and_grad", True)):
                 for np_objects, tail in variants:
-                    spec = aot.WrapperSpec(f"{module_name}_{fn.__name__}{suffix}{tail}", export.args,
+                    spec = aot.WrapperSpec(f"{module_name}_{export.name}{suffix}{tail}", export.args,
                                            extra=[(T.F64, 1.0)], value=value, grads=wrt, nested=nested,
                                            from_gradient=True, numpy_objects=np_objects)
                     aot.emit_wrapper(mctx, ti, body, spec, errfn)

@@ -6,8 +6,6 @@ arguments (TypeError naming the argument on a wrong kind/dtype/ndim), allocates 
 and turns a nonzero return code into the Python exception the compiled function raised.
 Nothing here imports llvmlite; the texts are generated from the signatures alone.
 """
-from .aot_signature import C_TYPES
-
 _NP_NAMES = {"float64": "_F8", "float32": "_F4", "int64": "_I8", "bool": "_B1"}
 _CT_NAMES = {"float64": "_ct.c_double", "float32": "_ct.c_float", "int64": "_ct.c_int64",
              "bool": "_ct.c_uint8"}
@@ -21,7 +19,7 @@ class ExportInfo:
         self.params = list(params)         # the Python parameter names
         self.args = export.args            # ArgSpec per parameter
         self.wrt = export.wrt()            # differentiated argument indices
-        self.tuple_grads = len(self.wrt) > 1 or export.argnums is not None and len(export.argnums) > 1
+        self.tuple_grads = len(self.wrt) > 1        # as tapeflow.grad with a tuple of argnums
         self.text = export.text
 
     def describe(self):
@@ -35,7 +33,7 @@ Calling convention (all functions):
   * scalar arguments by value: f8 -> double, f4 -> float, i8 -> int64_t, b1 -> uint8_t (0/1);
   * an array argument X is three parameters: `const T *X` (data), `const int64_t *X_shape`
     (ndim extents) and `const int64_t *X_strides` (ndim strides in BYTES, multiples of
-    sizeof(T); negative strides allowed). The arrays are only read;
+    sizeof(T); negative strides allowed); data aligned to sizeof(T). The arrays are only read;
   * outputs by pointer, after the arguments: `double *out_value` (the function's value), then
     one gradient output per differentiated argument, in argument order: `double *out_grad_X`
     for a scalar, and for an array a caller-allocated, C-contiguous buffer `T *out_grad_X`
@@ -44,6 +42,7 @@ Calling convention (all functions):
     of bounds) and 2 if a gradient did not fit its argument's shape. Then
     PREFIX_last_error() returns the message ("ExceptionName: text") of this thread's last
     failed call; outputs are unspecified.
+  * the PREFIX_*__np entries are the Python loader's (they take numpy array objects); not for C.
   * thread-safe: calls of one function from several threads are serialized (a lock around
     its pools of temporaries); no global initialization is needed. Nothing calls Python."""
 
@@ -304,6 +303,3 @@ def loader_text(module, infos, source_name, cpu_desc):
     out += ["", "", f"__all__ = {names!r}", ""]
     return "\n".join(out)
 
-
-def c_type_of(dtype):
-    return C_TYPES[dtype]
