@@ -131,6 +131,8 @@ def _fail(code):
 def _float(v, name):
     if isinstance(v, (float, int, _np.floating, _np.integer)) and not isinstance(v, (bool, _np.bool_)):
         return float(v)
+    if isinstance(v, _ndarray) and v.ndim == 0 and v.dtype.kind in "fiu":
+        return float(v)
     raise TypeError(f"argument {{name!r}}: expected a float, got {{type(v).__name__}}")
 
 
@@ -168,7 +170,7 @@ def _array(v, name, dtype, ndim):
     if not isinstance(v, _ndarray):
         raise TypeError(f"argument {{name!r}}: expected a {{ndim}}-d array of {{dtype}}, "
                         f"got {{type(v).__name__}}")
-    if v.dtype != dtype or v.ndim != ndim:
+    if v.dtype.newbyteorder("=") != dtype or v.ndim != ndim:
         raise TypeError(f"argument {{name!r}}: expected a {{ndim}}-d array of {{dtype}}, "
                         f"got a {{v.ndim}}-d array of {{v.dtype}}")
     if v.dtype.byteorder not in "=|" or not v.flags.aligned:

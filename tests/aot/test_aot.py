@@ -219,7 +219,7 @@ def test_baseline_cpu_and_c_program(src, user_module, tmp_path):
         }
     '''))
     exe = tmp_path / "main"
-    subprocess.run([cc, str(tmp_path / "main.c"), "-I", str(out), "-L", str(out), "-lportable",
+    subprocess.run([cc, "-std=c99", "-Wall", "-Wextra", "-Werror", str(tmp_path / "main.c"), "-I", str(out), "-L", str(out), "-lportable",
                     f"-Wl,-rpath,{out}", "-lm", "-o", str(exe)], check=True)
     lines = subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout.splitlines()
     printed = [float(t) for t in lines[0].split()]
@@ -249,6 +249,12 @@ def test_loader_argument_errors(native_mod):
         gradmod.loss(W4, "1")
     with pytest.raises(IndexError, match="out of bounds"):
         gradmod.pick_grad(X, 17)
+    # byte-swapped and unaligned arrays are copied; 0-d arrays are floats
+    assert _same(gradmod.rosen_grad(X.astype(">f8")), gradmod.rosen_grad(X))
+    raw = np.zeros(X.nbytes + 1, np.uint8)[1:].view(np.float64)
+    raw[:] = X
+    assert not raw.flags.aligned and _same(gradmod.rosen_grad(raw), gradmod.rosen_grad(X))
+    assert gradmod.loss(W4, np.array(0.7)) == gradmod.loss(W4, 0.7)
     # int arguments accept numpy integers; float ones accept ints
     assert gradmod.rec(1, np.int64(2)) == gradmod.rec(1.0, 2)
 
