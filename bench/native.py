@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, ".")
 
 from tapeflow.compiler import typing as T  # noqa: E402
-from tapeflow.compiler.llvm import compile_source  # noqa: E402
+from tapeflow.compiler.llvm import compile_function, compile_source  # noqa: E402
 
 N_STEPS = 1000
 N_ROSEN = 10_000
@@ -109,7 +109,7 @@ def rosen_grad(x, df):
 TRIVIAL = "def f(x, y):\n    z = x * y\n    return z\n"
 
 
-def best(fn, *args, repeat=7, min_time=0.05):
+def best(fn, *args, repeat=15, min_time=0.05):
     """Best per-call time in microseconds."""
     fn(*args)
     number = 1
@@ -195,6 +195,47 @@ def jax_versions():
     return {"rec_grad": run_rec, "rosen_grad": run_rosen}
 
 
+def _rec_primal(x):
+    for i in range(1000):
+        x = 0.9 * x + 0.1 * math.sin(x) * math.cos(x)
+    return x
+
+
+def _rosen_primal(x):
+    n = x.shape[0]
+    s = 0.0
+    for i in range(n - 1):
+        s = s + 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return s
+
+
+def generated_rows(x, nb):
+    """The compiler's own generated gradients of the two primals, compiled natively."""
+    import ast
+    try:
+        from tapeflow.compiler.api import generate
+    except Exception as e:      # noqa: BLE001
+        print("note: compiler.api.generate unavailable, generated-gradient rows skipped:", e)
+        return []
+    rows = []
+    for name, fn, kinds, args, peer in [
+            ("recurrence grad (generated)", _rec_primal, (("float", 0),), (0.7,), "rec_grad"),
+            ("rosenbrock grad 10k (generated)", _rosen_primal, (("array", 1),), (x,), "rosen_grad")]:
+        try:
+            gen = generate(fn, (0,), kinds)
+            fdef = next(n for n in ast.parse(gen.source).body if isinstance(n, ast.FunctionDef))
+            nf = compile_function(fdef, tuple(T.typeof(a) for a in args), boundscheck=False,
+                                  constants=dict(gen.fn.__globals__))
+        except Exception as e:  # noqa: BLE001
+            print(f"note: {name} skipped: {e}")
+            continue
+        want, got = gen.fn(*args), nf(*args)
+        assert np.allclose(np.asarray(want[1]), np.asarray(got[1]), rtol=1e-10)
+        nb_t = best(nb[peer], *(args + (1.0,))) if nb else None
+        rows.append((name, best(nf, *args), nb_t, None, best(gen.fn, *args, repeat=1, min_time=0.01)))
+    return rows
+
+
 # ------------------------------------------------------------------------------------ main
 
 def main():
@@ -236,6 +277,10 @@ def main():
     rows.append(("rosenbrock grad 10k", best(rg_nc, x, 1.0), nb_rg, jx_rg,
                  best(python_ref(ROSEN, "rosen_grad"), x, 1.0, repeat=1, min_time=0.01)))
     rows.append(("rosenbrock grad 10k (bounds-checked)", best(rg, x, 1.0), nb_rg, jx_rg, None))
+
+    # 1b/2b. the same gradients as the compiler generates them (skipped if it is unavailable)
+    for row in generated_rows(x, nb):
+        rows.append(row)
 
     # 3. per-call overhead and compile time
     tr = compile_source(TRIVIAL, "f", (T.F64, T.F64))

@@ -58,15 +58,12 @@ def norm_index(lw, i, n, axis, name):
     b = lw.b
     if not lw.m.boundscheck:
         return b.select(b.icmp_signed("<", i, ZERO), b.add(i, n), i)
-    # phrased around `i <u n`, which LLVM proves true for loop counters bounded by n, so the
-    # whole check (and the negative-index fix-up) folds away in ordinary indexed loops
-    direct = b.icmp_unsigned("<", i, n)
-    wrapped = b.add(i, n)
-    ok = b.or_(direct, b.icmp_unsigned("<", wrapped, n))
-    with lw.cold_if(b.xor(ok, ir.Constant(L.I1, 1))):
+    # once LLVM knows i >= 0 (loop counters), the select folds and the check becomes i <u n
+    j = b.select(b.icmp_signed("<", i, ZERO), b.add(i, n), i)
+    with lw.cold_if(b.icmp_unsigned(">=", j, n)):
         lw.fail("IndexError", "index {} is out of bounds for axis {} with size {} (array '%s')" % name,
                 i, c64(axis), n)
-    return b.select(direct, i, wrapped)
+    return j
 
 
 # ------------------------------------------------------------------------------ allocation

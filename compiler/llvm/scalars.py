@@ -59,12 +59,14 @@ def binop(lw, op, a, at, bv, bt, rt, acc=False):
     a, bv = cast(lw, a, at, rt), cast(lw, bv, bt, rt)
     flt = rt.is_float
     flags = FAST_ACC if acc else ()
+    # integer ops are nsw: Python ints never wrap, so a wrapped i64 result is already wrong, and
+    # the flag lets LLVM reason about index arithmetic (i + 1 < n) to drop bounds checks
     if isinstance(op, ast.Add):
-        return b.fadd(a, bv, flags=flags) if flt else b.add(a, bv)
+        return b.fadd(a, bv, flags=flags) if flt else b.add(a, bv, flags=["nsw"])
     if isinstance(op, ast.Sub):
-        return b.fsub(a, bv, flags=flags) if flt else b.sub(a, bv)
+        return b.fsub(a, bv, flags=flags) if flt else b.sub(a, bv, flags=["nsw"])
     if isinstance(op, ast.Mult):
-        return b.fmul(a, bv, flags=flags) if flt else b.mul(a, bv)
+        return b.fmul(a, bv, flags=flags) if flt else b.mul(a, bv, flags=["nsw"])
     if isinstance(op, ast.FloorDiv):
         return floordiv(lw, a, bv, rt)
     if isinstance(op, ast.Mod):

@@ -314,3 +314,45 @@ def f(a, b):
     np.testing.assert_array_equal(nf(x, x), np.arange(5.0) + 1)
     y = np.arange(6.0)
     np.testing.assert_array_equal(nf(y[1:], y[:-1]), np.arange(5.0) + 1)
+
+
+def test_int_bool_float32_and_3d_arrays():
+    src = '''
+def f(a, b, m):
+    c = a + b
+    d = c * 2
+    e = m & (a > 1)
+    s = np.sum(e)
+    g = np.where(m, a, -a)
+    return c, d, e, s, g
+'''
+    a = np.arange(6, dtype=np.int64).reshape(2, 3)
+    check(src, "f", a, np.array([1, 2, 3]), np.array([[True, False, True], [False, True, True]]))
+    src3 = '''
+def f(x, y):
+    z = x * y
+    w = np.sum(z, axis=(0, 2))
+    u = np.max(z, axis=1, keepdims=True)
+    v = x[1, :, ::2]
+    return w, u, v
+'''
+    check(src3, "f", rng.random((3, 4, 5)), rng.random((4, 1)))
+    x32 = rng.random((2, 3)).astype(np.float32)
+    nf = compile_source("def f(x):\n    y = np.exp(x) + 1.0\n    return y\n", "f", (T.typeof(x32),))
+    np.testing.assert_allclose(nf(x32), np.exp(x32) + 1.0, rtol=1e-6)
+    assert nf(x32).dtype == np.float32
+
+
+def test_tuple_arguments_and_while_over_arrays():
+    src = '''
+def f(t, x):
+    a, b = t
+    i = 0
+    s = 0.0
+    while i < len(x):
+        v = x[i]
+        s = s + v * a
+        i = i + b
+    return s
+'''
+    check(src, "f", (2.0, 2), rng.random(7))
