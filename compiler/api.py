@@ -58,8 +58,19 @@ def _normalized(fn, kinds):
     return normalize(parse_function(fn), dict(zip(params, kinds)))
 
 
+_GENERATED = {}
+
+
 def generate(fn, argnums, kinds):
-    """Transform ``fn`` for arguments of the given kinds; raises TransformError."""
+    """Transform ``fn`` for arguments of the given kinds (cached); raises TransformError."""
+    key = (fn, tuple(argnums), tuple(kinds))
+    gen = _GENERATED.get(key)
+    if gen is None:
+        gen = _GENERATED[key] = _generate(fn, argnums, kinds)
+    return gen
+
+
+def _generate(fn, argnums, kinds):
     fn = as_function(fn)
     ir, constants, used = _normalized(fn, kinds)
     ir = copy.deepcopy(ir)

@@ -38,10 +38,22 @@ def compile_ir(ir, constants, args, boundscheck=True):
                              "<native>", getattr(e, "lineno", None), "native") from None
 
 
+_COMPILED = {}
+
+
 def gradient_runner(generated, args, boundscheck=True):
-    """Native (value, gradients) for arguments shaped like ``args``."""
-    ir, constants = anf_of(generated)
-    compiled = compile_ir(ir, constants, tuple(args) + (1.0,), boundscheck)
+    """Native (value, gradients) for arguments shaped like ``args`` (compiled once per
+    generated gradient and argument types)."""
+    native_types, _, NativeUnsupported = _lowering()
+    try:
+        key = (id(generated), tuple(native_types.typeof(a) for a in args), boundscheck)
+    except NativeUnsupported as e:
+        raise TransformError(f"not compiled natively: {e}", "<native>", None, "native") from None
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        ir, constants = anf_of(generated)
+        compiled = compile_ir(ir, constants, tuple(args) + (1.0,), boundscheck)
+        _COMPILED[key] = compiled
 
     def run(*call_args):
         return compiled(*call_args, 1.0)
