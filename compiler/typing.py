@@ -100,6 +100,11 @@ def typeof(value, name="argument"):
     raise TypingError(f"{name}: unsupported argument type {type(value).__name__}")
 
 
+def signature(args):
+    """The argument types of a call: the key to compile (and cache) a native version under."""
+    return tuple(typeof(a, f"argument {i}") for i, a in enumerate(args))
+
+
 # --------------------------------------------------------------------------------- promotion
 
 def _default(kind):

@@ -150,3 +150,13 @@ def test_print_runs_through_python(capsys):
     nf = compile_source(src, "f", (T.Array(T.F64, 1),))
     nf(np.array([1.0, -2.0]))
     assert capsys.readouterr().out == "y is [ 2. -4.] [ True False]\n"
+
+
+def test_gast_input_and_signature_helper():
+    import gast
+    from tapeflow.compiler.llvm import compile_function
+    src = "def f(x, n):\n    s = 0.0\n    for i in range(n):\n        t = x[i]\n        s = s + t\n    return s\n"
+    args = (np.arange(5.0), 5)
+    nf = compile_function(gast.parse(src).body[0], T.signature(args))
+    assert nf(*args) == 10.0
+    assert T.signature(args) == (T.Array(T.F64, 1), T.I64)
