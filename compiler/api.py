@@ -127,6 +127,7 @@ class GradFunction:
         self.with_value = with_value
         self.cache = {}
         self.reasons = {}
+        self.last_key = None
         functools.update_wrapper(self, fn, updated=())  # not fn.__dict__: our own caches
         n = getattr(getattr(fn, "__code__", None), "co_argcount", None)
         self.n_params = n
@@ -142,7 +143,10 @@ class GradFunction:
         return bound.args
 
     def signature(self, args):
-        return tuple(kind_of_argument(a, i in self.argnums) for i, a in enumerate(args))
+        """Kinds decide the generated code; dtypes (and layouts) the compiled code."""
+        kinds = tuple(kind_of_argument(a, i in self.argnums) for i, a in enumerate(args))
+        return kinds, tuple(a.dtype.str if isinstance(a, np.ndarray) else type(a)
+                            for a in args)
 
     def __call__(self, *args, **kwargs):
         if kwargs or self.defaults and len(args) < self.n_params:
@@ -155,7 +159,7 @@ class GradFunction:
                      a.astype(np.float64) if i in argnums and isinstance(a, np.ndarray) and
                      a.dtype.kind in "biu" else a
                      for i, a in enumerate(args))
-        key = self.signature(args)
+        key = self.last_key = self.signature(args)
         entry = self.cache.get(key)
         if entry is None:
             entry = self.cache[key] = self.build(key, args)
@@ -180,36 +184,36 @@ class GradFunction:
         return (value, grads) if self.with_value else grads
 
     def build(self, key, args):
+        """The runner for arguments of this signature: the fastest backend that can take f
+        (under "auto"), with the reasons the faster ones could not."""
         argnums = tuple(i % len(args) for i in self.argnums)
-        order = ("native", "python", "tape") if self.backend == "auto" else (self.backend,)
+        kinds = key[0]
+        name = getattr(self.fn, "__name__", "f")
         reasons = []
-        for backend in order:
+        if self.backend != "tape":
             try:
-                runner = self.make(backend, argnums, key, args)
-            except (TransformError, NotImplementedError) as e:
+                gen = generate(self.fn, argnums, kinds)
+            except TransformError as e:
                 if self.backend != "auto":
                     raise
-                reasons.append((backend, str(e)))
-                continue
-            self.reasons[key] = (backend, reasons)
-            return runner
-        raise TransformError("no backend could differentiate this function: " +
-                             "; ".join(f"{b}: {r}" for b, r in reasons))
-
-    def make(self, backend, argnums, key, args):
-        if backend == "python":
-            gen = generate(self.fn, argnums, key)
-            self.generated = gen
-            return scalar_output_check(gen.fn, self.fn.__name__)
-        if backend == "tape":
-            from tapeflow.runtime import trace
-            return trace.value_and_grad_runner(self.fn, argnums)
-        if backend == "native":
-            from . import native
-            gen = generate(self.fn, argnums, key)
-            self.generated = gen
-            return scalar_output_check(native.gradient_runner(gen, args), self.fn.__name__)
-        raise ValueError(backend)
+                reasons.append(("native or python", str(e)))
+            else:
+                self.generated = gen
+                if self.backend in ("auto", "native"):
+                    from . import native
+                    try:
+                        runner = native.gradient_runner(gen, args)
+                        self.reasons[key] = ("native", reasons)
+                        return scalar_output_check(runner, name)
+                    except TransformError as e:
+                        if self.backend == "native":
+                            raise
+                        reasons.append(("native", str(e)))
+                self.reasons[key] = ("python", reasons)
+                return scalar_output_check(gen.fn, name)
+        from tapeflow.runtime import trace
+        self.reasons[key] = ("tape", reasons)
+        return trace.value_and_grad_runner(self.fn, argnums)
 
 
 def scalar_output_check(fn, fname):
@@ -260,9 +264,7 @@ def explain(f, *args, argnums=0):
     """Which backend differentiates ``f`` for these arguments, and why faster ones were not used."""
     g = f if isinstance(f, GradFunction) else grad(f, argnums)
     g(*args)
-    key = g.signature(tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray)
-                            else a for a in args))
-    backend, reasons = g.reasons.get(key, (g.backend, []))
+    backend, reasons = g.reasons.get(g.last_key, (g.backend, []))
     lines = [f"{getattr(f, '__name__', 'f')}: backend '{backend}'"]
     for b, r in reasons:
         lines.append(f"  not {b}: {r}")
