@@ -4,6 +4,7 @@ import textwrap
 
 from .. import typing as T
 from . import engine as jit
+from . import fastcall
 from .entry import build_entry
 from .errors import LoweringError, NativeUnsupported
 from .lower import FunctionLowerer
@@ -55,7 +56,10 @@ def _finish(mctx, ti, fdef, body, arg_types, noalias):
         contig.lower()
         contig = contig.fn
     entry_name = jit.unique_name("tf_entry_" + fdef.name)
-    build_entry(mctx, body.fn, ti, entry_name, contig)
+    entry_fn = build_entry(mctx, body.fn, ti, entry_name, contig)
+    mctx.fast = None
+    if fastcall.supported(ti):
+        mctx.fast = fastcall.build_fastcall(mctx, entry_fn, ti, entry_name + "_fast")
     return mctx, ti, entry_name
 
 
@@ -71,13 +75,18 @@ def compile_function(funcdef, arg_types, module_functions=None, boundscheck=True
     from .wrapper import NativeFunction
     arg_types = tuple(arg_types)
     mctx, ti, entry_name = build_module(funcdef, arg_types, module_functions, boundscheck, _noalias, constants)
+    names, globs = [entry_name], []
+    if mctx.fast is not None:
+        names.append(mctx.fast[0].name)
+        globs.append(mctx.fast[1])
     try:
         ir_text = str(mctx.module)
-        addrs, llmod = jit.compile_ir(ir_text, [entry_name])
+        addrs, llmod = jit.compile_ir(ir_text, names, global_names=globs)
     except Exception as e:      # malformed IR is our bug: report it as "cannot compile natively"
         raise LoweringError(f"internal code generation failure: {type(e).__name__}: {e}",
                             ti.fdef.lineno) from e
-    nf = NativeFunction(addrs[entry_name], ti, mctx.messages, ir_text, llmod)
+    fast = (addrs[names[1]], addrs[globs[0]]) if mctx.fast is not None else None
+    nf = NativeFunction(addrs[entry_name], ti, mctx.messages, ir_text, llmod, fast)
     nf._keepalive = mctx.keepalive
     if _noalias and ti.written_params and sum(isinstance(t, T.Array) for t in arg_types) > 1:
         # noalias on array arguments is only sound when written arrays overlap no other argument;

@@ -66,8 +66,9 @@ def optimize(mod, speed_level=3):
     pb.getModulePassManager().run(mod, pb)
 
 
-def compile_ir(ir_text, entry_names, opt=True):
-    """Parse, verify, optimize and JIT an IR module; return {entry name: address}."""
+def compile_ir(ir_text, entry_names, opt=True, global_names=()):
+    """Parse, verify, optimize and JIT an IR module; return ({name: address}, module) for the
+    entry functions and the named globals."""
     with _lock:
         s = _init()
         mod = llvm.parse_assembly(ir_text)
@@ -78,7 +79,9 @@ def compile_ir(ir_text, entry_names, opt=True):
             optimize(mod)
         s["engine"].add_module(mod)
         s["engine"].finalize_object()
-        return {n: s["engine"].get_function_address(n) for n in entry_names}, mod
+        addrs = {n: s["engine"].get_function_address(n) for n in entry_names}
+        addrs.update({n: s["engine"].get_global_value_address(n) for n in global_names})
+        return addrs, mod
 
 
 def asm_of(mod):

@@ -53,7 +53,7 @@ def _bad_array(v, name, t):
 class NativeFunction:
     """A compiled function; call it with the original Python arguments."""
 
-    def __init__(self, address, tinfo, messages, ir_text, llmod):
+    def __init__(self, address, tinfo, messages, ir_text, llmod, fast=None):
         self.address = address
         self.type_info = tinfo
         self.arg_types = tinfo.arg_types
@@ -64,6 +64,8 @@ class NativeFunction:
         self._messages = messages
         self._alias_factory = None
         self._alias_variant = None
+        self._fast = fast            # (address of the METH_FASTCALL entry, its fallback slot)
+        self._keep = None
         argtypes = [x for t in self.arg_types for x in _c_argtypes(t)]
         # PYFUNCTYPE: the GIL stays held (the entry calls the C-API) and a NULL result re-raises
         # the exception the entry set; restype py_object takes ownership of the new reference.
@@ -71,7 +73,13 @@ class NativeFunction:
         self._rebuild_wrapper()
 
     def _rebuild_wrapper(self):
-        self.py_entry = _generate(self)
+        # py_checked: the Python checking wrapper. py_entry: what to call — a builtin that goes
+        # straight to native code and hands uncommon arguments to py_checked (not when written
+        # arrays must be checked for overlap: that check lives in py_checked).
+        self.py_checked = self.py_entry = _generate(self)
+        if self._fast is not None and self._alias_factory is None:
+            from .fastcall import make_builtin
+            self.py_entry, self._keep = make_builtin(self.name, self._fast[0], self._fast[1], self.py_checked)
 
     def __call__(self, *args):
         return self.py_entry(*args)
