@@ -47,6 +47,7 @@ class Dispatcher:
         self._fdef = None
         self._mfuncs = None
         self._cache = {}
+        self._fast = {}
         functools.update_wrapper(self, py_func)
 
     def _signature(self, args):
@@ -63,11 +64,17 @@ class Dispatcher:
         return nf
 
     def __call__(self, *args):
-        sig = self._signature(args)
-        nf = self._cache.get(sig)
-        if nf is None:
-            nf = self.compile(sig)
-        return nf.py_entry(*args)
+        # fast key: the argument classes, and (dtype, ndim) for arrays — a dict hit costs far
+        # less than computing static types
+        key = tuple((a.dtype, a.ndim) if a.__class__ is np.ndarray else a.__class__ for a in args)
+        entry = self._fast.get(key)
+        if entry is None:
+            sig = self._signature(args)
+            nf = self._cache.get(sig)
+            if nf is None:
+                nf = self.compile(sig)
+            entry = self._fast[key] = nf.py_entry
+        return entry(*args)
 
     def _constants(self):
         """Globals and closure cells the function (or its callees) reads: embedded as constants."""
