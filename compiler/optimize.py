@@ -90,15 +90,21 @@ def propagate_zeros(block, zero):
     return out, zero
 
 
-def resets_at_end(body, t):
-    """The body's last write of ``t`` is ``t = 0.0`` at its top level (so every pass ends with
-    t zero), and no nested statement writes t."""
-    for s in reversed(body):
-        if simple_assign(s) and s.targets[0].id == t:
-            return is_zero(s.value)
-        if t in stores(s):
-            return False
-    return False
+def resets_at_end(body, t, zero=True):
+    """Starting with ``t`` zero (or not), is it zero again after ``body``? Its last write must
+    be ``t = 0.0``; loops and branches count when each of their paths ends with t zero."""
+    for s in body:
+        if t not in stores(s):
+            continue
+        if simple_assign(s):
+            zero = is_zero(s.value)
+        elif isinstance(s, gast.If):
+            zero = resets_at_end(s.body, t, zero) and resets_at_end(s.orelse, t, zero)
+        elif isinstance(s, (gast.For, gast.While)):
+            zero = zero and resets_at_end(s.body, t, True)
+        else:
+            zero = False
+    return zero
 
 
 # ---- liveness and dead stores -------------------------------------------------------------

@@ -286,6 +286,8 @@ class Reverse:
                 self.a.kind(a) in scalar for a in (value.left, value.right))
         if isinstance(value, (gast.UnaryOp, gast.Compare)):
             return True
+        if isinstance(value, gast.Attribute):   # x.shape and the like
+            return isinstance(value.value, gast.Name) and self.a.is_stable(value.value.id)
         if isinstance(value, gast.Subscript):
             base = value.value.id if isinstance(value.value, gast.Name) else None
             return base not in self.written_arrays and \
