@@ -7,25 +7,12 @@ than the tape on the recurrence; gradient/primal at most 3 for both.
 
     python bench/compiler.py
 """
-import math
 import timeit
 
 import numpy as np
 
 import tapeflow as tf
-
-
-def recurrence(x):
-    for i in range(1000):
-        x = 0.9 * x + 0.1 * math.sin(x) * math.cos(x)
-    return x
-
-
-def rosenbrock(x):
-    s = 0.0
-    for i in range(x.shape[0] - 1):
-        s += 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
-    return s
+from workloads import recurrence, rosenbrock
 
 
 def best(fn, arg, budget=1.0):
