@@ -14,6 +14,7 @@ import numpy as np
 
 from tapeflow.runtime import rules
 from tapeflow.runtime.stack import Stack
+from tapeflow.runtime.tape import state as tape_state
 from tapeflow.runtime.tensor import Tensor, constant
 
 from . import emit_python
@@ -151,8 +152,8 @@ class GradFunction:
     def __call__(self, *args, **kwargs):
         if kwargs or self.defaults and len(args) < self.n_params:
             args = self.bind(args, kwargs)
-        if any(isinstance(a, Tensor) for a in args):
-            return self.call_on_tensors(args)
+        if any(isinstance(a, Tensor) for a in args) and tape_state.tapes:
+            return self.call_on_tensors(args)   # inside a recording tape: differentiable too
         argnums = tuple(i % len(args) for i in self.argnums)
         args = tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else
                      float(a) if i in argnums and isinstance(a, numbers.Integral) else

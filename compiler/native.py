@@ -73,8 +73,11 @@ class Jitted:
 
     def __call__(self, *args):
         from .api import _normalized, kind_of_argument
-        native_types, _, _ = _lowering()
-        key = tuple(native_types.typeof(a) for a in args)
+        native_types, _, NativeUnsupported = _lowering()
+        try:
+            key = tuple(native_types.typeof(a, f"argument {k}") for k, a in enumerate(args))
+        except NativeUnsupported as e:
+            raise TypeError(f"{self.fn.__name__}(): {e}") from None
         compiled = self.cache.get(key)
         if compiled is None:
             kinds = tuple(kind_of_argument(a, False) for a in args)
