@@ -36,6 +36,7 @@ class FunctionLowerer:
         self.lineno = self.fdef.lineno
         self.loops = []          # (continue block, break block)
         self.unchecked_pushes = set()   # ids of push calls whose capacity a loop reserved
+        self.acc_ops = set()            # ids of adds that extend a loop-carried accumulation
         # a function computing both sin and cos (every gradient of sin or cos does) gets them
         # from one sincos call per argument value
         called = {T.call_name(n.func) for n in ast.walk(self.fdef) if isinstance(n, ast.Call)}
@@ -283,8 +284,10 @@ class FunctionLowerer:
             if (isinstance(val, ast.BinOp) and isinstance(tgt, ast.Name)
                     and isinstance(self.ti.type_of(val), T.Scalar)
                     and isinstance(val.op, (ast.Add, ast.Sub, ast.Mult))
-                    and any(isinstance(o, ast.Name) and o.id == tgt.id for o in (val.left, val.right))):
-                # `acc = acc + t`: an accumulation; reassoc lets LLVM vectorize the reduction
+                    and (id(val) in self.acc_ops
+                         or any(isinstance(o, ast.Name) and o.id == tgt.id for o in (val.left, val.right)))):
+                # `acc = acc + t` (or a chain back to a loop-carried acc): an accumulation;
+                # reassoc lets LLVM vectorize the reduction
                 lt, rt_ = self.ti.type_of(val.left), self.ti.type_of(val.right)
                 v = S.binop(self, val.op, self.expr(val.left), lt, self.expr(val.right), rt_,
                             self.ti.type_of(val), acc=True)
@@ -406,6 +409,7 @@ class FunctionLowerer:
             n = b.select(b.icmp_signed(">", step, zero), count(start, stop, step),
                          count(stop, start, b.neg(step)))
         self._reserve_stacks(s.body, n)
+        self._mark_accumulations(s.body)
         k_slot = self.alloca(L.I64, "k")
         b.store(zero, k_slot)
         head = self.fn.append_basic_block("for")
@@ -420,6 +424,13 @@ class FunctionLowerer:
         if backwards:      # reversed(range(...)): the same values, last first
             k = b.sub(b.sub(n, one), k)
         i = b.add(start, b.mul(k, step, flags=["nsw"]), flags=["nsw"])
+        if (isinstance(start, ir.Constant) and start.constant >= 0 and const_step is not None
+                and const_step > 0):
+            # range(0, n) / reversed(range(n)): i >= 0, which lets the negative-index fix-ups and
+            # bounds checks on a[i], a[i + 1] fold even in loops running backwards
+            assume = self.m.declare("llvm.assume", L.VOID, [L.I1])
+            b.call(assume, [b.icmp_signed(">=", i, ir.Constant(L.I64, 0))])
+            b.call(assume, [b.icmp_signed("<", i, stop)])
         b.store(i, self.slots[s.target.id])
         self.loops.append((latch, done))
         self.block(s.body)
@@ -430,6 +441,42 @@ class FunctionLowerer:
         b.store(b.add(b.load(k_slot, typ=L.I64), one, flags=["nsw"]), k_slot)
         b.branch(head)
         b.position_at_end(done)
+
+    def _mark_accumulations(self, body):
+        """Adds on a chain from a loop-carried float back into it (`t = s + a; s = t + b`, as
+        generated code writes sums) are accumulations: flag them like `s = s + a`."""
+        stmts = []
+
+        def flat(ss):
+            for st in ss:
+                stmts.append(st)
+                if isinstance(st, (ast.If, ast.For, ast.While)):
+                    flat(st.body)
+                    flat(st.orelse)
+        flat(body)
+        assigned = {st.targets[0].id for st in stmts if isinstance(st, ast.Assign)
+                    and isinstance(st.targets[0], ast.Name)
+                    and isinstance(self.ti.names.get(st.targets[0].id), T.Scalar)
+                    and self.ti.names[st.targets[0].id].is_float}
+        read = {n.id for st in stmts for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        chain = assigned & read
+
+        def path(node):
+            """Flag the adds between ``node`` and a chain name it sums (nested expressions too)."""
+            if isinstance(node, ast.Name):
+                return node.id in chain
+            if (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
+                    and isinstance(self.ti.node_types.get(id(node)), T.Scalar)
+                    and self.ti.node_types[id(node)].is_float):
+                hit = path(node.left)
+                hit = path(node.right) or hit
+                if hit:
+                    self.acc_ops.add(id(node))
+                return hit
+            return False
+        for st in stmts:
+            if isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name) and path(st.value):
+                chain.add(st.targets[0].id)
 
     def _reserve_stacks(self, body, n):
         """Pushes that run at most once per iteration of this counted loop (not inside an inner
@@ -455,6 +502,7 @@ class FunctionLowerer:
 
     def while_stmt(self, s):
         b = self.b
+        self._mark_accumulations(s.body)
         head = self.fn.append_basic_block("while")
         body = self.fn.append_basic_block("while.body")
         done = self.fn.append_basic_block("while.end")
@@ -492,7 +540,7 @@ class FunctionLowerer:
                 return A.binop(self, node.op, lv, lt, rv, rt_, t)
             if isinstance(t, T.Tuple):
                 return L.TupleVal(t, lv.items + rv.items)
-            return S.binop(self, node.op, lv, lt, rv, rt_, t)
+            return S.binop(self, node.op, lv, lt, rv, rt_, t, acc=id(node) in self.acc_ops)
         if isinstance(node, ast.UnaryOp):
             ot = self.ti.type_of(node.operand)
             v = self.expr(node.operand)
