@@ -465,7 +465,6 @@ class Normalizer:
                 value=seq, slice=name(loop_var), ctx=gast.Load())
             prefix.append(gast.Assign(targets=[tgt], value=value, type_comment=None))
             prefix[-1].lineno = s.lineno
-        self._loop_var_names = getattr(self, "_loop_var_names", set())
         loop = gast.For(target=store(loop_var), iter=None, body=prefix + list(s.body), orelse=[],
                         type_comment=None)
         loop.lineno = s.lineno

@@ -1,9 +1,11 @@
 """Reverse: from the IR of f, the IR of its gradient (a primal sweep, then an adjoint sweep).
 
-Each statement's adjoint is its derivative rule inlined as a template (templates.py). The primal
-sweep saves on a stack (``x_stack.push(x)``) only values that the adjoint sweep reads and that
-will have changed by then; the adjoint pops them (``x = x_stack.pop()``) right where they are read,
-so every push has exactly one pop. Values assigned once outside loops are read directly.
+Each statement's adjoint is its derivative rule inlined as a template (templates.py). A value
+the adjoint of a statement reads is, in order of preference: read directly (assigned once,
+outside loops, or the loop variable of a loop replayed backwards), recomputed (a cheap pure
+operation whose operands are themselves available), or saved on a stack by the primal sweep
+(``x_stack.push(x)``) and popped right where it is read (``x = x_stack.pop()``): every push has
+exactly one pop, and one save serves all reads of an unchanged value.
 Branches save their condition; loops are replayed backwards (``reversed(range(...))``), or, when
 their trip count is not known in advance (``while``, ``break``), a counted number of times.
 """
@@ -453,8 +455,6 @@ class Reverse:
                 if rule is not None and self.unchanged({d.value.args[0].id}, k, here):
                     known[(rule.name, d.value.args[0].id)] = d.targets[0].id
 
-        reuse = self
-
         class Reuse(gast.NodeTransformer):
             def visit_Call(self, node):
                 self.generic_visit(node)
@@ -472,7 +472,6 @@ class Reverse:
             if e is not None:
                 inst.outputs[k] = Reuse().visit(e)
         inst.prelude = [Reuse().visit(p) for p in inst.prelude]
-        del reuse
 
     @staticmethod
     def assigned(stmt):

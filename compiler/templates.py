@@ -71,7 +71,6 @@ def instantiate(rule, g, ans, inputs, params, analysis, fresh, wanted):
     local_names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
                    and isinstance(n.ctx, gast.Store)}
     renamed = {n: fresh(n) for n in local_names}
-    ndims = {id(v): analysis.ndim(v) for v in list(binding.values())}
 
     class Substitute(gast.NodeTransformer):
         def visit_Name(self, node):
