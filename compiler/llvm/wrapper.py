@@ -91,6 +91,8 @@ class NativeFunction:
 
     def inspect_asm(self):
         from .engine import asm_of
+        if self._llmod is None:
+            return "(loaded from the disk cache)"
         return asm_of(self._llmod)
 
     def __repr__(self):

@@ -160,3 +160,20 @@ def test_gast_input_and_signature_helper():
     nf = compile_function(gast.parse(src).body[0], T.signature(args))
     assert nf(*args) == 10.0
     assert T.signature(args) == (T.Array(T.F64, 1), T.I64)
+
+
+def test_disk_cache_reuses_object_code_across_processes(tmp_path):
+    import subprocess
+    import sys
+    code = (
+        "import numpy as np\n"
+        "from tapeflow.compiler.llvm import compile_source, engine\n"
+        "from tapeflow.compiler import typing as T\n"
+        f"engine.enable_disk_cache({str(tmp_path)!r})\n"
+        "src = 'def f(x, a):\\n    y = x * a\\n    s = np.sum(y)\\n    return s, y\\n'\n"
+        "nf = compile_source(src, 'f', (T.Array(T.F64, 1), T.F64))\n"
+        "print(nf(np.arange(4.0), 2.0)[0])\n")
+    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(2)]
+    assert outs[0] == outs[1] == "12.0\n"
+    assert len(list(tmp_path.rglob("*.o"))) == 1       # written once, then loaded
