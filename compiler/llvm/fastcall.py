@@ -20,6 +20,7 @@ from .module import PyAPI, register_object
 DESCR_BYTEORDER, DESCR_TYPE_NUM = 26, 28
 ARR_ND, ARR_DESCR, ARR_FLAGS = 24, 56, 64
 NPY_ALIGNED = 0x100
+NPY_WRITEABLE = 0x400
 FLOAT_VAL = 16          # PyFloatObject: PyObject_HEAD then double ob_fval
 METH_FASTCALL = 0x80
 
@@ -83,8 +84,9 @@ def build_fastcall(mctx, entry_fn, ti, name):
             bad = b.or_(bad, b.icmp_unsigned("==", ld(descr, DESCR_BYTEORDER, L.I8), ir.Constant(L.I8, ord(">"))))
             bad = b.or_(bad, b.icmp_signed("!=", ld(o, ARR_ND, L.I32), ir.Constant(L.I32, t.ndim)))
             flags = ld(o, ARR_FLAGS, L.I32)
-            bad = b.or_(bad, b.icmp_unsigned("==", b.and_(flags, ir.Constant(L.I32, NPY_ALIGNED)),
-                                              ir.Constant(L.I32, 0)))
+            need = NPY_ALIGNED | (NPY_WRITEABLE if ti.params[k] in ti.written_params else 0)
+            bad = b.or_(bad, b.icmp_unsigned("!=", b.and_(flags, ir.Constant(L.I32, need)),
+                                              ir.Constant(L.I32, need)))
             bail_if(bad)
             cargs.append(o)
     b.ret(b.call(entry_fn, cargs))

@@ -124,6 +124,9 @@ def _generate(nf):
             env[f"_dt{k}"] = t.dtype.np_dtype
             lines.append(f"    if _type({expr}) is not _ndarray or {expr}.dtype is not _dt{k} "
                          f"or {expr}.ndim != {t.ndim}: _bad_array({expr}, {label!r}, _t{k})")
+            if expr in nf.type_info.written_params:
+                msg = f"assignment destination is read-only (argument {label!r})"
+                lines.append(f"    if not {expr}.flags.writeable: raise ValueError({msg!r})")
             cargs.append(expr)
             arrays.append(expr)
         else:

@@ -356,3 +356,22 @@ def f(t, x):
     return s
 '''
     check(src, "f", (2.0, 2), rng.random(7))
+
+
+def test_edge_cases_empty_readonly_byteorder_kernel_errors():
+    src = "def f(x):\n    y = x * 2.0\n    s = np.sum(y)\n    return y, s\n"
+    check(src, "f", np.zeros(0))
+    check(src, "f", rng.random((2, 0, 3)))
+    nf = compile_source(src, "f", (T.Array(T.F64, 1),))
+    with pytest.raises(TypeError):
+        nf(np.arange(3.0).astype(">f8"))
+    w = compile_source("def g(x):\n    x[0] = 1.0\n    return x\n", "g", (T.Array(T.F64, 1),))
+    ro = np.zeros(3)
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        w(ro)
+    d = compile_source("def h(a, b):\n    c = a // b\n    return c\n", "h", (T.Array(T.I64, 1), T.Array(T.I64, 1)))
+    np.testing.assert_array_equal(d(np.array([7, -7]), np.array([2, 2])), np.array([3, -4]))
+    with pytest.raises(ZeroDivisionError):
+        d(np.array([7, 1]), np.array([2, 0]))
+    check("def k(x):\n    y = x + 1.0\n    return y\n", "k", rng.random((2, 2, 2, 2)))
