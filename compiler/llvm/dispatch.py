@@ -1,13 +1,12 @@
 """``jit(f)``: compile a plain Python function written in the subset, once per argument signature."""
+import ast
 import functools
 import inspect
 import textwrap
-import ast
 
 import numpy as np
 
 from .. import typing as T
-from .errors import NativeUnsupported
 
 
 def _module_functions(fn, tree_fn, seen=None):

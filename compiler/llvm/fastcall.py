@@ -14,7 +14,7 @@ from llvmlite import ir
 
 from .. import typing as T
 from . import types as L
-from .module import PyAPI, register_object
+from .module import PyAPI
 
 # numpy 2 PyArray_Descr: PyObject_HEAD, typeobj, kind, type, byteorder, flags(char), type_num(int)
 DESCR_BYTEORDER, DESCR_TYPE_NUM = 26, 28
@@ -113,9 +113,3 @@ def make_builtin(name, address, fallback_slot_address, fallback):
     mdef = _MethodDef(name.encode(), address, METH_FASTCALL, None)
     fobj = _new_cfunction(ctypes.addressof(mdef), None, None)
     return fobj, (mdef, fallback)
-
-
-def object_symbols():
-    """Data symbols the fast entry compares against (resolved by the JIT in-process)."""
-    import builtins  # noqa: F401
-    return register_object

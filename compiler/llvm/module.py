@@ -23,7 +23,6 @@ class ModuleContext:
         self.messages = []             # (exception class name, format string)
         self._msg_index = {}
         self.functions = {}            # (callee name, arg types) -> FunctionLowerer
-        self._decls = {}
         self._counter = 0
         self.constants = {}
         self.keepalive = []            # constant arrays whose memory the code references
@@ -59,10 +58,7 @@ class ModuleContext:
     def libm(self, name, ty, nargs):
         cname = name if ty == L.F64 else name + "f"
         # libm is pure apart from errno, which nothing here reads: let LLVM hoist and CSE calls.
-        fn = self.declare(cname, ty, [ty] * nargs, attrs=("nounwind", "readnone"))
-        if "memory" not in self._decls.get(cname, ""):
-            self._decls[cname] = "memory"
-        return fn
+        return self.declare(cname, ty, [ty] * nargs, attrs=("nounwind", "readnone"))
 
     def malloc(self):
         return self.declare("malloc", L.PTR, [L.I64], attrs=("nounwind",))
