@@ -295,7 +295,10 @@ def resolve_index(lw, node):
             strides.append(b.mul(st, step))
         else:
             i = S.cast(lw, lw.expr(p), lw.ti.type_of(p), T.I64)
-            off = b.add(off, b.mul(norm_index(lw, i, n, d, name), st))
+            bounds = getattr(lw, "bounds", None)
+            if bounds is None or not bounds.in_bounds(node.value, d, p):
+                i = norm_index(lw, i, n, d, name)
+            off = b.add(off, b.mul(i, st))
     for d in range(d + 1, a.ndim):
         shape.append(a.shape[d])
         strides.append(a.strides[d])

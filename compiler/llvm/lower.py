@@ -37,6 +37,8 @@ class FunctionLowerer:
         self.loops = []          # (continue block, break block)
         self.unchecked_pushes = set()   # ids of push calls whose capacity a loop reserved
         self.acc_ops = set()            # ids of adds that extend a loop-carried accumulation
+        from .bounds import BoundsFacts
+        self.bounds = BoundsFacts(tinfo)   # indices statically known to be in range
         # a function computing both sin and cos (every gradient of sin or cos does) gets them
         # from one sincos call per argument value
         called = {T.call_name(n.func) for n in ast.walk(self.fdef) if isinstance(n, ast.Call)}
@@ -270,6 +272,7 @@ class FunctionLowerer:
         for s in stmts:
             self.dead_block_if_terminated()
             self.lineno = getattr(s, "lineno", self.lineno)
+            self.bounds.at(s)
             self.stmt(s)
 
     def stmt(self, s):
@@ -433,7 +436,10 @@ class FunctionLowerer:
             b.call(assume, [b.icmp_signed("<", i, stop)])
         b.store(i, self.slots[s.target.id])
         self.loops.append((latch, done))
+        entered = self.bounds.enter_loop(s, const_step == 1)
         self.block(s.body)
+        if entered:
+            self.bounds.exit_loop()
         self.loops.pop()
         if not b.block.is_terminated:
             b.branch(latch)

@@ -375,3 +375,35 @@ def test_edge_cases_empty_readonly_byteorder_kernel_errors():
     with pytest.raises(ZeroDivisionError):
         d(np.array([7, 1]), np.array([2, 0]))
     check("def k(x):\n    y = x + 1.0\n    return y\n", "k", rng.random((2, 2, 2, 2)))
+
+
+def test_bounds_proofs_only_where_sound():
+    ok = '''
+def f(x):
+    n = x.shape[0]
+    n2 = n - 1
+    dx = np.zeros_like(x)
+    for i in reversed(range(n2)):
+        index = i + 1
+        dx[index] += x[i]
+        dx[i] += x[index]
+    return dx
+'''
+    check(ok, "f", rng.random(6))
+    over = ok.replace("n2 = n - 1", "n2 = n")
+    nf = compile_source(over, "f", (T.Array(T.F64, 1),))
+    with pytest.raises(IndexError, match="index 6 is out of bounds"):
+        nf(rng.random(6))
+    stale = '''
+def g(x):
+    n = x.shape[0]
+    s = 0.0
+    index = 0
+    for i in range(n):
+        s = s + x[index]
+        index = i + 3
+    return s
+'''
+    ng = compile_source(stale, "g", (T.Array(T.F64, 1),))
+    with pytest.raises(IndexError, match="index 6 is out of bounds"):
+        ng(rng.random(6))
