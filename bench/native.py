@@ -224,7 +224,7 @@ def generated_rows(x, nb):
         try:
             gen = generate(fn, (0,), kinds)
             fdef = next(n for n in ast.parse(gen.source).body if isinstance(n, ast.FunctionDef))
-            nf = compile_function(fdef, tuple(T.typeof(a) for a in args), boundscheck=False,
+            nf = compile_function(fdef, tuple(T.typeof(a) for a in args),
                                   constants=dict(gen.fn.__globals__))
         except Exception as e:  # noqa: BLE001
             print(f"note: {name} skipped: {e}")
