@@ -29,6 +29,7 @@ class KernelLowerer(FunctionLowerer):
         self.loops = []
         self.use_sincos = use_sincos
         self.noalias = False
+        self.assigned_flags = {}
         b = self.b = ir.IRBuilder()
         self.entry_block = self.fn.append_basic_block("entry")
         start = self.fn.append_basic_block("start")

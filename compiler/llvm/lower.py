@@ -141,12 +141,20 @@ class FunctionLowerer:
             raise self.unsupported(f"unknown name {name!r}")
         if t == T.STACK:
             return self.slots[name]
+        flag = self.assigned_flags.get(name)
+        if flag is not None:
+            with self.cold_if(self.b.icmp_unsigned("==", self.b.load(flag, typ=L.I1), ir.Constant(L.I1, 0))):
+                self.fail("UnboundLocalError",
+                          f"cannot access local variable '{name}' where it is not associated with a value")
         return L.unpack(self.b, t, self.b.load(self.slots[name], typ=L.ll_type(t)))
 
     def store_name(self, name, v, vt):
         t = self.ti.names[name]
         v = self.convert(v, vt, t)
         self.b.store(L.pack(self.b, t, v), self.slots[name])
+        flag = self.assigned_flags.get(name)
+        if flag is not None:
+            self.b.store(ir.Constant(L.I1, 1), flag)
 
     def embed_constant(self, v, t):
         """A module constant as a compile-time value (arrays: their memory, kept alive)."""
@@ -190,6 +198,14 @@ class FunctionLowerer:
         self.status = L.alloca(b, L.I32, name="status")
         b.store(ir.Constant(L.I32, 0), self.status)
         self.slots = {}
+        # locals that may be read before assignment carry an "assigned" flag (see unbound.py)
+        from .unbound import maybe_unbound
+        given = set(self.params) | set(self.ti.defaulted or {}) | set(self.ti.constants or {})
+        local = {n for n, t in self.ti.names.items() if t != T.STACK} - given
+        self.assigned_flags = {}
+        for name in sorted(maybe_unbound(self.fdef, local, given)):
+            self.assigned_flags[name] = L.alloca(b, L.I1, name=name + ".assigned")
+            b.store(ir.Constant(L.I1, 0), self.assigned_flags[name])
         for name, t in self.ti.names.items():
             self.slots[name] = L.alloca(b, L.ll_type(t), name=name)
             if t == T.STACK:
@@ -435,6 +451,8 @@ class FunctionLowerer:
             b.call(assume, [b.icmp_signed(">=", i, ir.Constant(L.I64, 0))])
             b.call(assume, [b.icmp_signed("<", i, stop)])
         b.store(i, self.slots[s.target.id])
+        if s.target.id in self.assigned_flags:
+            b.store(ir.Constant(L.I1, 1), self.assigned_flags[s.target.id])
         self.loops.append((latch, done))
         entered = self.bounds.enter_loop(s, const_step == 1)
         self.block(s.body)

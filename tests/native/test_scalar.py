@@ -271,3 +271,21 @@ def test_float32_scalars():
     nf = compile_source(src, "f", (T.F32, T.F32))
     assert nf.ret_type == T.F32
     assert nf(np.float32(1.5), np.float32(2.0)) == 4.0
+
+
+def test_unbound_local_raises_instead_of_reading_garbage():
+    src = '''
+def f(n, c):
+    for i in range(n):
+        y = i * 2.0
+    if c:
+        z = 1.0
+    w = y + 1.0
+    if c:
+        w = w + z
+    return w
+'''
+    nf = check(src, "f", 3, True)
+    assert nf(3, False) == 5.0
+    with pytest.raises(UnboundLocalError):
+        nf(0, True)
