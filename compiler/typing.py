@@ -920,6 +920,14 @@ class _Inferer:
             for a, t in zip(args[1:], ats[1:]):
                 dt = promote(dt, False, dtype_of(t), self.weak(a))
             return make(dt, max(ndim_of(t) for t in ats))
+        if f in REDUCTIONS and len(ats) == 2 and self.kw(node, "axis") is None:
+            # np.sum(x, 0): the axis given positionally
+            node.keywords = list(node.keywords) + [ast.keyword(arg="axis", value=args[1])]
+            if recv_method:
+                node.args = list(node.args[:-1]) if len(node.args) else node.args
+            else:
+                node.args = [node.args[0]]
+            ats = ats[:1]
         if f in REDUCTIONS and len(ats) == 1:
             t = ats[0]
             dt = dtype_of(t)

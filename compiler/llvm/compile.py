@@ -1,5 +1,6 @@
 """Compile driver: type, lower (with callees), build the entry, JIT, wrap."""
 import ast
+import copy
 import textwrap
 
 from .. import typing as T
@@ -38,8 +39,9 @@ def lower_callee(mctx, name, arg_types):
 
 def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, noalias=True, constants=None):
     """Typed lowering of ``funcdef`` into a fresh module; returns (module context, type info, entry name)."""
-    fdef = T.to_ast(funcdef)
-    mfuncs = {k: T.to_ast(v) for k, v in (module_functions or {}).items()}
+    # private copies: typing records node identities and may canonicalize calls in place
+    fdef = copy.deepcopy(T.to_ast(funcdef))
+    mfuncs = {k: copy.deepcopy(T.to_ast(v)) for k, v in (module_functions or {}).items()}
     ti = T.infer(fdef, arg_types, mfuncs, constants=constants)
     mctx = ModuleContext(fdef.name, mfuncs, boundscheck)
     mctx.constants = constants or {}

@@ -407,3 +407,8 @@ def g(x):
     ng = compile_source(stale, "g", (T.Array(T.F64, 1),))
     with pytest.raises(IndexError, match="index 6 is out of bounds"):
         ng(rng.random(6))
+
+
+def test_positional_axis_and_methods():
+    check("def f(x):\n    a = np.sum(x, 0)\n    b = x.max(1)\n    c = np.mean(x, axis=None)\n    return a, b, c\n",
+          "f", rng.random((3, 4)))
