@@ -80,6 +80,9 @@ class NativeFunction:
         if self._fast is not None and self._alias_factory is None:
             from .fastcall import make_builtin
             self.py_entry, self._keep = make_builtin(self.name, self._fast[0], self._fast[1], self.py_checked)
+        # calling the object itself: a per-instance subclass whose __call__ *is* py_entry (a
+        # staticmethod, so no Python frame in between) — ~60 ns less than a forwarding method
+        self.__class__ = type("NativeFunction", (NativeFunction,), {"__call__": staticmethod(self.py_entry)})
 
     def __call__(self, *args):
         return self.py_entry(*args)
