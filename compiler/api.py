@@ -45,11 +45,12 @@ def kind_of_argument(value, differentiated):
 class Generated:
     """One generated gradient: its source, the loaded function, and how it was made."""
 
-    def __init__(self, source, fn, ir, filename):
+    def __init__(self, source, fn, ir, filename, with_value):
         self.source = source
         self.fn = fn
         self.ir = ir
         self.filename = filename
+        self.with_value = with_value
 
 
 @functools.lru_cache(maxsize=None)
@@ -62,16 +63,18 @@ def _normalized(fn, kinds):
 _GENERATED = {}
 
 
-def generate(fn, argnums, kinds):
-    """Transform ``fn`` for arguments of the given kinds (cached); raises TransformError."""
-    key = (fn, tuple(argnums), tuple(kinds))
+def generate(fn, argnums, kinds, with_value=True):
+    """Transform ``fn`` for arguments of the given kinds (cached); raises TransformError.
+    The generated function returns ``(value, gradients)``; without ``with_value``, where the
+    value is known to be a scalar, only the gradients (``Generated.with_value`` says which)."""
+    key = (fn, tuple(argnums), tuple(kinds), with_value)
     gen = _GENERATED.get(key)
     if gen is None:
-        gen = _GENERATED[key] = _generate(fn, argnums, kinds)
+        gen = _GENERATED[key] = _generate(fn, argnums, kinds, with_value)
     return gen
 
 
-def _generate(fn, argnums, kinds):
+def _generate(fn, argnums, kinds, with_value):
     fn = as_function(fn)
     ir, constants, used = _normalized(fn, kinds)
     ir = copy.deepcopy(ir)
@@ -81,7 +84,7 @@ def _generate(fn, argnums, kinds):
     ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
     analysis = Analysis(ir, kinds, wrt, constant_kinds)
     filename = parse_function(fn).filename
-    grad_ir = reverse(ir, analysis, wrt, used, filename)
+    grad_ir = reverse(ir, analysis, wrt, used, filename, with_value)
     user_names = {n.id for n in gast.walk(parse_function(fn).node) if isinstance(n, gast.Name)}
     user_names |= set(params)
     # the user's variables and their adjoints (dx for x) stay named; temporaries may be fused
@@ -93,7 +96,7 @@ def _generate(fn, argnums, kinds):
     namespace.update(constants)
     filename = f"<gradient of {ir.name}>"
     loaded, source = emit_python.load(grad_ir, namespace, filename)
-    return Generated(source, loaded, grad_ir, filename)
+    return Generated(source, loaded, grad_ir, filename, grad_ir.returns_value)
 
 
 def as_function(fn):
@@ -114,7 +117,7 @@ class GradFunction:
     """What grad() and value_and_grad() return: call it like f, get gradients."""
     __tapeflow_gradient__ = True
 
-    def __init__(self, fn, argnums, backend, with_value):
+    def __init__(self, fn, argnums, backend, with_value, boundscheck=True):
         if not callable(fn):
             raise TypeError(f"grad expects a function, got {type(fn).__name__}")
         if backend not in BACKENDS:
@@ -126,7 +129,9 @@ class GradFunction:
             raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
         self.backend = backend
         self.with_value = with_value
+        self.boundscheck = boundscheck
         self.cache = {}
+        self.fast = {}   # plain argument types -> runner, for calls that need no conversion
         self.reasons = {}
         self.last_key = None
         functools.update_wrapper(self, fn, updated=())  # not fn.__dict__: our own caches
@@ -152,9 +157,14 @@ class GradFunction:
     def __call__(self, *args, **kwargs):
         if kwargs or self.defaults and len(args) < self.n_params:
             args = self.bind(args, kwargs)
+        fast = self.fast.get(tuple([(a.dtype, a.ndim) if type(a) is np.ndarray else type(a)
+                                    for a in args]))
+        if fast is not None:   # seen before, and the arguments need no conversion
+            return self.finish(fast(*args), args)
         if any(isinstance(a, Tensor) for a in args) and tape_state.tapes:
             return self.call_on_tensors(args)   # inside a recording tape: differentiable too
         argnums = tuple(i % len(args) for i in self.argnums)
+        given = args
         args = tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else
                      float(a) if i in argnums and isinstance(a, numbers.Integral) else
                      a.astype(np.float64) if i in argnums and isinstance(a, np.ndarray) and
@@ -164,15 +174,22 @@ class GradFunction:
         entry = self.cache.get(key)
         if entry is None:
             entry = self.cache[key] = self.build(key, args)
-        value, grads = entry(*args)
+        if all(a is b for a, b in zip(args, given)):
+            self.fast[tuple([(a.dtype, a.ndim) if type(a) is np.ndarray else type(a)
+                             for a in args])] = entry
+        return self.finish(entry(*args), args)
+
+    def finish(self, result, args):
+        """(value, gradients) as the caller asked: shaped like their arguments."""
+        value, grads = result
+        argnums = self.argnums
         if len(argnums) == 1:
-            grads = (grads,)
-        grads = tuple(shape_like(g, args[i]) for g, i in zip(grads, argnums))
+            grads = (shape_like(grads, args[argnums[0]]),)
+        else:
+            grads = tuple(shape_like(g, args[i]) for g, i in zip(grads, argnums))
         if not self.tuple_out:
             grads = grads[0]
-        if self.with_value:
-            return value, grads
-        return grads
+        return (value, grads) if self.with_value else grads
 
     def call_on_tensors(self, args):
         """Called inside a traced computation: differentiate through the tape, in Tensors."""
@@ -193,7 +210,7 @@ class GradFunction:
         reasons = []
         if self.backend != "tape":
             try:
-                gen = generate(self.fn, argnums, kinds)
+                gen = generate(self.fn, argnums, kinds, self.with_value)
             except TransformError as e:
                 if self.backend != "auto":
                     raise
@@ -203,32 +220,46 @@ class GradFunction:
                 if self.backend in ("auto", "native"):
                     from . import native
                     try:
-                        runner = native.gradient_runner(gen, args)
+                        runner = native.compile_gradient(gen, args, self.boundscheck)
                         self.reasons[key] = ("native", reasons)
-                        return scalar_output_check(runner, name)
+                        return with_scalar_value(runner, gen, name)
                     except TransformError as e:
                         if self.backend == "native":
                             raise
                         reasons.append(("native", str(e)))
                 self.reasons[key] = ("python", reasons)
-                return scalar_output_check(gen.fn, name)
+                return with_scalar_value(gen.fn, gen, name)
         from tapeflow.runtime import trace
         self.reasons[key] = ("tape", reasons)
         return trace.value_and_grad_runner(self.fn, argnums)
 
 
-def scalar_output_check(fn, fname):
+def with_scalar_value(fn, gen, fname):
+    """A runner returning (value, gradients): the value checked to be a scalar, or None where
+    the generated code (grad alone, scalar known beforehand) does not compute it."""
+    if not gen.with_value:
+        def run(*args):
+            return None, fn(*args)
+        run.target = fn
+        return run
+
     def run(*args):
         value, grads = fn(*args)
-        if np.ndim(value) != 0:
+        if type(value) is not float and np.ndim(value) != 0:
             raise TypeError(f"grad requires {fname} to return a scalar, "
                             f"got an array of shape {np.shape(value)}")
         return value, grads
+    run.target = fn
     return run
 
 
 def shape_like(g, arg):
     """The gradient in the argument's shape and float dtype (zeros where nothing flowed)."""
+    if type(g) is float and type(arg) is not np.ndarray:
+        return g
+    if type(g) is np.ndarray and type(arg) is np.ndarray and g.dtype is arg.dtype and \
+            g.shape == arg.shape:
+        return g
     if isinstance(arg, np.ndarray) and arg.ndim > 0:
         dtype = arg.dtype if arg.dtype.kind in "fc" else np.float64
         if np.ndim(g) == 0:
@@ -237,14 +268,16 @@ def shape_like(g, arg):
     return float(g)
 
 
-def grad(f, argnums=0, backend="auto"):
-    """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``."""
-    return GradFunction(f, argnums, backend, with_value=False)
+def grad(f, argnums=0, backend="auto", boundscheck=True):
+    """The gradient of scalar-valued ``f`` with respect to argument(s) ``argnums``.
+    ``boundscheck=False``: native code does not check indices (negative ones still count from
+    the end); an out-of-bounds index is then undefined behaviour, not IndexError."""
+    return GradFunction(f, argnums, backend, with_value=False, boundscheck=boundscheck)
 
 
-def value_and_grad(f, argnums=0, backend="auto"):
+def value_and_grad(f, argnums=0, backend="auto", boundscheck=True):
     """Like grad, but returns ``(f(*args), gradient)``."""
-    return GradFunction(f, argnums, backend, with_value=True)
+    return GradFunction(f, argnums, backend, with_value=True, boundscheck=boundscheck)
 
 
 def source(g):

@@ -1,14 +1,17 @@
 """The native backend seen from the API: gradients and primals compiled through compiler/llvm.
 
-The generated gradient (Python source, see api.generate) is normalized again to one operation per
-statement, typed for the actual arguments and lowered by compiler/llvm; so the native code is the
-same program the Python emitter prints, and a reader of ``tapeflow.source`` reads what runs.
+The generated gradient (see api.generate) is typed for the actual arguments and lowered by
+compiler/llvm as it is: the native code is the program the Python emitter prints, so a reader of
+``tapeflow.source`` reads what runs.
 """
 import copy
+import numbers
+
+import gast
+import numpy as np
 
 from .errors import TransformError
-from .normalize import normalize
-from .parse import Parsed, namespace_of
+from .parse import parse_function
 
 
 def _lowering():
@@ -18,11 +21,26 @@ def _lowering():
     return native_types, compile_function, NativeUnsupported
 
 
-def anf_of(generated):
-    """The generated gradient in the normalized form the lowering reads."""
-    parsed = Parsed(copy.deepcopy(generated.ir), generated.filename,
-                    namespace_of(generated.fn), generated.fn)
-    ir, constants, _ = normalize(parsed)
+def data_constants(namespace):
+    """The values (numbers, tuples, arrays) among the names generated code can see."""
+    return {k: v for k, v in namespace.items()
+            if isinstance(v, (numbers.Number, tuple, list, np.ndarray)) and not k.startswith("__")}
+
+
+def gradient_ir(generated):
+    """The generated gradient as the lowering reads it: the very tree ``source()`` prints."""
+    return copy.deepcopy(generated.ir), data_constants(generated.fn.__globals__)
+
+
+def primal_ir(fn, kinds):
+    """The normalized primal with its single-use temporaries written back into expressions
+    (what the user wrote, minus what normalization desugared): LLVM sees whole loop bodies."""
+    from .api import _normalized
+    from .optimize import fuse_temporaries
+    ir, constants, _ = _normalized(fn, kinds)
+    ir = copy.deepcopy(ir)
+    user_names = {n.id for n in gast.walk(parse_function(fn).node) if isinstance(n, gast.Name)}
+    fuse_temporaries(ir, user_names)
     return ir, constants
 
 
@@ -41,9 +59,9 @@ def compile_ir(ir, constants, args, boundscheck=True):
 _COMPILED = {}
 
 
-def gradient_runner(generated, args, boundscheck=True):
-    """Native (value, gradients) for arguments shaped like ``args`` (compiled once per
-    generated gradient and argument types)."""
+def compile_gradient(generated, args, boundscheck=True):
+    """The generated gradient compiled for arguments typed like ``args`` (once per generated
+    gradient and argument types): a callable with the generated function's results."""
     native_types, _, NativeUnsupported = _lowering()
     try:
         key = (id(generated), tuple(native_types.typeof(a) for a in args), boundscheck)
@@ -51,14 +69,10 @@ def gradient_runner(generated, args, boundscheck=True):
         raise TransformError(f"not compiled natively: {e}", "<native>", None, "native") from None
     compiled = _COMPILED.get(key)
     if compiled is None:
-        ir, constants = anf_of(generated)
-        compiled = compile_ir(ir, constants, tuple(args) + (1.0,), boundscheck)
+        ir, constants = gradient_ir(generated)
+        compiled = compile_ir(ir, constants, args, boundscheck)
         _COMPILED[key] = compiled
-
-    def run(*call_args):
-        return compiled(*call_args, 1.0)
-    run.compiled = compiled
-    return run
+    return compiled
 
 
 class Jitted:
@@ -72,19 +86,25 @@ class Jitted:
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args):
-        from .api import _normalized, kind_of_argument
+        compiled = self.cache.get(tuple(a.dtype.str + str(a.ndim) if type(a) is np.ndarray
+                                        else type(a) for a in args))
+        if compiled is None:
+            compiled = self.compile(args)
+        return compiled(*args)
+
+    def compile(self, args):
+        from .api import kind_of_argument
         native_types, _, NativeUnsupported = _lowering()
         try:
-            key = tuple(native_types.typeof(a, f"argument {k}") for k, a in enumerate(args))
+            for k, a in enumerate(args):
+                native_types.typeof(a, f"argument {k}")
         except NativeUnsupported as e:
             raise TypeError(f"{self.fn.__name__}(): {e}") from None
-        compiled = self.cache.get(key)
-        if compiled is None:
-            kinds = tuple(kind_of_argument(a, False) for a in args)
-            ir, constants, _ = _normalized(self.fn, kinds)
-            compiled = self.cache[key] = compile_ir(copy.deepcopy(ir), constants, args,
-                                                    self.boundscheck)
-        return compiled(*args)
+        ir, constants = primal_ir(self.fn, tuple(kind_of_argument(a, False) for a in args))
+        compiled = compile_ir(ir, constants, args, self.boundscheck)
+        self.cache[tuple(a.dtype.str + str(a.ndim) if type(a) is np.ndarray else type(a)
+                         for a in args)] = compiled
+        return compiled
 
 
 def jit(fn=None, *, boundscheck=True):

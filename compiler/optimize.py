@@ -3,8 +3,10 @@
 Three passes over the structured tree, each small:
   * zeros: an adjoint known to be zero (just initialised or reset, also across the back edge of
     a loop whose body resets it) is assigned its first contribution instead of accumulating it;
-  * dead stores: assignments whose value nothing reads are removed (liveness, loops included);
-    stack pops are never removed, so each push keeps its pop;
+  * dead code: assignments whose value nothing reads are removed (liveness, loops included),
+    then whatever the result, the saves and the side effects do not need (mark and sweep: a
+    loop that only updates a value nobody returns goes); stack traffic is never removed, so
+    each push keeps its pop;
   * fusion: a temporary computed once and read once, in the same block, is written into the
     expression that reads it (the one-operation-per-statement form is for analysis, not people).
 """
@@ -19,6 +21,7 @@ def optimize(fn, keep=()):
     remove_dead_stores(fn)
     fuse_temporaries(fn, set(keep))
     remove_dead_stores(fn)
+    remove_unused_code(fn)
     factor_sums(fn)
     return fn
 
@@ -157,9 +160,10 @@ def remove_dead_stores(fn):
                         s.body = [gast.Pass()]
                 elif isinstance(s, gast.For):
                     s.body = sweep(s.body)
-                    if not s.body:
+                    if not s.body and s.target.id not in record[id(s)]:
                         removed[0] += 1
                         continue
+                    s.body = s.body or [gast.Pass()]
                 elif isinstance(s, gast.While):
                     s.body = sweep(s.body) or [gast.Pass()]
                 out.append(s)
@@ -168,6 +172,68 @@ def remove_dead_stores(fn):
         fn.body = sweep(fn.body)
         if not removed[0]:
             return fn
+
+
+def remove_unused_code(fn):
+    """Mark and sweep: keep what the result, the saves, prints and element writes into the
+    arguments need, and the loops and branches holding it; drop the rest (also values that only
+    feed themselves, like a primal sum nobody returns)."""
+    params = {a.id for a in fn.args.args}
+    everything = statements(fn.body)
+    needed, names = set(), set()
+
+    def own_loads(s):
+        if isinstance(s, gast.If) or isinstance(s, gast.While):
+            return loads(s.test)
+        if isinstance(s, gast.For):
+            return loads(s.iter)
+        return loads(s)
+
+    def root(s):
+        if isinstance(s, (gast.Return, gast.Expr, gast.Assert, gast.Raise, gast.Break,
+                          gast.Continue)):
+            return True
+        if isinstance(s, (gast.Assign, gast.AugAssign)):
+            target = s.targets[0] if isinstance(s, gast.Assign) else s.target
+            while isinstance(target, gast.Subscript):
+                target = target.value
+            return has_stack_op(s) or isinstance(s.targets[0] if isinstance(s, gast.Assign)
+                                                 else s.target, gast.Subscript) and \
+                target.id in params
+        return False
+
+    def wanted(s):
+        if root(s):
+            return True
+        if isinstance(s, gast.For) and s.target.id in names:   # the loop variable, read later
+            return True
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            return any(id(x) in needed for x, _ in statements(s.body + s.orelse))
+        return bool(stores(s) & names)
+
+    changed = True
+    while changed:
+        changed = False
+        for s, _ in everything:
+            if id(s) not in needed and wanted(s):
+                needed.add(id(s))
+                names.update(own_loads(s))
+                changed = True
+
+    def sweep(block):
+        out = []
+        for s in block:
+            if id(s) not in needed:
+                continue
+            if isinstance(s, gast.If):
+                s.body, s.orelse = sweep(s.body) or [gast.Pass()], sweep(s.orelse)
+            elif isinstance(s, (gast.For, gast.While)):
+                s.body = sweep(s.body) or [gast.Pass()]
+            out.append(s)
+        return out
+
+    fn.body = sweep(fn.body)
+    return fn
 
 
 # ---- fusion -----------------------------------------------------------------------------

@@ -130,33 +130,35 @@ class Reverse:
             else:
                 zero = const(0.0)
             inits.append(assign(self.d(var), zero))
-        dout = self.fresh("dout")
         if isinstance(result, gast.Name) and result.id in self.a.active:
-            seed.append(assign(self.d(result.id), name(dout)))
+            seed.append(assign(self.d(result.id), const(1.0)))   # the seed: d result/d result
         grads = []
         for p in self.wrt:
             if p not in self.a.active:
                 seed.append(assign(self.d(p), const(0.0)))
             grads.append(name(self.d(p)))
         stacks = [assign(self.stack_names[v], call(name("Stack"))) for v in self.stacks_used]
-        if isinstance(result, gast.Name) and not self.a.is_stable(result.id):
+        # without the value, whatever only computed it is dead code (grad alone is cheaper)
+        self.returns_value = self.with_value or self.a.kind(result) not in ("float", "int", "bool")
+        if self.returns_value and isinstance(result, gast.Name) and \
+                not self.a.is_stable(result.id):
             # the adjoint sweep restores earlier values of the name: keep the result aside
             kept = self.fresh(self.ir.name + "_value")
             primal.append(assign(kept, result))
             result = name(kept)
         grad_value = grads[0] if len(grads) == 1 else gast.Tuple(elts=grads, ctx=gast.Load())
-        out = gast.Return(value=gast.Tuple(elts=[result, grad_value], ctx=gast.Load()))
+        out = gast.Return(value=gast.Tuple(elts=[result, grad_value], ctx=gast.Load())
+                          if self.returns_value else grad_value)
         fn = gast.FunctionDef(
             name="grad_" + self.ir.name,
             args=gast.arguments(args=[gast.Name(id=p, ctx=gast.Param(), annotation=None,
-                                                type_comment=None) for p in self.a.params] +
-                                [gast.Name(id=dout, ctx=gast.Param(), annotation=None,
-                                           type_comment=None)],
+                                                type_comment=None) for p in self.a.params],
                                 posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
-                                kwarg=None, defaults=[const(1.0)]),
+                                kwarg=None, defaults=[]),
             body=stacks + primal + seed + inits + adjoint + [out], decorator_list=[],
             returns=None, type_comment=None, type_params=[])
         fn.adjoint_names = dict(self.adjoint_names)
+        fn.returns_value = self.returns_value
         return fn
 
     def order_key(self, var):
@@ -580,8 +582,11 @@ class Reverse:
         return [init, primal], [replay]
 
 
-def reverse(ir, analysis, wrt, used, filename):
+def reverse(ir, analysis, wrt, used, filename, with_value=True):
+    """The gradient function of ``ir``; it returns ``(value, gradients)``, or only the
+    gradients when ``with_value`` is false and the value is known to be a scalar."""
     r = Reverse(ir, analysis, wrt, used, filename)
+    r.with_value = with_value
     # arrays whose contents an adjoint reads must be restored when their elements are overwritten
     r.restore_arrays = arrays_read_by_adjoints(r, ir)
     return r.run()

@@ -110,8 +110,8 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
     texts = []
     what = f"{fn.__name__} ({export.text})"
     try:
-        ir, constants, _ = api._normalized(fn, kinds)
-        mctx, ti, body = aot.lower_body(copy.deepcopy(ir), arg_types, constants, module_name, tm, boundscheck)
+        ir, constants = native.primal_ir(fn, kinds)
+        mctx, ti, body = aot.lower_body(ir, arg_types, constants, module_name, tm, boundscheck)
         if not isinstance(ti.ret, T.Scalar):
             raise BuildError(f"{what} returns {ti.ret!r}: only functions returning a scalar are exported")
         errfn = aot.error_function(mctx.module)
@@ -123,15 +123,15 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
         wrt = export.wrt()
         if wrt:
             gen = api.generate(fn, wrt, kinds)
-            gir, gconsts = native.anf_of(gen)
-            gtypes = arg_types + [T.F64]                       # dout, the seed
+            gir, gconsts = native.gradient_ir(gen)
+            gtypes = arg_types
             mctx, ti, body = aot.lower_body(gir, gtypes, gconsts, module_name, tm, boundscheck)
             errfn = aot.error_function(mctx.module)
             nested = len(wrt) > 1
             for suffix, value in (("_grad", False), ("_value_and_grad", True)):
                 for np_objects, tail in variants:
                     spec = aot.WrapperSpec(f"{module_name}_{export.name}{suffix}{tail}", export.args,
-                                           extra=[(T.F64, 1.0)], value=value, grads=wrt, nested=nested,
+                                           value=value, grads=wrt, nested=nested,
                                            from_gradient=True, numpy_objects=np_objects)
                     aot.emit_wrapper(mctx, ti, body, spec, errfn)
             texts.append(_finish(aot, mctx))
