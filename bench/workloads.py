@@ -27,20 +27,19 @@ def gmm_objective(alphas, means, icf, x, gamma, m):
     n = x.shape[0]
     d = x.shape[1]
     k = alphas.shape[0]
+    qdiag = np.exp(icf[:, :d])            # the diagonals of the Q_k, computed once
+    sum_q = np.sum(icf[:, :d], axis=1)
     beta = np.zeros(k)
     total = 0.0
     for i in range(n):
         for j in range(k):
-            sum_q = 0.0
-            for r in range(d):
-                sum_q += icf[j, r]
             sq = 0.0
             for r in range(d):
-                z = math.exp(icf[j, r]) * (x[i, r] - means[j, r])
+                z = qdiag[j, r] * (x[i, r] - means[j, r])
                 for c in range(r):
                     z += icf[j, d + c * (2 * d - c - 1) // 2 + r - c - 1] * (x[i, c] - means[j, c])
                 sq += z * z
-            beta[j] = alphas[j] + sum_q - 0.5 * sq
+            beta[j] = alphas[j] + sum_q[j] - 0.5 * sq
         biggest = beta[0]
         for j in range(1, k):
             biggest = max(biggest, beta[j])

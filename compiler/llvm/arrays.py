@@ -594,6 +594,50 @@ def matmul(lw, lv, lt, rv, rt, t):
         return out
     m, n = lv.shape[0], rv.shape[1]
     out = full(lw, od, [m, n], S.const(od, 0))
+    if lw.m.blas_dgemm and od == T.F64 and lt.dtype == T.F64 and rt.dtype == T.F64:
+        blas_or_loops(lw, lv, rv, out, m, n, kl, lambda: matmul_loops(lw, lv, rv, out, m, n, kl,
+                                                                        ld, add, mul))
+        return out
+    matmul_loops(lw, lv, rv, out, m, n, kl, ld, add, mul)
+    return out
+
+
+def blas_or_loops(lw, lv, rv, out, m, n, k, loops):
+    """C = A @ B through CBLAS dgemm when each operand has a unit stride on one axis (any
+    transposed or sliced-by-rows view qualifies), else through ``loops()``."""
+    b = lw.b
+    i32 = ir.IntType(32)
+
+    def layout(a, rows, cols):
+        # row-major with leading dimension strides[0], or its transpose (column-major)
+        plain = b.and_(b.icmp_signed("==", a.strides[1], ONE),
+                       b.icmp_signed(">=", a.strides[0], b.select(b.icmp_signed(">", cols, ONE),
+                                                                   cols, ONE)))
+        flipped = b.and_(b.icmp_signed("==", a.strides[0], ONE),
+                         b.icmp_signed(">=", a.strides[1], b.select(b.icmp_signed(">", rows, ONE),
+                                                                     rows, ONE)))
+        trans = b.select(plain, ir.Constant(i32, 111), ir.Constant(i32, 112))
+        lead = b.select(plain, a.strides[0], a.strides[1])
+        return b.or_(plain, flipped), trans, lead
+
+    ok_a, trans_a, lda = layout(lv, m, k)
+    ok_b, trans_b, ldb = layout(rv, k, n)
+    ldc = b.select(b.icmp_signed(">", n, ONE), n, ONE)
+    dbl = ir.DoubleType()
+    gemm = lw.m.declare(lw.m.blas_dgemm, ir.VoidType(),
+                           [i32, i32, i32, L.I64, L.I64, L.I64, dbl, L.PTR, L.I64, L.PTR, L.I64,
+                            dbl, L.PTR, L.I64])
+    with b.if_else(b.and_(ok_a, ok_b)) as (blas, fallback):
+        with blas:
+            b.call(gemm, [ir.Constant(i32, 101), trans_a, trans_b, m, n, k,
+                          ir.Constant(dbl, 1.0), lv.data, lda, rv.data, ldb,
+                          ir.Constant(dbl, 0.0), out.data, ldc])
+        with fallback:
+            loops()
+
+
+def matmul_loops(lw, lv, rv, out, m, n, kl, ld, add, mul):
+    b = lw.b
 
     def irow(i):
         obase = b.mul(i, n)
@@ -605,7 +649,6 @@ def matmul(lw, lv, lt, rv, rt, t):
                 load_at(lw, out, b.add(obase, j)), mul(x, ld(rv, b.add(base, b.mul(j, rv.strides[1])))))))
         lw.for_range(kl, kk)
     lw.for_range(m, irow)
-    return out
 
 
 def outer(lw, av, at, bv, bt, t):

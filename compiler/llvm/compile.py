@@ -45,6 +45,7 @@ def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, no
     ti = T.infer(fdef, arg_types, mfuncs, constants=constants)
     mctx = ModuleContext(fdef.name, mfuncs, boundscheck)
     mctx.constants = constants or {}
+    mctx.blas_dgemm = jit.blas_dgemm()
     triple, layout = jit.target_info()
     mctx.module.triple = triple
     mctx.module.data_layout = layout

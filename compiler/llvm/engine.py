@@ -37,6 +37,31 @@ def _init():
     return _state
 
 
+_BLAS = []
+
+
+def blas_dgemm():
+    """The name of numpy's own CBLAS dgemm, loaded into the process for JIT code, or None.
+    numpy wheels ship OpenBLAS (symbol ``scipy_cblas_dgemm64_``, 64-bit integers); calling it
+    for 2-d float64 matmul beats any loop nest we emit. AOT code never uses it (no numpy)."""
+    if not _BLAS:
+        name = None
+        try:
+            import glob
+            import numpy
+            libs = os.path.join(os.path.dirname(os.path.dirname(numpy.__file__)), "numpy.libs")
+            for path in glob.glob(os.path.join(libs, "libscipy_openblas64_*.so")):
+                _init()
+                llvm.load_library_permanently(path)
+                if llvm.address_of_symbol("scipy_cblas_dgemm64_"):
+                    name = "scipy_cblas_dgemm64_"
+                    break
+        except Exception:      # noqa: BLE001 - no BLAS: the loop nest is used
+            name = None
+        _BLAS.append(name)
+    return _BLAS[0]
+
+
 def target_info():
     s = _init()
     return s["triple"], s["data_layout"]

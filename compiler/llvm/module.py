@@ -26,6 +26,7 @@ class ModuleContext:
         self._counter = 0
         self.constants = {}
         self.keepalive = []            # constant arrays whose memory the code references
+        self.blas_dgemm = None         # JIT only: the CBLAS dgemm symbol 2-d matmul may call
 
     def unique(self, base):
         self._counter += 1
