@@ -149,16 +149,14 @@ class GradFunction:
         return bound.args
 
     def signature(self, args):
-        """Kinds decide the generated code; dtypes (and layouts) the compiled code."""
+        """Kinds decide the generated code; dtypes the compiled code."""
         kinds = tuple(kind_of_argument(a, i in self.argnums) for i, a in enumerate(args))
-        return kinds, tuple(a.dtype.str if isinstance(a, np.ndarray) else type(a)
-                            for a in args)
+        return kinds, type_key(args)
 
     def __call__(self, *args, **kwargs):
         if kwargs or self.defaults and len(args) < self.n_params:
             args = self.bind(args, kwargs)
-        fast = self.fast.get(tuple([(a.dtype, a.ndim) if type(a) is np.ndarray else type(a)
-                                    for a in args]))
+        fast = self.fast.get(type_key(args))
         if fast is not None:   # seen before, and the arguments need no conversion
             return self.finish(fast(*args), args)
         if any(isinstance(a, Tensor) for a in args) and tape_state.tapes:
@@ -175,8 +173,7 @@ class GradFunction:
         if entry is None:
             entry = self.cache[key] = self.build(key, args)
         if all(a is b for a, b in zip(args, given)):
-            self.fast[tuple([(a.dtype, a.ndim) if type(a) is np.ndarray else type(a)
-                             for a in args])] = entry
+            self.fast[type_key(args)] = entry
         return self.finish(entry(*args), args)
 
     def finish(self, result, args):
@@ -232,6 +229,12 @@ class GradFunction:
         from tapeflow.runtime import trace
         self.reasons[key] = ("tape", reasons)
         return trace.value_and_grad_runner(self.fn, argnums)
+
+
+def type_key(args):
+    """What the compiled code depends on: each argument's type, and an array's dtype and ndim
+    (cheap enough for every call)."""
+    return tuple([(a.dtype, a.ndim) if type(a) is np.ndarray else type(a) for a in args])
 
 
 def with_scalar_value(fn, gen, fname):
