@@ -4,9 +4,7 @@ import builtins
 import numpy as np
 
 from . import dtypes as _dt
-from .buffers import BIG
-from .opdef import (unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand,
-                    into_buffer, _FLOATS)
+from .opdef import unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand
 from .rules import RULES
 from .tape import state, record
 from .tensor import Tensor, convert_to_tensor
@@ -33,30 +31,30 @@ def _rsqrt(v):
 
 
 # --- elementwise ------------------------------------------------------------------------------
-add = binary("AddV2", np.add, cacheable=True)
-subtract = binary("Sub", np.subtract, cacheable=True)
-multiply = binary("Mul", np.multiply, cacheable=True)
-divide = binary("RealDiv", np.true_divide, cacheable=True)
+add = binary("AddV2", np.add)
+subtract = binary("Sub", np.subtract)
+multiply = binary("Mul", np.multiply)
+divide = binary("RealDiv", np.true_divide)
 truediv = realdiv = divide
 pow = binary("Pow", np.power)  # noqa: A001 (TF's name)
-maximum = binary("Maximum", np.maximum, cacheable=True)
-minimum = binary("Minimum", np.minimum, cacheable=True)
+maximum = binary("Maximum", np.maximum)
+minimum = binary("Minimum", np.minimum)
 atan2 = binary("Atan2", np.arctan2)
 
-negative = neg = unary("Neg", np.negative, cacheable=True)
+negative = neg = unary("Neg", np.negative)
 identity = unary("Identity", np.positive)
-square = unary("Square", np.square, cacheable=True)
-sqrt = unary("Sqrt", np.sqrt, cacheable=True)
+square = unary("Square", np.square)
+sqrt = unary("Sqrt", np.sqrt)
 rsqrt = unary("Rsqrt", _rsqrt)
 reciprocal = unary("Reciprocal", np.reciprocal)
-exp = unary("Exp", np.exp, cacheable=True)
+exp = unary("Exp", np.exp)
 expm1 = unary("Expm1", np.expm1)
-log = unary("Log", np.log, cacheable=True)
+log = unary("Log", np.log)
 log1p = unary("Log1p", np.log1p)
-sin = unary("Sin", np.sin, cacheable=True)
-cos = unary("Cos", np.cos, cacheable=True)
+sin = unary("Sin", np.sin)
+cos = unary("Cos", np.cos)
 tan = unary("Tan", np.tan)
-tanh = unary("Tanh", np.tanh, cacheable=True)
+tanh = unary("Tanh", np.tanh)
 asin = unary("Asin", np.arcsin)
 acos = unary("Acos", np.arccos)
 atan = unary("Atan", np.arctan)
@@ -66,7 +64,7 @@ sigmoid = unary("Sigmoid", _sigmoid)
 abs = unary("Abs", np.abs)  # noqa: A001
 erf = unary("Erf", _erf)
 softplus = unary("Softplus", _softplus)
-relu = unary("Relu", lambda v, out=None: np.maximum(v, 0, out=out), cacheable=True)
+relu = unary("Relu", lambda v: np.maximum(v, 0))
 
 # No gradient (TF registers these as non-differentiable or with zero gradient): never recorded.
 sign = nondiff_unary(np.sign)
@@ -291,12 +289,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         from .array_ops import matrix_transpose
         b = matrix_transpose(b)
     av, bv = a._v, b._v
-    if type(av) is np.ndarray and av.ndim == 2 and getattr(bv, "ndim", 0) == 2 and \
-            av.shape[0] * bv.shape[1] * av.itemsize >= BIG and av.dtype == bv.dtype and \
-            av.dtype in _FLOATS:
-        out = into_buffer(np.matmul, (av.shape[0], bv.shape[1]), av.dtype, av, bv)
-    else:
-        out = wrap(np.matmul(av, bv))
+    out = wrap(np.matmul(av, bv))
     if state.tapes:
         record(_MATMUL, out, (a, b), (av, bv))
     return out

@@ -5,7 +5,6 @@ one Tensor allocation and (only while a tape is active) one ``record``.
 """
 import numpy as np
 
-from .buffers import BIG, take, adopt
 from .rules import RULES
 from .tape import state, record
 from .tensor import Tensor, convert_to_tensor, _python_value_to_numpy, _scalarize
@@ -65,51 +64,23 @@ def operand(y, xv):
     return t, t._v
 
 
-_FLOATS = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64))
-
-
-def into_buffer(fn, shape, dtype, *args):
-    """A Tensor of ``fn(*args)``, computed into an idle cached buffer when there is one; the
-    Tensor's own buffer goes back to the cache when it dies (see buffers.py)."""
-    buf = take(shape, dtype)
-    v = fn(*args) if buf is None else fn(*args, out=buf)
-    t = Tensor(v)
-    if type(v) is np.ndarray and v.base is None and v.dtype == dtype and v.shape == shape:
-        adopt(t, v)
-    return t
-
-
-def _big_binary(npfn, xv, yv):
-    """Big float operands of one dtype (or a Python scalar): through the buffer cache."""
-    dx = getattr(xv, "dtype", None)
-    dy = getattr(yv, "dtype", None)
-    dtype = dx if dx is not None else dy
-    if dtype not in _FLOATS or (dx is not None and dy is not None and dx != dy) or \
-            (dx is None and type(xv) not in (float, int)) or (dy is None and type(yv) not in (float, int)):
-        return Tensor(npfn(xv, yv))
-    return into_buffer(npfn, np.broadcast_shapes(np.shape(xv), np.shape(yv)), dtype, xv, yv)
-
-
-def unary(rule_name, npfn, cacheable=False):
-    """An op of one input. ``cacheable``: npfn is a float->float ufunc (accepts ``out=``)."""
+def unary(rule_name, npfn):
+    """An op of one input."""
     r = RULES[rule_name]
 
     def op(x, name=None):
         if type(x) is not Tensor:
             x = convert_to_tensor(x)
         xv = x._v
-        if cacheable and type(xv) is np.ndarray and xv.nbytes >= BIG and xv.dtype in _FLOATS:
-            out = into_buffer(npfn, xv.shape, xv.dtype, xv)
-        else:
-            out = Tensor(npfn(xv))
+        out = Tensor(npfn(xv))
         if state.tapes:
             record(r, out, (x,), (xv,))
         return out
     return op
 
 
-def binary(rule_name, npfn, cacheable=False):
-    """An op of two inputs. ``cacheable``: npfn is a float ufunc (same dtype out, ``out=``)."""
+def binary(rule_name, npfn):
+    """An op of two inputs."""
     r = RULES[rule_name]
 
     def op(x, y, name=None):
@@ -126,11 +97,7 @@ def binary(rule_name, npfn, cacheable=False):
             x = convert_to_tensor(x)
             xv = x._v
             y, yv = operand(y, xv)
-        if cacheable and ((type(xv) is np.ndarray and xv.nbytes >= BIG) or
-                          (type(yv) is np.ndarray and yv.nbytes >= BIG)):
-            out = _big_binary(npfn, xv, yv)
-        else:
-            out = Tensor(npfn(xv, yv))
+        out = Tensor(npfn(xv, yv))
         if state.tapes:
             record(r, out, (x, y), (xv, yv))
         return out

@@ -12,6 +12,7 @@ import types
 
 import numpy as np
 
+from . import memory
 from . import dtypes as _dt
 from . import nest
 from .masking import masked_adjoint
@@ -168,6 +169,7 @@ class GradientTape:
         if self._recording:
             raise ValueError("Tape is still recording, This can happen if you try to re-enter an "
                              "already-active tape.")
+        memory.keep_freed_memory()
         self._created = True
         self._push()
         return self

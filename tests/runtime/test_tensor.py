@@ -350,19 +350,19 @@ def test_variable_slice_assign_and_gradient():
     np.testing.assert_array_equal(t.gradient(y, v).numpy(), [[0, 0], [3, 3]])
 
 
-def test_buffer_cache_never_overwrites_visible_values():
-    x = tf.constant(np.ones((600, 200), np.float32))   # 480 KB: big enough for the cache
+def test_big_op_outputs_are_independent_values():
+    x = tf.constant(np.ones((600, 200), np.float32))   # 480 KB arrays
     y = x + 1.0
     view = tf.reshape(y, (-1,))
     held = np.asarray(x * 3.0)
     shared = tf.stop_gradient(x * 5.0)
     del y
-    outs = [x + 7.0 for _ in range(4)]  # would reuse any buffer given back
+    outs = [x + 7.0 for _ in range(4)]
     assert np.all(view.numpy() == 2.0)
     assert np.all(held == 3.0)
     assert np.all(shared.numpy() == 5.0)
     assert all(np.all(o.numpy() == 8.0) for o in outs)
-    # dead outputs are reused: the value computed into a recycled buffer is right
+    # memory of dead outputs is reused by malloc: fresh values are right
     for k in range(5):
         z = tf.nn.relu(tf.matmul(x, tf.ones((200, 200))) - 150.0 + k)
         assert np.all(z.numpy() == 50.0 + k)
