@@ -12,7 +12,7 @@ import numbers
 import gast
 import numpy as np
 
-from tapeflow.runtime import rules
+from tapeflow.runtime import memory, rules
 from tapeflow.runtime.stack import Stack
 from tapeflow.runtime.tape import state as tape_state
 from tapeflow.runtime.tensor import Tensor, constant
@@ -204,6 +204,7 @@ class GradFunction:
         argnums = tuple(i % len(args) for i in self.argnums)
         kinds = key[0]
         name = getattr(self.fn, "__name__", "f")
+        memory.keep_freed_memory()   # gradients allocate big temporaries every call
         reasons = []
         if self.backend != "tape":
             try:

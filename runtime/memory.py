@@ -7,7 +7,8 @@ _kept = []
 
 
 def keep_freed_memory():
-    """Let memory freed by big arrays stay in the process (glibc only; once, on first use of a tape).
+    """Let memory freed by big arrays stay in the process (glibc only; once, when a tape or a
+    gradient is first used).
 
     glibc hands big freed blocks back to the OS (mmap/munmap, heap trimming), so the next step's
     arrays page-fault in again; for a training step the backward pass's temporaries cost more in
