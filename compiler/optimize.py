@@ -181,6 +181,8 @@ def remove_unused_code(fn):
     params = {a.id for a in fn.args.args}
     everything = statements(fn.body)
     needed, names = set(), set()
+    live_after = {}
+    liveness(fn.body, set(), live_after)
 
     def own_loads(s):
         if isinstance(s, gast.If) or isinstance(s, gast.While):
@@ -205,7 +207,7 @@ def remove_unused_code(fn):
     def wanted(s):
         if root(s):
             return True
-        if isinstance(s, gast.For) and s.target.id in names:   # the loop variable, read later
+        if isinstance(s, gast.For) and s.target.id in live_after[id(s)]:  # read after the loop
             return True
         if isinstance(s, (gast.If, gast.For, gast.While)):
             return any(id(x) in needed for x, _ in statements(s.body + s.orelse))
