@@ -422,7 +422,7 @@ class Reverse:
                 raise NeedsSplit()
             inst.rename(ANS, target)
             reads_after = [target]
-        reads_before = [r for r in reads if r != ANS and r in self.a.kinds]
+        reads_before = sorted(r for r in reads if r != ANS and r in self.a.kinds)
         contributions = []
         for k in wanted:
             e = inst.outputs.get(k)
