@@ -4,7 +4,7 @@ import builtins
 import numpy as np
 
 from . import dtypes as _dt
-from .opdef import unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand
+from .opdef import unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand, pair
 from .rules import RULES
 from .tape import state, record
 from .tensor import Tensor, convert_to_tensor
@@ -123,16 +123,7 @@ def where(condition, x=None, y=None, name=None):
     c = as_tensor(condition)
     if x is None and y is None:
         return Tensor(np.argwhere(c._v).astype(np.int64))
-    if type(x) is Tensor:
-        xv = x._v
-        y, yv = (y, y._v) if type(y) is Tensor else operand(y, xv)
-    elif type(y) is Tensor:
-        yv = y._v
-        x, xv = operand(x, yv)
-    else:
-        x = convert_to_tensor(x)
-        xv = x._v
-        y, yv = operand(y, xv)
+    x, xv, y, yv = pair(x, y)
     cv = c._v
     out = wrap(np.where(cv, xv, yv))
     if state.tapes:

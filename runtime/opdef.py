@@ -79,24 +79,30 @@ def unary(rule_name, npfn):
     return op
 
 
+def pair(x, y):
+    """Both operands of a binary op as Tensors with their values; a non-Tensor operand takes
+    the other's dtype, as TensorFlow converts Python numbers."""
+    if type(x) is Tensor:
+        xv = x._v
+        if type(y) is Tensor:
+            return x, xv, y, y._v
+        y, yv = operand(y, xv)
+    elif type(y) is Tensor:
+        yv = y._v
+        x, xv = operand(x, yv)
+    else:
+        x = convert_to_tensor(x)
+        xv = x._v
+        y, yv = operand(y, xv)
+    return x, xv, y, yv
+
+
 def binary(rule_name, npfn):
     """An op of two inputs."""
     r = RULES[rule_name]
 
     def op(x, y, name=None):
-        if type(x) is Tensor:
-            xv = x._v
-            if type(y) is Tensor:
-                yv = y._v
-            else:
-                y, yv = operand(y, xv)
-        elif type(y) is Tensor:
-            yv = y._v
-            x, xv = operand(x, yv)
-        else:
-            x = convert_to_tensor(x)
-            xv = x._v
-            y, yv = operand(y, xv)
+        x, xv, y, yv = pair(x, y)
         out = Tensor(npfn(xv, yv))
         if state.tapes:
             record(r, out, (x, y), (xv, yv))
