@@ -229,19 +229,21 @@ class Normalizer:
         self.local_defs = {}     # IR name of a nested def -> (its node, the enclosing scope)
         self.tuples = {}         # name -> atoms of the tuple literal it holds
         self.call_site = None    # while inlining: the line of the outermost call
+        self.scope = None
 
     # names
     def fresh(self, base):
+        """A new local name from ``base`` that shadows nothing the code can see."""
         base = base.strip("_") or "t"
         candidate, k = base, 2
-        scope = getattr(self, "scope", None)
+        scope = self.scope
         while candidate in self.used or candidate in BUILTIN_NAMES or \
                 candidate in self.top.namespace or scope is not None and \
                 candidate in scope.namespace:
             candidate, k = f"{base}{k}", k + 1
         self.used.add(candidate)
-        if getattr(self, "scope", None) is not None:
-            self.scope.rename.setdefault(candidate, candidate)
+        if scope is not None:
+            scope.rename.setdefault(candidate, candidate)
         return candidate
 
     def error(self, message, construct=None, lineno=None):
@@ -520,14 +522,14 @@ class Normalizer:
         return self.as_atom(self.expr(node, hint=None), self.hint_for(node, hint))
 
     def hint_for(self, node, default):
+        """A readable name for the temporary holding ``node``: sin_x for np.sin(x), x_i for
+        x[i], else ``default``."""
         if isinstance(node, gast.Call):
             fn = node.func
             base = fn.attr if isinstance(fn, gast.Attribute) else getattr(fn, "id", default)
             arg = node.args[0] if node.args else None
-            if isinstance(arg, gast.Name) and not isinstance(fn, gast.Attribute) or \
-                    isinstance(arg, gast.Name):
-                local = self.scope.local(arg.id) or arg.id
-                return f"{base}_{local}"
+            if isinstance(arg, gast.Name):
+                return f"{base}_{self.scope.local(arg.id) or arg.id}"
             return base
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name):
             return f"{self.scope.local(node.value.id) or node.value.id}_i"
