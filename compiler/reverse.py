@@ -71,6 +71,7 @@ class Reverse:
                     s.targets[0].value.id in analysis.active:
                 self.buffers.add(s.targets[0].value.id)
         self.restore_arrays = set()
+        self.context = None   # (statements of the current block, their index, the current one)
         self.written_arrays = {s.targets[0].value.id for s, _ in analysis.all
                                if isinstance(s, gast.Assign) and
                                isinstance(s.targets[0], gast.Subscript)}
@@ -166,46 +167,58 @@ class Reverse:
 
     # blocks
     def block(self, stmts, restored):
+        """Primal and adjoint code of a list of statements. Within it, one save serves every
+        read of an unchanged value, and one recomputation every use of it."""
         primal, adjoint = [], []
-        outer, self.context = getattr(self, "context", None), (stmts, {})
-        last_push = {}   # var -> (push, pop) of its latest save in this block, while unchanged
-        last_recompute = {}   # recomputation -> its latest copy in this block, while valid
+        outer = self.context
+        last_push = {}        # var -> (push, pop) of its latest save here, while unchanged
+        last_recompute = {}   # recomputation -> its latest copy here, while still valid
+        index = {id(x): k for k, x in enumerate(stmts)}
         for s in stmts:
-            self.context = (stmts, {id(x): k for k, x in enumerate(stmts)}, s)
+            self.context = (stmts, index, s)
             p, a = self.statement(s, restored)
-            for stmt in a:
-                if getattr(stmt, "recomputed", False):
-                    key = gast.dump(stmt)
-                    if key in last_recompute:   # the later statement's copy runs first
-                        last_recompute[key].dead = True
-                    last_recompute[key] = stmt
-            for stmt in p:
-                var = getattr(stmt, "saved_var", None)
-                if var is None:   # the statement itself: what it assigns has changed
-                    if isinstance(stmt, gast.Assign):
-                        for n in self.assigned(stmt):
-                            last_push.pop(n, None)
-                    else:
-                        last_push.clear()
-                    continue
-                if var in last_push:   # one save serves every read of an unchanged value
-                    older_push, older_pop = last_push[var]
-                    older_push.dead = older_pop.dead = True
-                pop = next(x for x in a if getattr(x, "restored_var", None) == var and
-                           not getattr(x, "dead", False) and getattr(x, "pair", None) is stmt)
-                last_push[var] = (stmt, pop)
-            changed = self.assigned(s) if isinstance(s, gast.Assign) else None
-            for key, stmt in list(last_recompute.items()):
-                if key == gast.dump(s):   # the primal definition itself: same value
-                    continue
-                if changed is None or changed & (self.assigned(stmt) | {
-                        n.id for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}):
-                    del last_recompute[key]
+            self.share_recomputations(s, a, last_recompute)
+            self.share_saves(p, a, last_push)
             primal.extend(p)
             adjoint[:0] = a
         self.context = outer
         alive = lambda x: not getattr(x, "dead", False)  # noqa: E731
         return [x for x in primal if alive(x)], [x for x in adjoint if alive(x)]
+
+    def share_saves(self, primal, adjoint, last_push):
+        """A save of a value saved earlier in the block, unchanged since, replaces that one
+        (its pop runs first in the adjoint sweep, so the value is there for both readers)."""
+        for stmt in primal:
+            var = getattr(stmt, "saved_var", None)
+            if var is None:   # the statement itself: what it assigns has changed
+                if isinstance(stmt, gast.Assign):
+                    for n in self.assigned(stmt):
+                        last_push.pop(n, None)
+                else:
+                    last_push.clear()
+                continue
+            if var in last_push:
+                older_push, older_pop = last_push[var]
+                older_push.dead = older_pop.dead = True
+            pop = next(x for x in adjoint if getattr(x, "pair", None) is stmt)
+            last_push[var] = (stmt, pop)
+
+    def share_recomputations(self, s, adjoint, last_recompute):
+        """The same recomputation for a later statement makes an earlier one redundant (it
+        runs first in the adjoint sweep) while its operands are unchanged in between."""
+        for stmt in adjoint:
+            if getattr(stmt, "recomputed", False):
+                key = gast.dump(stmt)
+                if key in last_recompute:
+                    last_recompute[key].dead = True
+                last_recompute[key] = stmt
+        changed = self.assigned(s) if isinstance(s, gast.Assign) else None
+        for key, stmt in list(last_recompute.items()):
+            if key == gast.dump(s):   # the primal definition itself: same value
+                continue
+            if changed is None or changed & (self.assigned(stmt) | {
+                    n.id for n in gast.walk(stmt.value) if isinstance(n, gast.Name)}):
+                del last_recompute[key]
 
     def statement(self, s, restored):
         if isinstance(s, gast.Assign):
@@ -221,9 +234,7 @@ class Reverse:
             return self.counted_loop(s, restored, None)
         if isinstance(s, gast.Expr) and getattr(s.value, "stack_op", None) == "push":
             return self.stack_push(s, restored)
-        if isinstance(s, gast.Break):
-            return [s], []
-        return [s], []
+        return [s], []   # break, print, assert: primal only
 
     def with_saves(self, s, reads_before, reads_after, restored, adjoint):
         """Wrap statement ``s`` and its adjoint code with the saves its adjoint needs: a value
