@@ -56,8 +56,9 @@ def recurrence_numpy(x0=X0, n=N_STEPS):
     return x, g
 
 
-def make_recurrence_tapeflow(dtype_name):
-    import tapeflow as tf
+def make_recurrence_tape(module, dtype_name):
+    """The recurrence on a GradientTape: ``module`` is "tapeflow" or "tensorflow" (same code)."""
+    tf = __import__(module)
     dtype = getattr(tf, dtype_name)
 
     def run(x0=X0, n=N_STEPS):
@@ -82,21 +83,6 @@ def make_recurrence_torch(dtype_name):
             y = 0.9 * y + 0.1 * torch.sin(y) * torch.cos(y)
         (g,) = torch.autograd.grad(y, x)
         return y.detach(), g
-    return run
-
-
-def make_recurrence_tensorflow(dtype_name):
-    import tensorflow as tf
-    dtype = getattr(tf, dtype_name)
-
-    def run(x0=X0, n=N_STEPS):
-        x = tf.constant(x0, dtype=dtype)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = x
-            for _ in range(n):
-                y = 0.9 * y + 0.1 * tf.sin(y) * tf.cos(y)
-        return y, tape.gradient(y, x)
     return run
 
 
@@ -226,13 +212,13 @@ def _mlp_check(name, fn):
 ROWS = {
     "rec-numpy": ("recurrence", "numpy (hand gradient)", lambda: recurrence_numpy, 20),
     "rec-tapeflow-f64": ("recurrence", "tapeflow tape float64",
-                         lambda: make_recurrence_tapeflow("float64"), 2),
+                         lambda: make_recurrence_tape("tapeflow", "float64"), 2),
     "rec-torch-f64": ("recurrence", "torch eager float64", lambda: make_recurrence_torch("float64"), 2),
     "rec-tapeflow-f32": ("recurrence", "tapeflow tape float32",
-                         lambda: make_recurrence_tapeflow("float32"), 2),
+                         lambda: make_recurrence_tape("tapeflow", "float32"), 2),
     "rec-torch-f32": ("recurrence", "torch eager float32", lambda: make_recurrence_torch("float32"), 2),
     "rec-tensorflow-f64": ("recurrence", "tensorflow eager float64",
-                           lambda: make_recurrence_tensorflow("float64"), 1),
+                           lambda: make_recurrence_tape("tensorflow", "float64"), 1),
     "mlp-numpy": ("mlp_step", "numpy (hand gradient)", lambda: make_mlp_numpy(*housing_batch()), 50),
     "mlp-tapeflow": ("mlp_step", "tapeflow tape + keras", lambda: make_mlp_tapeflow(*housing_batch()),
                      50),
