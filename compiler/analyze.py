@@ -21,17 +21,18 @@ SCALAR = ("float", "int", "bool")
 BINOPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul,
           gast.Div: operator.truediv, gast.Pow: operator.pow, gast.MatMult: operator.matmul,
           gast.FloorDiv: operator.floordiv, gast.Mod: operator.mod}
-REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.max, np.min, np.prod, np.amax, np.amin)}
-SHAPE_OPS = {id(f) for f in (np.reshape, np.transpose, np.broadcast_to, np.outer, np.expand_dims,
-                             np.squeeze, np.zeros, np.ones, np.empty, np.full, np.eye, np.arange,
-                             np.linspace, np.zeros_like, np.ones_like, np.empty_like, np.identity)}
-INT_RESULTS = {id(f) for f in (len, int, np.size, np.ndim, np.argmax, np.argmin, round,
-                               np.count_nonzero, operator.floordiv, operator.mod)}
 
 
+def _role(role):
+    """ids of the callables whose table entry has this role (a view of runtime/rules)."""
+    return {id(c) for e in rules.ENTRIES if e.role == role for c in e.callables}
+
+
+REDUCTIONS = _role("reduction")
+SHAPE_OPS = _role("shape")       # a new array whose ndim the call decides
+INT_RESULTS = _role("int")
 # rule helpers whose result has the shape of one of their arguments
-LIKE_ARGUMENT = {"unbroadcast": 1, "unreduce": 1, "extremum_weights": 1, "unslice": 1,
-                 "untranspose": 0, "prod_of_others": 0, "unreduce_extremum": 2}
+LIKE_ARGUMENT = {id(c): e.like for e in rules.ENTRIES if e.like is not None for c in e.callables}
 
 
 def merge(a, b):
@@ -66,7 +67,7 @@ def is_differentiable_op(value):
     """The callable of a differentiable operation statement, or None."""
     if isinstance(value, gast.BinOp):
         fn = BINOPS.get(type(value.op))
-        return fn if fn not in (operator.floordiv, operator.mod) else None
+        return fn if fn is not operator.floordiv else None
     if isinstance(value, gast.UnaryOp) and isinstance(value.op, gast.USub):
         return operator.neg
     if isinstance(value, gast.Call) and getattr(value, "callee", None) is not None:
@@ -225,8 +226,8 @@ class Analysis:
             return "array", None
         if fn in (np.dot, np.matmul):
             return self.matmul_kind(args[0], args[1])
-        like = LIKE_ARGUMENT.get(getattr(fn, "__name__", None))
-        if like is not None and getattr(rules, fn.__name__, None) is fn and len(args) > like:
+        like = LIKE_ARGUMENT.get(id(fn))
+        if like is not None and len(args) > like:
             return self.kind(args[like]), self.ndim(args[like])   # shaped like that argument
         if fn is float:
             return "float", 0

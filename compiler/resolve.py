@@ -15,32 +15,10 @@ import numpy as np
 from tapeflow.runtime import rules
 from tapeflow.runtime.stack import Stack
 
-# Calls that produce values carrying no gradient (shapes, counts, masks, fresh constants).
-NONDIFF = {
-    len, range, int, bool, isinstance, print, round,
-    np.shape, np.size, np.ndim, np.zeros, np.ones, np.empty, np.full, np.eye, np.arange,
-    np.linspace, np.sign, np.floor, np.ceil, np.round, np.rint, np.argmax, np.argmin, np.isnan,
-    np.isfinite, np.isinf, np.logical_and, np.logical_or, np.logical_not, np.greater,
-    np.less, np.greater_equal, np.less_equal, np.equal, np.not_equal, np.floor_divide,
-    np.mod, np.zeros_like,
-    np.ones_like, np.empty_like, np.identity, np.all, np.any, np.count_nonzero, math.floor,
-    math.ceil, math.isnan, math.isfinite, operator.floordiv, operator.mod, operator.lt,
-    operator.le, operator.gt, operator.ge, operator.eq, operator.ne, operator.not_,
-    Stack, rules.extremum_weights, rules.prod_of_others,
-}
-NONDIFF_IDS = {id(f) for f in NONDIFF}
+# Views of the primitive table (runtime/rules): what the normalizer asks of a callable or spelling.
+ARRAY_METHODS = dict(rules.METHODS)
+ARRAY_ATTRIBUTES_NONDIFF = {a for a, fn in rules.ATTRIBUTES.items() if fn is None}
 
-# Calls that return their (differentiable) argument unchanged in value.
-IDENTITY = {float, np.float64, np.asarray, np.array, np.copy, np.float32, np.ascontiguousarray}
-IDENTITY_IDS = {id(f) for f in IDENTITY}
-
-# Array methods and attributes, read as the numpy functions they are.
-ARRAY_METHODS = {
-    "sum": np.sum, "mean": np.mean, "max": np.max, "min": np.min, "prod": np.prod,
-    "reshape": np.reshape, "transpose": np.transpose, "dot": np.dot, "copy": np.copy,
-    "squeeze": np.squeeze, "clip": np.clip, "astype": np.asarray,
-}
-ARRAY_ATTRIBUTES_NONDIFF = {"shape", "ndim", "size", "dtype"}
 
 # Where each known callable can be reached from generated code.
 _MODULES = (("np", np), ("math", math), ("operator", operator))
@@ -63,14 +41,13 @@ def canonical_name(fn):
 
 
 def classify(fn):
-    """One of 'rule', 'nondiff', 'identity', 'user', 'gradient', 'unknown'."""
+    """One of 'rule', 'nondiff', 'identity', 'composite', 'user', 'gradient', 'unknown'."""
     if getattr(fn, "__tapeflow_gradient__", False):
         return "gradient"
-    if id(fn) in IDENTITY_IDS:
-        return "identity"
-    if rules.lookup(fn) is not None:
-        return "rule"
-    if id(fn) in NONDIFF_IDS:
+    entry = rules.entry_of(fn)
+    if entry is not None:
+        return "rule" if entry.reverse is not None else entry.kind
+    if fn is Stack:
         return "nondiff"
     if getattr(fn, "__tapeflow_source__", None) is not None:
         return "user"

@@ -6,9 +6,12 @@ it textually), and records the type of every right-hand side so lowering never r
 Promotion follows numpy (NEP 50): Python literals are "weak" and adopt the other operand's kind.
 """
 import ast
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from tapeflow.runtime import rules
 
 from .llvm.errors import NativeUnsupported, TypingError  # noqa: F401  (re-exported)
 
@@ -166,15 +169,25 @@ def make(dtype, ndim):
 
 # --------------------------------------------------------------------------------- call table
 
-UNARY_FLOAT = {"sin", "cos", "tan", "exp", "log", "log1p", "expm1", "sqrt", "tanh", "sinh", "cosh",
-               "arcsin", "arccos", "arctan", "log2", "log10", "exp2", "floor", "ceil", "arcsinh",
-               "arccosh", "arctanh"}
-UNARY_SAME = {"abs", "absolute", "sign", "square", "negative", "positive", "fabs"}
-MATH_FLOAT = {"sin", "cos", "tan", "exp", "log", "sqrt", "tanh", "fabs", "log1p", "expm1", "atan",
-              "asin", "acos", "sinh", "cosh", "log2", "log10", "floor", "ceil", "atan2", "pow",
-              "hypot", "erf", "erfc", "gamma", "lgamma", "exp2", "copysign", "fmod", "trunc"}
-REDUCTIONS = {"sum", "mean", "prod", "max", "min", "amax", "amin"}
-ARRAY_METHODS = REDUCTIONS | {"reshape", "transpose", "copy", "dot", "clip", "astype"}
+def native_family(name, method=False):
+    """The family under which native code types and lowers ``np.<name>`` (or the array method
+    ``.<name>()``): read off the primitive table (runtime/rules), None if it has none."""
+    fn = rules.method(name) if method else getattr(np, name, None)
+    entry = rules.entry_of(fn) if fn is not None else None
+    return entry.native if entry is not None else None
+
+
+def _names(family, module=np):
+    return {c.__name__ for e in rules.ENTRIES if e.native == family for c in e.callables
+            if getattr(module, getattr(c, "__name__", ""), None) is c}
+
+
+# views of the table, by family
+HELPERS = {c.__name__ for e in rules.ENTRIES if e.native == "helper" for c in e.callables}
+UNARY_FLOAT = _names("unary_float")
+UNARY_SAME = _names("unary_same")
+REDUCTIONS = _names("reduction")
+MATH_FLOAT = {n for f in ("unary_float", "unary_same", "binary", "math") for n in _names(f, math)}
 DTYPE_NAMES = {"float64": F64, "float32": F32, "int64": I64, "bool_": BOOL, "bool": BOOL,
                "float": F64, "int": I64, "double": F64, "single": F32, "intp": I64}
 
@@ -740,7 +753,7 @@ class _Inferer:
             # array methods: x.sum(axis=0) is np.sum(x, axis=0)
             if node.func.attr in ("push", "append", "pop"):
                 return self.stack_call(node)
-            if node.func.attr in ARRAY_METHODS:
+            if node.func.attr in rules.METHODS:
                 recv = self.expr(node.func.value)
                 if isinstance(recv, Array):
                     return self.np_call(node.func.attr, [node.func.value] + list(node.args), node, recv_method=True)
@@ -824,8 +837,7 @@ class _Inferer:
                 return I64
             if isinstance(ats[0], Tuple):
                 return I64
-        if f in ("unbroadcast", "unreduce", "sum_to_shape", "unreduce_extremum", "untranspose",
-                 "extremum_weights", "prod_of_others"):
+        if f in HELPERS:
             return self.helper_call(f, ats, node)
         if f == "range":
             self.err("range() is only supported as a for-loop iterator", node)
@@ -852,10 +864,6 @@ class _Inferer:
             if not isinstance(like, Array):
                 return g
             return Array(dtype_of(g), like.ndim)
-        if f == "unreduce_extremum":
-            like = ats[2]
-            dt = promote(dtype_of(g), False, dtype_of(like), False)
-            return make(dt if dt.is_float else F64, ndim_of(like))
         if f == "untranspose":
             return g
         if f == "extremum_weights":
@@ -884,43 +892,43 @@ class _Inferer:
             if k.arg == "out":
                 self.err("out= is not supported natively", node)
         dt_node = self.kw(node, "dtype")
+        family = native_family(f, recv_method)
         if f == "astype" and recv_method:
             if len(args) != 2:
                 self.err("astype(dtype) expected", node)
             self.node_types[id(args[1])] = NONE
             return Array(dtype_from_node(args[1]), ats[0].ndim)
-        if f in UNARY_FLOAT and len(ats) == 1:
+        if family == "unary_float" and len(ats) == 1:
             t = ats[0]
             dt = dtype_of(t)
             if f in ("floor", "ceil") and not dt.is_float:
                 return t
             return make(dt if dt.is_float else F64, ndim_of(t))
-        if f in UNARY_SAME and len(ats) == 1:
+        if family == "unary_same" and len(ats) == 1:
             t = ats[0]
             if dtype_of(t) == BOOL and f != "abs":
                 return make(I64, ndim_of(t))
             return t
-        if f in ("maximum", "minimum", "arctan2", "power", "add", "subtract", "multiply", "divide",
-                 "hypot", "copysign", "fmax", "fmin") and len(ats) == 2:
+        if family == "binary" and len(ats) == 2:
             op = {"add": ast.Add(), "subtract": ast.Sub(), "multiply": ast.Mult(), "divide": ast.Div(),
-                  "power": ast.Pow()}.get(f)
+                  "true_divide": ast.Div(), "power": ast.Pow()}.get(f)
             if op is not None:
                 return self.binop_type(op, ats[0], self.weak(args[0]), ats[1], self.weak(args[1]), node)
             dt = promote(dtype_of(ats[0]), self.weak(args[0]), dtype_of(ats[1]), self.weak(args[1]))
-            if f in ("arctan2", "hypot", "copysign") and not dt.is_float:
+            if f in ("arctan2", "hypot", "copysign", "fmod") and not dt.is_float:
                 dt = F64
             return make(dt, max(ndim_of(ats[0]), ndim_of(ats[1])))
-        if f in ("isnan", "isinf", "isfinite") and len(ats) == 1:
+        if family == "predicate" and len(ats) == 1:
             return make(BOOL, ndim_of(ats[0]))
-        if f == "where" and len(ats) == 3:
+        if family == "where" and len(ats) == 3:
             dt = promote(dtype_of(ats[1]), self.weak(args[1]), dtype_of(ats[2]), self.weak(args[2]))
             return make(dt, max(ndim_of(t) for t in ats))
-        if f == "clip" and len(ats) == 3:
+        if family == "clip" and len(ats) == 3:
             dt = dtype_of(ats[0])
             for a, t in zip(args[1:], ats[1:]):
                 dt = promote(dt, False, dtype_of(t), self.weak(a))
             return make(dt, max(ndim_of(t) for t in ats))
-        if f in REDUCTIONS and len(ats) == 2 and self.kw(node, "axis") is None:
+        if family == "reduction" and len(ats) == 2 and self.kw(node, "axis") is None:
             # np.sum(x, 0): the axis given positionally
             node.keywords = list(node.keywords) + [ast.keyword(arg="axis", value=args[1])]
             if recv_method:
@@ -928,7 +936,7 @@ class _Inferer:
             else:
                 node.args = [node.args[0]]
             ats = ats[:1]
-        if f in REDUCTIONS and len(ats) == 1:
+        if family == "reduction" and len(ats) == 1:
             t = ats[0]
             dt = dtype_of(t)
             if f in ("sum", "prod") and dt == BOOL:
@@ -949,22 +957,22 @@ class _Inferer:
                 if not isinstance(a, int) or not -t.ndim <= a < t.ndim:
                     self.err(f"axis {a} is out of bounds for a {t.ndim}-d array", node)
             return make(dt, t.ndim if keepdims else t.ndim - len(set(a % t.ndim for a in axes)))
-        if f in ("dot", "matmul") and len(ats) == 2:
+        if family == "matmul" and len(ats) == 2:
             if isinstance(ats[0], Scalar) or isinstance(ats[1], Scalar):
                 return self.binop_type(ast.Mult(), ats[0], False, ats[1], False, node)
             return self.matmul_type(ats[0], ats[1], node)
-        if f == "outer" and len(ats) == 2:
+        if family == "outer" and len(ats) == 2:
             dt = promote(dtype_of(ats[0]), False, dtype_of(ats[1]), False)
             return Array(I64 if dt == BOOL else dt, 2)
-        if f == "transpose" and len(ats) in (1, 2):
+        if family == "transpose" and len(ats) in (1, 2):
             if len(ats) == 2:
                 axes = const_value(args[1], self.consts)
                 if sorted(axes) != list(range(ndim_of(ats[0]))):
                     self.err("transpose axes must be a permutation", node)
             return ats[0]
-        if f == "copy" and len(ats) == 1:
+        if family == "copy" and len(ats) == 1:
             return ats[0]
-        if f == "reshape":
+        if family == "reshape":
             if len(ats) == 2:
                 nd = self.shape_ndim(args[1])
             elif recv_method and len(ats) > 2:
@@ -972,34 +980,34 @@ class _Inferer:
             else:
                 self.err("reshape(x, shape) expected", node)
             return make(dtype_of(ats[0]), nd)
-        if f in ("zeros", "ones", "empty") and len(ats) == 1:
+        if family == "creation" and len(ats) == 1:
             dt = dtype_from_node(dt_node) if dt_node is not None else F64
             return make(dt, self.shape_ndim(args[0]))
-        if f == "full" and len(ats) == 2:
+        if family == "full" and len(ats) == 2:
             dt = dtype_from_node(dt_node) if dt_node is not None else (
                 F64 if self.weak(args[1]) and ats[1].is_float else ats[1])
             return make(dt, self.shape_ndim(args[0]))
-        if f in ("zeros_like", "ones_like", "empty_like") and len(ats) == 1:
+        if family == "like" and len(ats) == 1:
             dt = dtype_from_node(dt_node) if dt_node is not None else dtype_of(ats[0])
             return make(dt, ndim_of(ats[0]))
-        if f == "full_like" and len(ats) == 2:
+        if family == "full_like" and len(ats) == 2:
             dt = dtype_from_node(dt_node) if dt_node is not None else dtype_of(ats[0])
             return make(dt, ndim_of(ats[0]))
-        if f == "broadcast_to" and len(ats) == 2:
+        if family == "broadcast_to" and len(ats) == 2:
             return make(dtype_of(ats[0]), self.shape_ndim(args[1]))
-        if f == "shape" and len(ats) == 1:
+        if family == "shape" and len(ats) == 1:
             return Tuple((I64,) * ndim_of(ats[0]))
-        if f in ("size", "ndim") and len(ats) == 1:
+        if family == "size" and len(ats) == 1:
             return I64
-        if f == "arange" and 1 <= len(ats) <= 3 and all(isinstance(t, Scalar) for t in ats):
+        if family == "arange" and 1 <= len(ats) <= 3 and all(isinstance(t, Scalar) for t in ats):
             if dt_node is not None:
                 return Array(dtype_from_node(dt_node), 1)
             return Array(F64 if any(t.is_float for t in ats) else I64, 1)
-        if f in ("eye", "identity") and len(ats) == 1 and isinstance(ats[0], Scalar) and not ats[0].is_float:
+        if family == "eye" and len(ats) == 1 and isinstance(ats[0], Scalar) and not ats[0].is_float:
             return Array(dtype_from_node(dt_node) if dt_node is not None else F64, 2)
-        if f in ("float64", "float32", "int64") and len(ats) == 1 and isinstance(ats[0], Scalar):
+        if family == "scalar_cast" and len(ats) == 1 and isinstance(ats[0], Scalar):
             return DTYPE_NAMES[f]
-        if f in ("array", "asarray") and len(ats) == 1 and isinstance(ats[0], (Array, Scalar)):
+        if family == "array" and len(ats) == 1 and isinstance(ats[0], (Array, Scalar)):
             dt = dtype_from_node(dt_node) if dt_node is not None else dtype_of(ats[0])
             return make(dt, ndim_of(ats[0]))
         self.err(f"np.{f} with these arguments is not supported natively", node)

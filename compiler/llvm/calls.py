@@ -14,13 +14,13 @@ def call(lw, node, t):
         attr = node.func.attr
         if attr in ("push", "append", "pop"):
             return stack_op(lw, node, attr)
-        from . import arrays as A
-        return A.np_call(lw, attr, [node.func.value] + list(node.args), node, t, method=True)
+        from .np_calls import np_call
+        return np_call(lw, attr, [node.func.value] + list(node.args), node, t, method=True)
     if name in lw.m.mfuncs and name not in lw.ti.names:
         return module_call(lw, name, node, t)
     if name.startswith("np."):
-        from . import arrays as A
-        return A.np_call(lw, name[3:], list(node.args), node, t)
+        from .np_calls import np_call
+        return np_call(lw, name[3:], list(node.args), node, t)
     if name.startswith("math."):
         return math_call(lw, name[5:], node, t)
     return builtin_call(lw, name, node, t)

@@ -5,14 +5,14 @@ import pytest
 
 from tapeflow.compiler import typing as T
 from tapeflow.compiler.llvm import compile_source
-from tapeflow.runtime.rules import _helpers
+from tapeflow.runtime.rules import helpers as _helpers
 from tapeflow.runtime.stack import Stack
 
 
 def run_python(src, name, *args):
     ns = {"math": math, "np": np, "numpy": np, "Stack": Stack}
     ns.update({k: getattr(_helpers, k) for k in ("unbroadcast", "unreduce", "sum_to_shape",
-                                                  "unreduce_extremum", "untranspose")})
+                                                  "untranspose", "extremum_weights")})
     exec(src, ns)
     copies = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
     return ns[name](*copies)

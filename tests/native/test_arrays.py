@@ -254,7 +254,7 @@ def f(g, x, y, z):
     h = unreduce(s, g, 1, True)
     u = sum_to_shape(g, (1, 4))
     m = np.max(g, axis=0)
-    k = unreduce_extremum(a, m, g, 0, False)
+    k = unreduce(a, g, 0, False) * extremum_weights(m, g, 0, False)
     t = untranspose(g)
     return a, b, c, d, e, h, u, k, t
 '''

@@ -1,5 +1,14 @@
-"""Shape helpers that derivative rules call. Each is a primitive with a rule of its own."""
+"""Shape helpers that derivative rules call.
+
+Each helper is a primitive too, registered right after its numpy implementation: its own rule (so a
+gradient computed by a rule can be differentiated again), ``like`` (the argument whose shape the
+result has: the analysis and the native type rule read it) and ``native="helper"`` (the native
+backend lowers it itself). ``tensor_op`` names the recorded op the tape swaps in when a rule runs on
+Tensors, for helpers whose numpy code no tape can follow (in-place writes, cumprod).
+"""
 import numpy as np
+
+from .table import define, primitive
 
 
 def _shape(x):
@@ -44,13 +53,6 @@ def extremum_weights(ans, like, axis=None, keepdims=False):
     """Where ``like`` attains its max/min ``ans``: 1/(number of ties) there, 0 elsewhere."""
     hit = like == unreduce(ans, like, axis, keepdims)
     return hit / np.sum(hit, axis=axis, keepdims=True)
-
-
-def unreduce_extremum(g, ans, like, axis=None, keepdims=False):
-    """Adjoint of max/min: to the elements equal to the extremum, split evenly among ties."""
-    hit = like == unreduce(ans, like, axis, keepdims)
-    count = np.sum(hit, axis=axis, keepdims=True)
-    return unreduce(g, like, axis, keepdims) * hit / count
 
 
 def unslice(g, like, index):
@@ -117,3 +119,35 @@ def einsum_adjoints(g, equation, *xs):
         expanded = tuple(shape[k] if c in have else 1 for k, c in enumerate(spec))
         grads.append(np.broadcast_to(np.reshape(gi, expanded), shape))
     return tuple(grads)
+
+
+# --- the helpers as primitives ------------------------------------------------------------------
+@primitive("Unbroadcast", unbroadcast, n_inputs=2, like=1, native="helper")
+def d_unbroadcast(g, ans, x, like):
+    return np.broadcast_to(g, np.shape(x)), None
+
+
+@primitive("SumToShape", sum_to_shape, native="helper")
+def d_sum_to_shape(g, ans, x, shape=None):
+    return np.broadcast_to(g, np.shape(x))
+
+
+@primitive("Unreduce", unreduce, n_inputs=2, like=1, native="helper")
+def d_unreduce(g, ans, x, like, axis=None, keepdims=False):
+    return np.sum(g, axis=axis, keepdims=keepdims), None
+
+
+@primitive("Untranspose", untranspose, like=0, native="helper")
+def d_untranspose(g, ans, x, axes=None):
+    return np.transpose(g, axes)
+
+
+@primitive("Unslice", unslice, n_inputs=2, like=1, tensor_op="unslice_op")
+def d_unslice(g, ans, x, like, index=None):
+    return g[index], None
+
+
+# weights of a max/min's adjoint, and the exclusive products of prod's: no gradient of their own
+define("ExtremumWeights", extremum_weights, kind="nondiff", like=1, native="helper")
+define("ProdOfOthers", prod_of_others, kind="nondiff", like=0, native="helper",
+       tensor_op="prod_of_others_op")

@@ -1,0 +1,137 @@
+"""Arithmetic and elementwise comparison: operators, their numpy ufuncs, where and clip."""
+import math
+import operator
+
+import numpy as np
+
+from .helpers import unbroadcast
+from .table import define, primitive
+
+
+@primitive("AddV2", np.add, operator.add, operator.iadd, n_inputs=2, native="binary")
+def d_add(g, ans, x, y):
+    return unbroadcast(g, x), unbroadcast(g, y)
+
+
+@primitive("Sub", np.subtract, operator.sub, operator.isub, n_inputs=2, native="binary")
+def d_sub(g, ans, x, y):
+    return unbroadcast(g, x), unbroadcast(-g, y)
+
+
+@primitive("Mul", np.multiply, operator.mul, operator.imul, n_inputs=2, native="binary")
+def d_mul(g, ans, x, y):
+    return unbroadcast(g * y, x), unbroadcast(g * x, y)
+
+
+@primitive("RealDiv", np.divide, np.true_divide, operator.truediv, operator.itruediv, n_inputs=2,
+           native="binary")
+def d_div(g, ans, x, y):
+    return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
+
+
+@primitive("Pow", np.power, operator.pow, operator.ipow, math.pow, n_inputs=2, native="binary")
+def d_pow(g, ans, x, y):
+    # d/dy uses log(x), defined only for x > 0; elsewhere the term is taken as 0 (as TF does).
+    safe_x = np.where(x > 0, x, 1.0)
+    return (unbroadcast(g * y * np.power(x, y - 1), x),
+            unbroadcast(g * ans * np.log(safe_x) * (x > 0), y))
+
+
+@primitive("Neg", np.negative, operator.neg, native="unary_same")
+def d_neg(g, ans, x):
+    return -g
+
+
+@primitive("Identity", np.positive, operator.pos, native="unary_same")
+def d_identity(g, ans, x):
+    return g
+
+
+@primitive("Square", np.square, native="unary_same")
+def d_square(g, ans, x):
+    return g * 2.0 * x
+
+
+@primitive("Reciprocal", np.reciprocal)
+def d_reciprocal(g, ans, x):
+    return -g * ans * ans
+
+
+@primitive("Abs", np.abs, np.absolute, np.fabs, abs, math.fabs, native="unary_same")
+def d_abs(g, ans, x):
+    return g * np.sign(x)
+
+
+@primitive("Maximum", np.maximum, n_inputs=2, native="binary")
+def d_maximum(g, ans, x, y):
+    # A tie sends the gradient to the first argument, as TensorFlow does.
+    x_wins = x >= y
+    return unbroadcast(g * x_wins, x), unbroadcast(g * (1 - x_wins), y)
+
+
+@primitive("Minimum", np.minimum, n_inputs=2, native="binary")
+def d_minimum(g, ans, x, y):
+    x_wins = x <= y
+    return unbroadcast(g * x_wins, x), unbroadcast(g * (1 - x_wins), y)
+
+
+@primitive("Fmax", np.fmax, n_inputs=2, native="binary")
+def d_fmax(g, ans, x, y):
+    # the non-nan operand wins; a tie goes to the first, as for maximum
+    x_wins = np.logical_or(x >= y, np.isnan(y))
+    return unbroadcast(g * x_wins, x), unbroadcast(g * (1 - x_wins), y)
+
+
+@primitive("Fmin", np.fmin, n_inputs=2, native="binary")
+def d_fmin(g, ans, x, y):
+    x_wins = np.logical_or(x <= y, np.isnan(y))
+    return unbroadcast(g * x_wins, x), unbroadcast(g * (1 - x_wins), y)
+
+
+@primitive("CopySign", np.copysign, math.copysign, n_inputs=2, native="binary")
+def d_copysign(g, ans, x, y):
+    # |x| with y's sign: the slope is +-1 in x, flat in y
+    return unbroadcast(g * np.sign(x) * np.sign(ans), x), None
+
+
+@primitive("SelectV2", np.where, n_inputs=3, native="where")
+def d_where(g, ans, cond, x, y):
+    return None, unbroadcast(g * cond, x), unbroadcast(g * (1 - cond), y)
+
+
+@primitive("ClipByValue", np.clip, n_inputs=3, methods=("clip",), native="clip")
+def d_clip(g, ans, x, lo, hi):
+    inside = (x >= lo) * (x <= hi)
+    return (unbroadcast(g * inside, x), unbroadcast(g * (x < lo), lo),
+            unbroadcast(g * (x > hi), hi))
+
+
+@primitive("FloorMod", np.mod, np.remainder, operator.mod, operator.imod, n_inputs=2)
+def d_mod(g, ans, x, y):
+    # x % y == x - floor(x / y) * y, and floor is flat almost everywhere
+    return unbroadcast(g, x), unbroadcast(-g * np.floor_divide(x, y), y)
+
+
+@primitive("TruncateMod", np.fmod, math.fmod, n_inputs=2, native="binary")
+def d_fmod(g, ans, x, y):
+    return unbroadcast(g, x), unbroadcast(-g * np.trunc(x / y), y)
+
+
+# Piecewise constant: their values carry no gradient (zero almost everywhere).
+define("Sign", np.sign, kind="nondiff", native="unary_same")
+define("Floor", np.floor, math.floor, kind="nondiff", native="unary_float")
+define("Ceil", np.ceil, math.ceil, kind="nondiff", native="unary_float")
+define("Round", np.round, np.rint, np.fix, round, kind="nondiff")
+define("Trunc", np.trunc, math.trunc, kind="nondiff", native="unary_float")
+define("FloorDiv", np.floor_divide, operator.floordiv, kind="nondiff", role="int")
+for _name, _fns in {
+    "Greater": (np.greater, operator.gt), "Less": (np.less, operator.lt),
+    "GreaterEqual": (np.greater_equal, operator.ge), "LessEqual": (np.less_equal, operator.le),
+    "Equal": (np.equal, operator.eq), "NotEqual": (np.not_equal, operator.ne),
+    "LogicalAnd": (np.logical_and,), "LogicalOr": (np.logical_or,),
+    "LogicalNot": (np.logical_not, operator.not_),
+}.items():
+    define(_name, *_fns, kind="nondiff")
+define("IsNan", np.isnan, math.isnan, kind="nondiff", native="predicate")
+define("IsFinite", np.isfinite, math.isfinite, kind="nondiff", native="predicate")
+define("IsInf", np.isinf, kind="nondiff", native="predicate")

@@ -1,0 +1,50 @@
+"""Calls whose values carry no gradient (shapes, counts, fresh arrays) and value-preserving casts."""
+import builtins
+import math
+
+import numpy as np
+
+from .table import define
+
+# shapes and counts
+define("Shape", np.shape, kind="nondiff", role="tuple", native="shape")
+define("Size", np.size, kind="nondiff", role="int", native="size")
+define("Rank", np.ndim, kind="nondiff", role="int", native="size")
+define("Len", len, kind="nondiff", role="int")
+define("Int", int, kind="nondiff", role="int")
+define("Bool", bool, kind="nondiff")
+define("IsInstance", isinstance, kind="nondiff")
+define("Print", print, kind="nondiff", role="none")
+define("Range", range, kind="nondiff")
+define("ArgMax", np.argmax, kind="nondiff", role="int")
+define("ArgMin", np.argmin, kind="nondiff", role="int")
+define("CountNonzero", np.count_nonzero, kind="nondiff", role="int")
+define("All", np.all, kind="nondiff")
+define("Any", np.any, kind="nondiff")
+
+# fresh arrays: their values do not depend on any input's value
+define("Zeros", np.zeros, kind="nondiff", role="shape", native="creation")
+define("Ones", np.ones, kind="nondiff", role="shape", native="creation")
+define("Empty", np.empty, kind="nondiff", role="shape", native="creation")
+define("Fill", np.full, kind="nondiff", role="shape", native="full")
+define("ZerosLike", np.zeros_like, kind="nondiff", role="shape", native="like")
+define("OnesLike", np.ones_like, kind="nondiff", role="shape", native="like")
+define("EmptyLike", np.empty_like, kind="nondiff", role="shape", native="like")
+define("FullLike", np.full_like, kind="nondiff", role="shape", native="full_like")
+define("Eye", np.eye, np.identity, kind="nondiff", role="shape", native="eye")
+define("Range1d", np.arange, kind="nondiff", role="shape", native="arange")
+define("LinSpace", np.linspace, kind="nondiff", role="shape")
+
+# the value of their argument, converted (the gradient passes through unchanged)
+define("ToFloat", float, kind="identity")
+define("Float64", np.float64, kind="identity", native="scalar_cast")
+define("Float32", np.float32, kind="identity", native="scalar_cast")
+define("Int64", np.int64, kind="nondiff", role="int", native="scalar_cast")
+define("AsArray", np.asarray, np.array, np.ascontiguousarray, methods=("astype",),
+       kind="identity", native="array")
+define("Copy", np.copy, methods=("copy",), kind="identity", native="copy")
+
+# array attributes that are plain facts about the array
+for _attr in ("shape", "ndim", "size", "dtype"):
+    define("Attribute." + _attr, attributes=(_attr,), kind="nondiff")
+del builtins, math

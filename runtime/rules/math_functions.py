@@ -1,0 +1,154 @@
+"""Elementwise functions of one value: numpy ufuncs and their ``math`` twins."""
+import math
+
+import numpy as np
+
+from .helpers import unbroadcast
+from .table import define, primitive
+
+
+@primitive("Sqrt", np.sqrt, math.sqrt, native="unary_float")
+def d_sqrt(g, ans, x):
+    return g * 0.5 / ans
+
+
+@primitive("Exp", np.exp, math.exp, native="unary_float")
+def d_exp(g, ans, x):
+    return g * ans
+
+
+@primitive("Exp2", np.exp2, native="unary_float")
+def d_exp2(g, ans, x):
+    return g * ans * 0.6931471805599453   # ln 2
+
+
+@primitive("Expm1", np.expm1, math.expm1, native="unary_float")
+def d_expm1(g, ans, x):
+    return g * (ans + 1.0)
+
+
+@primitive("Log", np.log, math.log, native="unary_float")
+def d_log(g, ans, x):
+    return g / x
+
+
+@primitive("Log2", np.log2, math.log2, native="unary_float")
+def d_log2(g, ans, x):
+    return g / (x * 0.6931471805599453)
+
+
+@primitive("Log10", np.log10, math.log10, native="unary_float")
+def d_log10(g, ans, x):
+    return g / (x * 2.302585092994046)
+
+
+@primitive("Log1p", np.log1p, math.log1p, native="unary_float")
+def d_log1p(g, ans, x):
+    return g / (x + 1.0)
+
+
+@primitive("Sin", np.sin, math.sin, native="unary_float")
+def d_sin(g, ans, x):
+    return g * np.cos(x)
+
+
+@primitive("Cos", np.cos, math.cos, native="unary_float")
+def d_cos(g, ans, x):
+    return -g * np.sin(x)
+
+
+@primitive("Tan", np.tan, math.tan, native="unary_float")
+def d_tan(g, ans, x):
+    return g * (1.0 + ans * ans)
+
+
+@primitive("Tanh", np.tanh, math.tanh, native="unary_float")
+def d_tanh(g, ans, x):
+    return g * (1.0 - ans * ans)
+
+
+@primitive("Asin", np.arcsin, math.asin, native="unary_float")
+def d_asin(g, ans, x):
+    return g / np.sqrt(1.0 - x * x)
+
+
+@primitive("Acos", np.arccos, math.acos, native="unary_float")
+def d_acos(g, ans, x):
+    return -g / np.sqrt(1.0 - x * x)
+
+
+@primitive("Atan", np.arctan, math.atan, native="unary_float")
+def d_atan(g, ans, x):
+    return g / (1.0 + x * x)
+
+
+@primitive("Sinh", np.sinh, math.sinh, native="unary_float")
+def d_sinh(g, ans, x):
+    return g * np.cosh(x)
+
+
+@primitive("Cosh", np.cosh, math.cosh, native="unary_float")
+def d_cosh(g, ans, x):
+    return g * np.sinh(x)
+
+
+@primitive("Asinh", np.arcsinh, math.asinh, native="unary_float")
+def d_asinh(g, ans, x):
+    return g / np.sqrt(x * x + 1.0)
+
+
+@primitive("Acosh", np.arccosh, math.acosh, native="unary_float")
+def d_acosh(g, ans, x):
+    return g / np.sqrt(x * x - 1.0)
+
+
+@primitive("Atanh", np.arctanh, math.atanh, native="unary_float")
+def d_atanh(g, ans, x):
+    return g / (1.0 - x * x)
+
+
+@primitive("Atan2", np.arctan2, math.atan2, n_inputs=2, native="binary")
+def d_atan2(g, ans, y, x):
+    den = x * x + y * y
+    return unbroadcast(g * x / den, y), unbroadcast(-g * y / den, x)
+
+
+@primitive("Hypot", np.hypot, math.hypot, n_inputs=2, native="binary")
+def d_hypot(g, ans, x, y):
+    return unbroadcast(g * x / ans, x), unbroadcast(g * y / ans, y)
+
+
+@primitive("Erf", math.erf, native="math")
+def d_erf(g, ans, x):
+    return g * 1.1283791670955126 * np.exp(-x * x)  # 2/sqrt(pi) exp(-x^2)
+
+
+@primitive("Erfc", math.erfc, native="math")
+def d_erfc(g, ans, x):
+    return g * -1.1283791670955126 * np.exp(-x * x)
+
+
+# known to native code for the primal; their derivatives (digamma) are not in numpy: grad refuses
+define("Gamma", math.gamma, kind="primal", native="math")
+define("LogGamma", math.lgamma, kind="primal", native="math")
+
+
+# TensorFlow's activations, reached by name from the tape's ops
+@primitive("Sigmoid")
+def d_sigmoid(g, ans, x):
+    return g * ans * (1.0 - ans)
+
+
+@primitive("Relu")
+def d_relu(g, ans, x):
+    return g * (x > 0)
+
+
+@primitive("Rsqrt")
+def d_rsqrt(g, ans, x):
+    return g * -0.5 * ans / x
+
+
+@primitive("Softplus")
+def d_softplus(g, ans, x):
+    return g / (1.0 + np.exp(-x))

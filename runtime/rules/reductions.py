@@ -1,0 +1,46 @@
+"""Reductions and scans: sum, mean, prod, max/min, softmax, cumsum."""
+import numpy as np
+
+from .helpers import extremum_weights, prod_of_others, unreduce
+from .table import primitive
+
+
+@primitive("Sum", np.sum, methods=("sum",), role="reduction", native="reduction")
+def d_sum(g, ans, x, axis=None, keepdims=False):
+    return unreduce(g, x, axis, keepdims)
+
+
+@primitive("Mean", np.mean, methods=("mean",), role="reduction", native="reduction")
+def d_mean(g, ans, x, axis=None, keepdims=False):
+    return unreduce(g, x, axis, keepdims) * (np.size(ans) / np.size(x))
+
+
+@primitive("Prod", np.prod, methods=("prod",), role="reduction", native="reduction")
+def d_prod(g, ans, x, axis=None, keepdims=False):
+    # the product of the other elements, not ans / x, which fails where x == 0
+    return unreduce(g, x, axis, keepdims) * prod_of_others(x, axis)
+
+
+@primitive("Max", np.max, np.amax, methods=("max",), role="reduction", native="reduction")
+def d_max(g, ans, x, axis=None, keepdims=False):
+    return unreduce(g, x, axis, keepdims) * extremum_weights(ans, x, axis, keepdims)
+
+
+@primitive("Min", np.min, np.amin, methods=("min",), role="reduction", native="reduction")
+def d_min(g, ans, x, axis=None, keepdims=False):
+    return unreduce(g, x, axis, keepdims) * extremum_weights(ans, x, axis, keepdims)
+
+
+@primitive("Softmax")
+def d_softmax(g, ans, x, axis=-1):
+    return ans * (g - np.sum(g * ans, axis=axis, keepdims=True))
+
+
+@primitive("LogSoftmax")
+def d_log_softmax(g, ans, x, axis=-1):
+    return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
+
+
+@primitive("Cumsum", np.cumsum)
+def d_cumsum(g, ans, x, axis=0):
+    return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
