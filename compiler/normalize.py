@@ -21,6 +21,8 @@ import numbers
 import gast
 import numpy as np
 
+from tapeflow.runtime import rules
+
 from . import resolve
 from .errors import TransformError
 from .parse import Parsed, namespace_of, parse_function
@@ -711,8 +713,8 @@ class Normalizer:
         if fn in (max, min) and len(node.args) == 2 and not node.keywords:
             fn = np.maximum if fn is max else np.minimum
         kind = resolve.classify(fn)
-        if kind == "user":
-            parsed = parse_function(fn)
+        if kind in ("user", "composite"):   # a composite is inlined from its definition
+            parsed = parse_function(rules.entry_of(fn).impl if kind == "composite" else fn)
             return self.inline((parsed.node, parsed), node)
         if kind == "gradient":
             return self.inline_gradient(fn, node)

@@ -85,7 +85,7 @@ logical_and = nondiff_binary(np.logical_and)
 logical_or = nondiff_binary(np.logical_or)
 logical_xor = nondiff_binary(np.logical_xor)
 floordiv = floor_div = nondiff_binary(np.floor_divide)
-floormod = mod = nondiff_binary(np.mod)
+floormod = mod = binary("FloorMod", np.mod)
 
 
 def squared_difference(x, y, name=None):

@@ -2,14 +2,20 @@
 
 This is what makes derivative rules (numpy code) differentiable again: called on Tensors while a
 tape records, each numpy call inside a rule lands here and is recorded like any op.
-Functions with no tapeflow op run on the raw values; their array results come back as constant
-Tensors (TF semantics: leaving the op set gives no gradient).
+Where TensorFlow has an op with its own conversion rules, the call runs that op (``UFUNCS``,
+``FUNCTIONS``); any other callable of the primitive table runs from its entry: a rule's primitive
+computes on the values and is recorded with the entry's rule, a composite runs its definition on
+the Tensors, a non-differentiable one gives a constant.
 """
+import inspect
+
 import numpy as np
 
 from . import array_ops as A
 from . import math_ops as M
-from .opdef import wrap
+from . import rules
+from .opdef import as_tensor, wrap
+from .tape import record, state
 from .tensor import Tensor
 
 UFUNCS = {
@@ -65,6 +71,9 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         op = UFUNCS.get(ufunc)
         if op is not None and not kwargs:
             return op(*inputs)
+        entry = rules.entry_of(ufunc)
+        if entry is not None and not kwargs:
+            return from_entry(entry, ufunc, inputs, {})
     if method == "reduce" and ufunc is np.add and "out" not in kwargs:
         return M.reduce_sum(inputs[0], kwargs.get("axis", 0), kwargs.get("keepdims", False))
     if method == "at":
@@ -223,11 +232,46 @@ def _expand_many(a, axes):
     return a
 
 
+_PARAMS = {}
+
+
+def _param_names(entry):
+    """The names of a rule's parameters after its inputs (``axis``, ``keepdims``...)."""
+    names = _PARAMS.get(entry.name)
+    if names is None:
+        sig = inspect.signature(entry.reverse)
+        names = _PARAMS[entry.name] = [
+            p.name for p in list(sig.parameters.values())[2 + entry.n_inputs:]
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return names
+
+
+def from_entry(entry, func, args, kwargs):
+    """Run ``func`` (a callable of the primitive table) on Tensors, as its entry says."""
+    if entry.kind == "composite":
+        return entry.impl(*args, **kwargs)
+    if entry.reverse is None or entry.n_inputs < 0:
+        # no gradient of its own (or a variadic primitive TF's ops handle): values in, constant out
+        return _wrap_result(func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
+    n = entry.n_inputs
+    ins = tuple(as_tensor(a) for a in args[:n])
+    params = dict(zip(_param_names(entry), _unwrap(args[n:])))
+    params.update({k: _unwrap(v) for k, v in kwargs.items()})
+    vals = tuple(t._v for t in ins)
+    out = wrap(func(*vals, **params))
+    if state.tapes:
+        record(entry, out, ins, vals, params)
+    return out
+
+
 def array_function(self, func, types, args, kwargs):
     args, kwargs = unwrap_variables(args), unwrap_variables(kwargs)
     h = FUNCTIONS.get(func)
     if h is not None:
         return h(*args, **kwargs)
+    entry = rules.entry_of(func)
+    if entry is not None:
+        return from_entry(entry, func, args, kwargs)
     # No tapeflow op: compute on values; the result is a constant.
     return _wrap_result(func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
 

@@ -2,7 +2,7 @@
 
 ``table.py`` defines an entry and the registries; each family file registers its entries
 (``arithmetic``, ``math_functions``, ``reductions``, ``shapes``, ``linalg``, ``constants``,
-``helpers``). A reverse rule is a small numpy function ``d_<name>(g, ans, *inputs, **params)``:
+``helpers``, ``composites``). A reverse rule is a small numpy function ``d_<name>(g, ans, *inputs, **params)``:
 ``g`` is the adjoint of the output, ``ans`` the output itself, ``inputs`` the primal inputs. It
 returns the adjoint of each input (a tuple when the primitive has several; a single expression when
 it has one; ``None`` for an input that carries no gradient).
@@ -14,7 +14,8 @@ same text is used three ways:
   * the compiler inlines the function's source as a template into the generated Python;
   * the native backend lowers that generated code.
 """
-from . import arithmetic, constants, linalg, math_functions, reductions, shapes  # noqa: F401 (registers)
+from . import (arithmetic, composites, constants, linalg, math_functions, reductions,  # noqa: F401
+               shapes)  # (importing a family registers its entries)
 from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sum_to_shape, unbroadcast,
                       unconcat, unreduce, unslice, untile, untranspose)
 from .table import (ATTRIBUTES, BY_CALLABLE, ENTRIES, METHODS, RULES, Primitive, attribute,

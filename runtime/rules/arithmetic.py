@@ -24,16 +24,18 @@ def d_mul(g, ans, x, y):
 
 
 @primitive("RealDiv", np.divide, np.true_divide, operator.truediv, operator.itruediv, n_inputs=2,
-           native="binary")
+           native="binary", domain="pos")
 def d_div(g, ans, x, y):
     return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
 
 
-@primitive("Pow", np.power, operator.pow, operator.ipow, math.pow, n_inputs=2, native="binary")
+@primitive("Pow", np.power, operator.pow, operator.ipow, math.pow, n_inputs=2, native="binary",
+           domain="pos")
 def d_pow(g, ans, x, y):
     # d/dy uses log(x), defined only for x > 0; elsewhere the term is taken as 0 (as TF does).
+    # and x ** 0 is flat in x, also at x == 0 where y * x ** (y - 1) would be 0 * inf
     safe_x = np.where(x > 0, x, 1.0)
-    return (unbroadcast(g * y * np.power(x, y - 1), x),
+    return (unbroadcast(g * np.where(y == 0, 0.0, y * np.power(x, y - 1)), x),
             unbroadcast(g * ans * np.log(safe_x) * (x > 0), y))
 
 
@@ -52,7 +54,7 @@ def d_square(g, ans, x):
     return g * 2.0 * x
 
 
-@primitive("Reciprocal", np.reciprocal)
+@primitive("Reciprocal", np.reciprocal, domain="pos")
 def d_reciprocal(g, ans, x):
     return -g * ans * ans
 
@@ -94,25 +96,32 @@ def d_copysign(g, ans, x, y):
     return unbroadcast(g * np.sign(x) * np.sign(ans), x), None
 
 
-@primitive("SelectV2", np.where, n_inputs=3, native="where")
+_MASK = np.array([True, False, False, True])
+_MASK_2D = np.array([[True, False, True, False], [False, False, True, True], [True] * 4])
+
+
+@primitive("SelectV2", np.where, n_inputs=3, native="where",
+           grid=((_MASK, "v", "v"), (_MASK_2D, "s", "v"), (_MASK, "m", "c")))
 def d_where(g, ans, cond, x, y):
     return None, unbroadcast(g * cond, x), unbroadcast(g * (1 - cond), y)
 
 
-@primitive("ClipByValue", np.clip, n_inputs=3, methods=("clip",), native="clip")
+@primitive("ClipByValue", np.clip, n_inputs=3, methods=("clip",), native="clip",
+           grid=(("v", "v-", "v+"), ("m", "s-", "v+"), ("m", -0.5, 0.5)))
 def d_clip(g, ans, x, lo, hi):
     inside = (x >= lo) * (x <= hi)
     return (unbroadcast(g * inside, x), unbroadcast(g * (x < lo), lo),
             unbroadcast(g * (x > hi), hi))
 
 
-@primitive("FloorMod", np.mod, np.remainder, operator.mod, operator.imod, n_inputs=2)
+@primitive("FloorMod", np.mod, np.remainder, operator.mod, operator.imod, n_inputs=2,
+           domain="pos")
 def d_mod(g, ans, x, y):
     # x % y == x - floor(x / y) * y, and floor is flat almost everywhere
     return unbroadcast(g, x), unbroadcast(-g * np.floor_divide(x, y), y)
 
 
-@primitive("TruncateMod", np.fmod, math.fmod, n_inputs=2, native="binary")
+@primitive("TruncateMod", np.fmod, math.fmod, n_inputs=2, native="binary", domain="pos")
 def d_fmod(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g * np.trunc(x / y), y)
 

@@ -7,7 +7,7 @@ from .table import primitive
 
 
 @primitive("MatMul", np.matmul, np.dot, operator.matmul, n_inputs=2, methods=("dot",),
-           native="matmul")
+           native="matmul", grid=(("v", "v"), ("m", "v"), ("w", "m"), ("q", "m"), ("t", "v")))
 def d_matmul(g, ans, x, y):
     if np.ndim(x) == 1 and np.ndim(y) == 1:
         return g * y, g * x
@@ -22,7 +22,8 @@ def d_matmul(g, ans, x, y):
     return np.dot(g, np.transpose(y)), np.dot(np.transpose(x), g)
 
 
-@primitive("Outer", np.outer, n_inputs=2, role="shape", native="outer")
+@primitive("Outer", np.outer, n_inputs=2, role="shape", native="outer",
+           grid=(("v", "w"), ("m", "v")))
 def d_outer(g, ans, x, y):
     return np.dot(g, y), np.dot(x, g)
 

@@ -7,7 +7,7 @@ from .helpers import unbroadcast
 from .table import define, primitive
 
 
-@primitive("Sqrt", np.sqrt, math.sqrt, native="unary_float")
+@primitive("Sqrt", np.sqrt, math.sqrt, native="unary_float", domain="pos")
 def d_sqrt(g, ans, x):
     return g * 0.5 / ans
 
@@ -27,22 +27,22 @@ def d_expm1(g, ans, x):
     return g * (ans + 1.0)
 
 
-@primitive("Log", np.log, math.log, native="unary_float")
+@primitive("Log", np.log, math.log, native="unary_float", domain="pos")
 def d_log(g, ans, x):
     return g / x
 
 
-@primitive("Log2", np.log2, math.log2, native="unary_float")
+@primitive("Log2", np.log2, math.log2, native="unary_float", domain="pos")
 def d_log2(g, ans, x):
     return g / (x * 0.6931471805599453)
 
 
-@primitive("Log10", np.log10, math.log10, native="unary_float")
+@primitive("Log10", np.log10, math.log10, native="unary_float", domain="pos")
 def d_log10(g, ans, x):
     return g / (x * 2.302585092994046)
 
 
-@primitive("Log1p", np.log1p, math.log1p, native="unary_float")
+@primitive("Log1p", np.log1p, math.log1p, native="unary_float", domain="pos")
 def d_log1p(g, ans, x):
     return g / (x + 1.0)
 
@@ -67,12 +67,12 @@ def d_tanh(g, ans, x):
     return g * (1.0 - ans * ans)
 
 
-@primitive("Asin", np.arcsin, math.asin, native="unary_float")
+@primitive("Asin", np.arcsin, math.asin, native="unary_float", domain="unit")
 def d_asin(g, ans, x):
     return g / np.sqrt(1.0 - x * x)
 
 
-@primitive("Acos", np.arccos, math.acos, native="unary_float")
+@primitive("Acos", np.arccos, math.acos, native="unary_float", domain="unit")
 def d_acos(g, ans, x):
     return -g / np.sqrt(1.0 - x * x)
 
@@ -97,12 +97,12 @@ def d_asinh(g, ans, x):
     return g / np.sqrt(x * x + 1.0)
 
 
-@primitive("Acosh", np.arccosh, math.acosh, native="unary_float")
+@primitive("Acosh", np.arccosh, math.acosh, native="unary_float", domain="gt1")
 def d_acosh(g, ans, x):
     return g / np.sqrt(x * x - 1.0)
 
 
-@primitive("Atanh", np.arctanh, math.atanh, native="unary_float")
+@primitive("Atanh", np.arctanh, math.atanh, native="unary_float", domain="unit")
 def d_atanh(g, ans, x):
     return g / (1.0 - x * x)
 

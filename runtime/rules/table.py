@@ -16,7 +16,13 @@ An entry says everything the project knows about one operation:
   (``"unary_float"``, ``"reduction"``, ...), or ``None``: native code gets it only through the
   generated code of its rule (composites) or refuses it with that reason;
 * ``impl``: a composite's definition; ``tensor_op``: for a helper that mutates, the name of the
-  recorded op (in ``array_ops``) the tape runs instead when a rule runs on Tensors.
+  recorded op (in ``array_ops``) the tape runs instead when a rule runs on Tensors;
+* ``grid`` and ``domain``: how the grid test (tests/test_primitive_grid.py) calls it: a tuple of
+  variants, each a tuple of argument codes (``"s"`` scalar, ``"v"`` (4,), ``"m"`` (3, 4), ``"r"``
+  (1, 4), ``"c"`` (3, 1), ``"q"`` (3, 3), ``"t"`` (2, 3, 4), or any other Python value, passed as
+  is) optionally ending in a dict of keywords; ``None`` takes the default grid of its arity.
+  ``domain`` is where inputs are drawn: ``"any"`` (-2..2), ``"pos"`` (0.2..2), ``"unit"``
+  (-0.9..0.9), ``"gt1"`` (1.2..3), ``"spd"`` (square inputs made symmetric positive definite).
 """
 
 __all__ = ["Primitive", "RULES", "BY_CALLABLE", "METHODS", "ATTRIBUTES", "ENTRIES", "primitive",
@@ -25,11 +31,12 @@ __all__ = ["Primitive", "RULES", "BY_CALLABLE", "METHODS", "ATTRIBUTES", "ENTRIE
 
 class Primitive:
     __slots__ = ("name", "callables", "methods", "attributes", "kind", "reverse", "forward",
-                 "n_inputs", "role", "like", "native", "impl", "tensor_op")
+                 "n_inputs", "role", "like", "native", "impl", "tensor_op", "grid",
+                 "domain")
 
     def __init__(self, name, callables=(), *, methods=(), attributes=(), kind="rule",
                  reverse=None, forward=None, n_inputs=1, role=None, like=None, native=None,
-                 impl=None, tensor_op=None):
+                 impl=None, tensor_op=None, grid=None, domain="any"):
         self.name = name
         self.callables = tuple(callables)
         self.methods = tuple(methods)
@@ -43,6 +50,8 @@ class Primitive:
         self.native = native
         self.impl = impl
         self.tensor_op = tensor_op
+        self.grid = grid
+        self.domain = domain
 
     # the tape and the templates call a rule's adjoint by this name
     @property
