@@ -77,6 +77,35 @@ def is_differentiable_op(value):
     return None
 
 
+def differentiable_reads(value):
+    """Names that ``value`` reads in positions where their value changes the result smoothly:
+    everything but comparisons, nondiff calls (shapes, masks), indices and array facts."""
+    if isinstance(value, gast.Name):
+        return {value.id}
+    if isinstance(value, (gast.Tuple, gast.List)):
+        return set().union(*[differentiable_reads(e) for e in value.elts])
+    if isinstance(value, gast.BinOp):
+        if isinstance(value.op, gast.FloorDiv):
+            return set()
+        return differentiable_reads(value.left) | differentiable_reads(value.right)
+    if isinstance(value, gast.UnaryOp):
+        return set() if isinstance(value.op, gast.Not) else differentiable_reads(value.operand)
+    if isinstance(value, gast.Subscript):
+        return differentiable_reads(value.value)
+    if isinstance(value, gast.Attribute):
+        return set() if value.attr in resolve.ARRAY_ATTRIBUTES_NONDIFF else \
+            differentiable_reads(value.value)
+    if isinstance(value, gast.Call):
+        if getattr(value, "stack_op", None) is not None:
+            return set()
+        callee = getattr(value, "callee", None)
+        if callee is not None and resolve.classify(callee) == "nondiff":
+            return set()
+        parts = list(value.args) + [k.value for k in value.keywords]
+        return set().union(*[differentiable_reads(p) for p in parts])
+    return set()
+
+
 def operands(value):
     """The operands of an expression through which a gradient can flow."""
     if isinstance(value, gast.Name):
@@ -351,6 +380,26 @@ class Analysis:
                 break
         self.active = {n for n in varied & useful
                        if self.kinds.get(n) in differentiable or n in wrt}
+        self.dropped = self.dropped_gradients(varied, useful)
+
+    def dropped_gradients(self, varied, useful):
+        """Statements that read a differentiable value where no gradient can flow back from
+        (inside a list or tuple literal, or a container the transform does not follow), while
+        their result matters: (statement, names). The pipeline refuses these instead of
+        returning a zero gradient for them."""
+        found = []
+        for s, _depth in self.all:
+            if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)):
+                continue
+            target = s.targets[0].id
+            if target not in useful:
+                continue
+            reads = differentiable_reads(s.value) & varied
+            # read but not followed, or followed into a value that holds no gradient (a tuple)
+            hidden = reads if target not in varied else reads - set(operands(s.value))
+            if hidden:
+                found.append((s, sorted(hidden)))
+        return found
 
 
 def max_ndim(*nds):

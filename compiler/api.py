@@ -84,6 +84,11 @@ def _generate(fn, argnums, kinds, with_value):
     ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
     analysis = Analysis(ir, kinds, wrt, constant_kinds)
     filename = parse_function(fn).filename
+    for stmt, _names in analysis.dropped:
+        raise TransformError(
+            "a differentiable value reaches this line inside a list or tuple (or another "
+            "container) that the source transform cannot carry a gradient through",
+            filename, getattr(stmt, "lineno", None), "container")
     grad_ir = reverse(ir, analysis, wrt, used, filename, with_value)
     user_names = {n.id for n in gast.walk(parse_function(fn).node) if isinstance(n, gast.Name)}
     user_names |= set(params)

@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from .table import define
+from .helpers import unbroadcast
+from .table import define, primitive
 
 # shapes and counts
 define("Shape", np.shape, kind="nondiff", role="tuple", native="shape")
@@ -26,11 +27,24 @@ define("Any", np.any, kind="nondiff")
 define("Zeros", np.zeros, kind="nondiff", role="shape", native="creation")
 define("Ones", np.ones, kind="nondiff", role="shape", native="creation")
 define("Empty", np.empty, kind="nondiff", role="shape", native="creation")
-define("Fill", np.full, kind="nondiff", role="shape", native="full")
+
 define("ZerosLike", np.zeros_like, kind="nondiff", role="shape", native="like")
 define("OnesLike", np.ones_like, kind="nondiff", role="shape", native="like")
 define("EmptyLike", np.empty_like, kind="nondiff", role="shape", native="like")
-define("FullLike", np.full_like, kind="nondiff", role="shape", native="full_like")
+
+
+# filled with a value that may be differentiable: the fill's adjoint is the sum over the array
+@primitive("Fill", np.full, n_inputs=2, role="shape", native="full",
+           grid=(((3, 4), "s"), ((3, 4), "v")))
+def d_full(g, ans, shape, fill_value):
+    return None, unbroadcast(g, fill_value)
+
+
+@primitive("FullLike", np.full_like, n_inputs=2, role="shape", native="full_like",
+           grid=(("m", "s"),))
+def d_full_like(g, ans, like, fill_value):
+    return None, unbroadcast(g, fill_value)
+
 define("Eye", np.eye, np.identity, kind="nondiff", role="shape", native="eye")
 define("Range1d", np.arange, kind="nondiff", role="shape", native="arange")
 define("LinSpace", np.linspace, kind="nondiff", role="shape")
