@@ -31,9 +31,7 @@ from llvmlite import ir
 from .. import typing as T
 from . import engine
 from . import types as L
-from .errors import NativeUnsupported
-from .lower import FunctionLowerer
-from .module import ModuleContext
+from .errors import emit_message_switch
 
 ERRBUF_SIZE = 512
 ERR_RAISED, ERR_SHAPE = 1, 2
@@ -184,23 +182,10 @@ def c_params(args, numpy_objects=False):
 
 def lower_body(funcdef, arg_types, constants, module_name, tm, boundscheck=True):
     """Type and lower ``funcdef`` into a fresh module for ``tm``; (module context, type info, body)."""
-    fdef = T.to_ast(funcdef)
-    ti = T.infer(fdef, arg_types, {}, constants=constants)
-    mctx = ModuleContext(module_name, {}, boundscheck)
-    mctx.constants = constants or {}
-    mctx.module.triple = llvm.get_process_triple()
-    mctx.module.data_layout = str(tm.target_data)
-    # noalias is only promised when the function writes no argument array another may overlap
-    arrays = sum(isinstance(t, T.Array) for t in arg_types)
-    noalias = not (ti.written_params and arrays > 1)
-    body = FunctionLowerer(mctx, ti, "tf_body_" + fdef.name, noalias=noalias)
-    try:
-        body.lower()
-    except NativeUnsupported:
-        raise
-    except (KeyError, AttributeError, TypeError, IndexError, ValueError) as e:
-        raise AotError(f"internal lowering failure in {fdef.name}: {type(e).__name__}: {e}") from e
-    return mctx, ti, body
+    from .compile import lower_body as lower
+    return lower(funcdef, arg_types, module_name=module_name, triple=llvm.get_process_triple(),
+                 data_layout=str(tm.target_data), boundscheck=boundscheck, noalias=None,
+                 constants=constants)
 
 
 def emit_wrapper(mctx, ti, body, spec, errfn):
@@ -336,26 +321,14 @@ def _copy_gradient(code, a, shape, g, gt, dst, status, errfn):
 
 def _report_raised(code, mctx, ctx, errfn):
     """The body's error record (message id, three integers) as text in the error buffer."""
-    b = code.b
+    def write(exc, cformat, x, y, z):
+        # keep the exception's name in front: the loader raises that class
+        code.b.call(errfn, [code.cstring(f"{exc}: " + cformat, "tf_aot_msg"), x, y, z])
 
-    def field(k):
-        return b.load(b.gep(ctx, [_c(0, L.I32), _c(k, L.I32)], source_etype=L.CTX_STRUCT), typ=L.I64)
-    mid, x, y, z = field(1), field(2), field(3), field(4)
-    done = code.fn.append_basic_block("reported")
-    unknown = code.fn.append_basic_block("unknown")
-    sw = b.switch(mid, unknown)
-    for k, (exc, fmt) in enumerate(list(mctx.messages)):
-        blk = code.fn.append_basic_block(f"msg{k + 1}")
-        sw.add_case(_c(k + 1), blk)
-        b.position_at_end(blk)
-        # the backend's messages carry integers in {} slots; keep the exception's name in front
-        text = f"{exc}: " + fmt.replace("%", "%%").replace("{}", "%lld")
-        b.call(errfn, [code.cstring(text, "tf_aot_msg"), x, y, z])
-        b.branch(done)
-    b.position_at_end(unknown)
-    b.call(errfn, [code.cstring("RuntimeError: the compiled function failed", "tf_aot_msg"), x, y, z])
-    b.branch(done)
-    b.position_at_end(done)
+    def unknown(x, y, z):
+        code.b.call(errfn, [code.cstring("RuntimeError: the compiled function failed", "tf_aot_msg"),
+                            x, y, z])
+    emit_message_switch(code.b, code.fn, mctx, ctx, write, unknown)
 
 
 # A spin lock per LLVM module: the module's pools of temporaries are plain globals.

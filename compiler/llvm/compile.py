@@ -37,26 +37,41 @@ def lower_callee(mctx, name, arg_types):
     return fl
 
 
-def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, noalias=True, constants=None):
-    """Typed lowering of ``funcdef`` into a fresh module; returns (module context, type info, entry name)."""
+def lower_body(funcdef, arg_types, *, module_name, triple, data_layout, module_functions=None,
+               boundscheck=True, noalias=True, constants=None, blas_dgemm=None):
+    """Type ``funcdef`` for ``arg_types`` and lower it into a fresh module: the one driver of JIT
+    and AOT. Returns (module context, type info, body lowerer). ``noalias=None``: promise
+    noalias on array arguments only when the function writes none that another may overlap."""
     # private copies: typing records node identities and may canonicalize calls in place
     fdef = copy.deepcopy(T.to_ast(funcdef))
     mfuncs = {k: copy.deepcopy(T.to_ast(v)) for k, v in (module_functions or {}).items()}
     ti = T.infer(fdef, arg_types, mfuncs, constants=constants)
-    mctx = ModuleContext(fdef.name, mfuncs, boundscheck)
+    mctx = ModuleContext(module_name, mfuncs, boundscheck)
     mctx.constants = constants or {}
-    mctx.blas_dgemm = jit.blas_dgemm()
-    triple, layout = jit.target_info()
+    mctx.blas_dgemm = blas_dgemm
     mctx.module.triple = triple
-    mctx.module.data_layout = layout
+    mctx.module.data_layout = data_layout
+    if noalias is None:
+        noalias = not (ti.written_params and sum(isinstance(t, T.Array) for t in arg_types) > 1)
     body = FunctionLowerer(mctx, ti, "tf_body_" + fdef.name, noalias=noalias)
     try:
         body.lower()
-        return _finish(mctx, ti, fdef, body, arg_types, noalias)
     except NativeUnsupported:
         raise
     except (KeyError, AttributeError, TypeError, IndexError, ValueError) as e:
-        raise LoweringError(f"internal lowering failure: {type(e).__name__}: {e}", body.lineno) from e
+        raise LoweringError(f"internal lowering failure in {fdef.name}: {type(e).__name__}: {e}",
+                            body.lineno) from e
+    return mctx, ti, body
+
+
+def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, noalias=True, constants=None):
+    """Typed lowering of ``funcdef`` into a fresh JIT module; returns (module context, type info, entry name)."""
+    triple, layout = jit.target_info()
+    name = getattr(funcdef, "name", "f")
+    mctx, ti, body = lower_body(funcdef, arg_types, module_name=name, triple=triple, data_layout=layout,
+                                module_functions=module_functions, boundscheck=boundscheck,
+                                noalias=noalias, constants=constants, blas_dgemm=jit.blas_dgemm())
+    return _finish(mctx, ti, ti.fdef, body, arg_types, noalias)
 
 
 def _finish(mctx, ti, fdef, body, arg_types, noalias):

@@ -13,6 +13,7 @@ from llvmlite import ir
 
 from .. import typing as T
 from . import types as L
+from .errors import emit_message_switch
 from .lower import FunctionLowerer
 from .module import PyAPI
 
@@ -202,24 +203,13 @@ def _box_array(em, api, ctx, a, adopt=True):
 def _raise_recorded(em, api, ctx):
     """Turn the error record (message id, three integers) into a Python exception."""
     b = em.b
-    mctx = em.m
-
-    def field(k):
-        return b.load(b.gep(ctx, [_c(0, L.I32), _c(k, L.I32)], source_etype=L.CTX_STRUCT), typ=L.I64)
-    mid, x, y, z = field(1), field(2), field(3), field(4)
     fmt_fn = api.fn("PyErr_Format", L.PTR, [L.PTR, L.PTR], var_arg=True)
-    done = em.fn.append_basic_block("raised")
-    sw = b.switch(mid, done)
-    for k, (exc, fmt) in enumerate(list(mctx.messages)):
-        blk = em.fn.append_basic_block(f"raise{k + 1}")
-        sw.add_case(_c(k + 1), blk)
-        b.position_at_end(blk)
-        cfmt = fmt.replace("%", "%%").replace("{}", "%lld")
-        s = api.cstring(cfmt)
+
+    def raise_(exc, cformat, x, y, z):
+        s = api.cstring(cformat)
         excp = b.load(api.global_ptr("PyExc_" + exc), typ=L.PTR)
         b.call(fmt_fn, [excp, b.gep(s, [_c(0), _c(0)], source_etype=s.value_type), x, y, z])
-        b.branch(done)
-    b.position_at_end(done)
+    emit_message_switch(b, em.fn, em.m, ctx, raise_)
 
 
 def _c_strides(b, shape):

@@ -14,8 +14,9 @@ same text is used three ways:
   * the compiler inlines the function's source as a template into the generated Python;
   * the native backend lowers that generated code.
 """
-from . import (arithmetic, composites, constants, linalg, math_functions, reductions,  # noqa: F401
-               shapes)  # (importing a family registers its entries)
+# importing a family registers its entries
+from . import arithmetic, composites, constants, linalg  # noqa: F401
+from . import math_functions, reductions, shapes  # noqa: F401
 from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sum_to_shape, unbroadcast,
                       unconcat, unreduce, unslice, untile, untranspose)
 from .table import (ATTRIBUTES, BY_CALLABLE, ENTRIES, METHODS, RULES, Primitive, attribute,
@@ -31,5 +32,7 @@ def Rule(name, adjoint, callables=(), n_inputs=1):
 HELPERS = ("einsum_adjoints", "extremum_weights", "prod_of_others", "unbroadcast", "unreduce",
            "unslice", "untranspose", "sum_to_shape", "unconcat", "untile")
 
-__all__ = ["Primitive", "Rule", "RULES", "BY_CALLABLE", "ENTRIES", "METHODS", "ATTRIBUTES",
-           "define", "primitive", "lookup", "entry_of", "method", "attribute", *HELPERS]
+__all__ = ["ATTRIBUTES", "BY_CALLABLE", "ENTRIES", "HELPERS", "METHODS", "RULES", "Primitive",
+           "Rule", "attribute", "define", "einsum_adjoints", "entry_of", "extremum_weights",
+           "lookup", "method", "primitive", "prod_of_others", "sum_to_shape", "unbroadcast",
+           "unconcat", "unreduce", "unslice", "untile", "untranspose"]
