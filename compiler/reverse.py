@@ -48,6 +48,17 @@ def attr(base, *names):
     return node
 
 
+def index_value(index):
+    """A subscript's index as an expression (``1:3`` as ``slice(1, 3, None)``), to pass it on."""
+    if isinstance(index, gast.Slice):
+        none = gast.Constant(value=None, kind=None)
+        return call(name("slice"), *[p if p is not None else none
+                                     for p in (index.lower, index.upper, index.step)])
+    if isinstance(index, gast.Tuple):
+        return gast.Tuple(elts=[index_value(e) for e in index.elts], ctx=gast.Load())
+    return index
+
+
 def add(a, b):
     return gast.BinOp(left=a, op=gast.Add(), right=b)
 
@@ -337,9 +348,14 @@ class Reverse:
             if base in self.a.active:
                 index_names = [n.id for n in gast.walk(value.slice) if isinstance(n, gast.Name)]
                 reads_before += index_names
-                dbase = gast.Subscript(value=name(self.d(base)), slice=value.slice,
-                                       ctx=gast.Store())
-                prelude.append(gast.AugAssign(target=dbase, op=gast.Add(), value=dy))
+                if self.fancy(value.slice):
+                    # a repeated index must accumulate: np.add.at, not +=, which keeps one
+                    prelude.append(gast.Expr(value=call(attr("np", "add", "at"), name(self.d(base)),
+                                                        index_value(value.slice), dy)))
+                else:
+                    dbase = gast.Subscript(value=name(self.d(base)), slice=value.slice,
+                                           ctx=gast.Store())
+                    prelude.append(gast.AugAssign(target=dbase, op=gast.Add(), value=dy))
         elif getattr(value, "stack_op", None) == "pop":
             stack_var = value.func.value.id
             prelude.append(gast.Expr(value=call(attr(self.d(stack_var), "push"), dy)))
@@ -388,6 +404,16 @@ class Reverse:
         first = assign(new, s.value, s.lineno)
         second = assign(target, name(new), s.lineno)
         return self.block([first, second], restored)
+
+    def fancy(self, index):
+        """Whether an index may select an element more than once (an index array or list)."""
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        for p in parts:
+            if isinstance(p, (gast.List, gast.Tuple)):
+                return True
+            if isinstance(p, gast.Name) and self.a.kinds.get(p.id) not in ("int", "bool"):
+                return True
+        return False
 
     def accumulate(self, var, expr):
         d = self.d(var)

@@ -168,6 +168,19 @@ def simplify(expr, inputs, k, ans, analysis):
             if isinstance(node.func, gast.Attribute) and node.func.attr == "power" and \
                     isinstance(node.args[1], gast.Constant) and node.args[1].value == 1:
                 return node.args[0]
+            if isinstance(node.func, gast.Attribute) and node.func.attr == "where" and \
+                    len(node.args) == 3 and isinstance(node.args[0], gast.Constant) and \
+                    isinstance(node.args[0].value, bool):   # a condition known here
+                return node.args[1] if node.args[0].value else node.args[2]
+            return node
+
+        def visit_Compare(self, node):
+            self.generic_visit(node)
+            l, r = node.left, node.comparators[0]
+            if len(node.ops) == 1 and type(node.ops[0]) in _COMPARE and \
+                    isinstance(l, gast.Constant) and isinstance(r, gast.Constant) and \
+                    isinstance(l.value, (int, float)) and isinstance(r.value, (int, float)):
+                return const(bool(_COMPARE[type(node.ops[0])](l.value, r.value)))
             return node
 
         def visit_BinOp(self, node):
