@@ -17,6 +17,7 @@ Each call node carries the resolved callable in ``node.callee``.
 import builtins
 import copy
 import numbers
+import operator
 
 import gast
 import numpy as np
@@ -42,6 +43,9 @@ UNSUPPORTED = {
 
 
 BUILTIN_NAMES = set(dir(builtins))
+OPERATOR_BINOPS = {operator.add: gast.Add, operator.sub: gast.Sub, operator.mul: gast.Mult,
+                   operator.truediv: gast.Div, operator.pow: gast.Pow, operator.mod: gast.Mod,
+                   operator.floordiv: gast.FloorDiv, operator.matmul: gast.MatMult}
 
 
 # ---- small tree builders (every node is built here, so gast changes stay in one file) --------
@@ -712,6 +716,10 @@ class Normalizer:
             self.error("a call of a computed function value is not supported", "call")
         if fn in (max, min) and len(node.args) == 2 and not node.keywords:
             fn = np.maximum if fn is max else np.minimum
+        if fn in OPERATOR_BINOPS and len(node.args) == 2 and not node.keywords:
+            # operator.mul(a, b) is a * b: one spelling for every pass and backend
+            return self.expr(gast.BinOp(left=node.args[0], op=OPERATOR_BINOPS[fn](),
+                                        right=node.args[1]), hint)
         kind = resolve.classify(fn)
         if kind in ("user", "composite"):   # a composite is inlined from its definition
             parsed = parse_function(rules.entry_of(fn).impl if kind == "composite" else fn)
