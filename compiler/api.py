@@ -101,8 +101,8 @@ class GradFunction:
         keyword-only ones included, defaults filled in (TypeError as Python's)."""
         if self.sig is None:
             if kwargs:
-                raise TypeError(f"{self.__name__}: keyword arguments need a function with a "
-                                f"signature")
+                raise TypeError(f"{getattr(self.fn, '__name__', 'f')}: keyword arguments need "
+                                f"a function with a signature")
             return args
         bound = self.sig.bind(*args, **kwargs)
         bound.apply_defaults()
@@ -151,8 +151,9 @@ class GradFunction:
         name = self.params[i] if self.params else f"#{i}"
         what = f"an array of {value.dtype}" if isinstance(value, np.ndarray) else \
             type(value).__name__
-        raise TypeError(f"{self.__name__}(): argument {name!r} is {what}, which cannot be "
-                        f"differentiated (give a float, an int or a numeric array)")
+        raise TypeError(f"{getattr(self.fn, '__name__', 'f')}(): argument {name!r} is {what}, "
+                        f"which cannot be differentiated (give a float, an int or a numeric "
+                        f"array)")
 
     def forget(self):
         self.cache.clear()

@@ -126,9 +126,6 @@ def normalized(fn, kinds):
     hit = _NORMALIZED.get(key)
     if hit is not None and hit[3].valid():
         return hit
-    if inspect.isgeneratorfunction(fn):
-        raise ResultTypeError(f"grad requires {fn.__name__} to return a real scalar, "
-                              f"got generator")
     reads, parsed, inner = Reads(), [], []
 
     def gradient_of(gfn, argnums, gkinds):
