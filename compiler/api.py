@@ -118,7 +118,7 @@ class GradFunction:
             args = self.bind(args, kwargs)
         fast = self.fast.get(type_key(args))
         if fast is not None:   # seen before, and the arguments need no conversion
-            if fast[1] is None or fast[1].valid():
+            if fast[1] is None or fast[1]():
                 return self.finish(fast[0](*args), args)
             self.forget()      # something the function reads has changed: transform again
         if any(isinstance(a, Tensor) for a in args) and tape_state.tapes:
@@ -136,7 +136,7 @@ class GradFunction:
                     args[i].dtype.kind not in "fc":
                 self.refuse_argument(i, args[i])
         entry = self.cache.get(key)
-        if entry is not None and entry[1] is not None and not entry[1].valid():
+        if entry is not None and entry[1] is not None and not entry[1]():
             self.forget()
             entry = None
         if entry is None:
@@ -185,7 +185,9 @@ class GradFunction:
     def first_call(self, key, args):
         """Run the fastest backend that takes f for this signature; under "auto" one that
         refuses, or fails at its first call for a reason of ours, hands over to the next.
-        Returns ((runner, reads), result); the runner is cached only once it has worked."""
+        Returns ((runner, still_valid), result), still_valid() saying whether what the code
+        was made from is unchanged (None: nothing to check); the runner is cached only once it
+        has worked."""
         memory.keep_freed_memory()   # gradients allocate big temporaries every call
         reasons, failed = [], []
         for backend, runner, reads in self.runners(key, args, reasons):
@@ -199,7 +201,7 @@ class GradFunction:
                 reasons.append((backend, f"failed at its first call ({type(e).__name__}: {e})"))
                 continue
             self.reasons[key] = (backend, reasons)
-            entry = self.cache[key] = (runner, reads)
+            entry = self.cache[key] = (runner, reads.checker() if reads is not None else None)
             return entry, result
         # every backend failed: the user's error. The generated Python's is the one Python
         # gives for their code (the tape's speaks TensorFlow, native's C); refusals come last.
