@@ -1,121 +1,69 @@
-"""The compiler's public face: grad, value_and_grad, differentiable, source, explain.
+"""The compiler's public face: grad, value_and_grad, differentiable, jit, source, explain.
 
 A gradient function specialises on the kinds of its arguments (float, int, array of ndim k) and
-caches one generated gradient per kind signature. Backends, fastest first:
-"native" (llvmlite), "python" (generated source), "tape" (the GradientTape runtime).
+caches one runner per kind signature; the work of making one is compiler/pipeline's. Backends,
+fastest first: "native" (llvmlite), "python" (generated source), "tape" (the GradientTape
+runtime). Under "auto" a backend that refuses a function, or fails inside (transform, typing,
+lowering, or its first call), hands it to the next, and explain() says why; errors of the
+user's own code reach the user.
 """
-import copy
 import functools
 import inspect
 import numbers
+import types
 
-import gast
 import numpy as np
 
-from tapeflow.runtime import memory, rules
-from tapeflow.runtime.stack import Stack
+from tapeflow.runtime import memory
 from tapeflow.runtime.tape import state as tape_state
 from tapeflow.runtime.tensor import Tensor, constant
 
-from . import emit_python
-from .analyze import Analysis, propagate_inplace_updates
+from . import pipeline
 from .errors import TransformError
-from .normalize import normalize
-from .optimize import optimize
-from .parse import parse_function
-from .reverse import reverse
+from .kinds import kind_of_argument, type_key
 
 BACKENDS = ("auto", "native", "python", "tape")
 
 
-def kind_of_argument(value, differentiated):
-    if isinstance(value, np.ndarray) and value.ndim > 0:
-        return ("array", value.ndim)
-    if isinstance(value, (bool, np.bool_)) and not differentiated:
-        return ("bool", 0)
-    if isinstance(value, numbers.Integral) and not differentiated:
-        return ("int", 0)
-    if isinstance(value, (numbers.Real, np.ndarray)):
-        return ("float", 0)
-    if hasattr(value, "numpy"):
-        return kind_of_argument(value.numpy(), differentiated)
-    return ("any", None)
+def parameters_of(fn):
+    """(names in binding order, number of positional ones, inspect.Signature) of ``fn``, or
+    (None, None, None) for a callable without a signature. *args and **kwargs are refused:
+    the generated code takes one value per parameter."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None, None, None
+    names, positional = [], 0
+    for p in sig.parameters.values():
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            stars = "*" if p.kind is p.VAR_POSITIONAL else "**"
+            raise TypeError(f"grad cannot differentiate {getattr(fn, '__name__', fn)}: its "
+                            f"parameter {stars}{p.name} takes a variable number of arguments "
+                            f"(give each argument its own parameter)")
+        names.append(p.name)
+        positional += p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    return names, positional, sig
 
 
-class Generated:
-    """One generated gradient: its source, the loaded function, and how it was made."""
-
-    def __init__(self, source, fn, ir, filename, with_value):
-        self.source = source
-        self.fn = fn
-        self.ir = ir
-        self.filename = filename
-        self.with_value = with_value
-
-
-@functools.lru_cache(maxsize=None)
-def _normalized(fn, kinds):
-    # kinds matter only where fn calls a gradient function (grad of grad)
-    params = list(inspect.signature(fn).parameters)
-    return normalize(parse_function(fn), dict(zip(params, kinds)))
-
-
-_GENERATED = {}
-
-
-def generate(fn, argnums, kinds, with_value=True):
-    """Transform ``fn`` for arguments of the given kinds (cached); raises TransformError.
-    The generated function returns ``(value, gradients)``; without ``with_value``, where the
-    value is known to be a scalar, only the gradients (``Generated.with_value`` says which)."""
-    key = (fn, tuple(argnums), tuple(kinds), with_value)
-    gen = _GENERATED.get(key)
-    if gen is None:
-        gen = _GENERATED[key] = _generate(fn, argnums, kinds, with_value)
-    return gen
-
-
-def _generate(fn, argnums, kinds, with_value):
-    fn = as_function(fn)
-    ir, constants, used = _normalized(fn, kinds)
-    ir = copy.deepcopy(ir)
-    params = [a.id for a in ir.args.args]
-    wrt = [params[i] for i in argnums]
-    constant_kinds = {n: kind_of_argument(v, False) for n, v in constants.items()}
-    ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
-    analysis = Analysis(ir, kinds, wrt, constant_kinds)
-    filename = parse_function(fn).filename
-    for stmt, _names in analysis.dropped:
-        raise TransformError(
-            "a differentiable value reaches this line inside a list or tuple (or another "
-            "container) that the source transform cannot carry a gradient through",
-            filename, getattr(stmt, "lineno", None), "container")
-    grad_ir = reverse(ir, analysis, wrt, used, filename, with_value)
-    user_names = {n.id for n in gast.walk(parse_function(fn).node) if isinstance(n, gast.Name)}
-    user_names |= set(params)
-    # the user's variables and their adjoints (dx for x) stay named; temporaries may be fused
-    keep = user_names | {d for v, d in grad_ir.adjoint_names.items() if v in user_names}
-    grad_ir = optimize(grad_ir, keep=keep)
-    namespace = {"np": np, "Stack": Stack, "math": __import__("math"),
-                 "operator": __import__("operator")}
-    namespace.update({n: getattr(rules, n) for n in rules.__all__ if not n.isupper()})
-    namespace.update(constants)
-    filename = f"<gradient of {ir.name}>"
-    loaded, source = emit_python.load(grad_ir, namespace, filename)
-    return Generated(source, loaded, grad_ir, filename, grad_ir.returns_value)
-
-
-def as_function(fn):
-    """A plain function to transform: a gradient function is wrapped in a def calling it."""
-    if not getattr(fn, "__tapeflow_gradient__", False):
+def positional_copy(fn):
+    """``fn`` with its keyword-only parameters made positional (same code, same globals), so
+    the tape can call it with the flat arguments the generated code takes."""
+    code = fn.__code__
+    if not code.co_kwonlyargcount:
         return fn
-    params = list(inspect.signature(fn.fn).parameters)
-    name = f"{'value_and_' if fn.with_value else ''}grad_of_{fn.__name__}"
-    src = f"def {name}({', '.join(params)}):\n    return inner({', '.join(params)})\n"
-    scope = {"inner": fn}
-    exec(compile(src, f"<{name}>", "exec"), scope)
-    wrapper = scope[name]
-    wrapper.__tapeflow_source__ = src
-    return wrapper
+    # keyword-only parameters follow the positional ones in co_varnames: only the counts change
+    code = code.replace(co_argcount=code.co_argcount + code.co_kwonlyargcount,
+                        co_kwonlyargcount=0, co_posonlyargcount=0)
+    return types.FunctionType(code, fn.__globals__, fn.__name__, None, fn.__closure__)
+
+
+def _internal(e):
+    """A refusal or a failure of tapeflow's own machinery, not of the user's code."""
+    if isinstance(e, pipeline.ResultTypeError):
+        return False
+    module = getattr(type(e), "__module__", "") or ""
+    return module.startswith(("tapeflow.compiler", "llvmlite")) or \
+        isinstance(e, (TransformError, SyntaxError)) or type(e).__name__ == "TraceEscape"
 
 
 class GradFunction:
@@ -135,23 +83,30 @@ class GradFunction:
         self.backend = backend
         self.with_value = with_value
         self.boundscheck = boundscheck
-        self.cache = {}
-        self.fast = {}   # plain argument types -> runner, for calls that need no conversion
+        self.cache = {}    # signature -> (runner, Reads or None)
+        self.fast = {}     # plain argument types -> (runner, Reads), calls needing no conversion
         self.reasons = {}
         self.last_key = None
         functools.update_wrapper(self, fn, updated=())  # not fn.__dict__: our own caches
-        n = getattr(getattr(fn, "__code__", None), "co_argcount", None)
-        self.n_params = n
-        self.defaults = getattr(fn, "__defaults__", None)
+        self.params, n, self.sig = parameters_of(fn)
+        # the plain call f(a, b) binds as-is only when every parameter is positional
+        self.n_params = len(self.params) if self.params is not None and \
+            n == len(self.params) else None
         if n is not None and any(i >= n or i < -n for i in self.argnums):
             raise ValueError(f"argnums={argnums!r} is out of range for {fn.__name__}, which "
                              f"takes {n} positional argument(s)")
 
     def bind(self, args, kwargs):
-        """Positional arguments for the generated code: keywords placed, defaults filled in."""
-        bound = inspect.signature(self.fn).bind(*args, **kwargs)
+        """One value per parameter, in order, as Python binds them: keywords placed,
+        keyword-only ones included, defaults filled in (TypeError as Python's)."""
+        if self.sig is None:
+            if kwargs:
+                raise TypeError(f"{getattr(self.fn, '__name__', 'f')}: keyword arguments need "
+                                f"a function with a signature")
+            return args
+        bound = self.sig.bind(*args, **kwargs)
         bound.apply_defaults()
-        return bound.args
+        return tuple(bound.arguments.values())
 
     def signature(self, args):
         """Kinds decide the generated code; dtypes the compiled code."""
@@ -159,11 +114,13 @@ class GradFunction:
         return kinds, type_key(args)
 
     def __call__(self, *args, **kwargs):
-        if kwargs or self.defaults and len(args) < self.n_params:
+        if kwargs or len(args) != self.n_params:
             args = self.bind(args, kwargs)
         fast = self.fast.get(type_key(args))
         if fast is not None:   # seen before, and the arguments need no conversion
-            return self.finish(fast(*args), args)
+            if fast[1] is None or fast[1]():
+                return self.finish(fast[0](*args), args)
+            self.forget()      # something the function reads has changed: transform again
         if any(isinstance(a, Tensor) for a in args) and tape_state.tapes:
             return self.call_on_tensors(args)   # inside a recording tape: differentiable too
         argnums = tuple(i % len(args) for i in self.argnums)
@@ -174,12 +131,33 @@ class GradFunction:
                      a.dtype.kind in "biu" else a
                      for i, a in enumerate(args))
         key = self.last_key = self.signature(args)
+        for i in argnums:
+            if key[0][i][0] == "any" or isinstance(args[i], np.ndarray) and \
+                    args[i].dtype.kind not in "fc":
+                self.refuse_argument(i, args[i])
         entry = self.cache.get(key)
+        if entry is not None and entry[1] is not None and not entry[1]():
+            self.forget()
+            entry = None
         if entry is None:
-            entry = self.cache[key] = self.build(key, args)
+            entry, result = self.first_call(key, args)
+        else:
+            result = entry[0](*args)
         if all(a is b for a, b in zip(args, given)):
             self.fast[type_key(args)] = entry
-        return self.finish(entry(*args), args)
+        return self.finish(result, args)
+
+    def refuse_argument(self, i, value):
+        name = self.params[i] if self.params else f"#{i}"
+        what = f"an array of {value.dtype}" if isinstance(value, np.ndarray) else \
+            type(value).__name__
+        raise TypeError(f"{getattr(self.fn, '__name__', 'f')}(): argument {name!r} is {what}, "
+                        f"which cannot be differentiated (give a float, an int or a numeric "
+                        f"array)")
+
+    def forget(self):
+        self.cache.clear()
+        self.fast.clear()
 
     def finish(self, result, args):
         """(value, gradients) as the caller asked: shaped like their arguments."""
@@ -199,64 +177,98 @@ class GradFunction:
         argnums = tuple(i % len(args) for i in self.argnums)
         args = tuple(a if isinstance(a, Tensor) or i not in argnums else
                      constant(np.asarray(a, dtype=np.float64)) for i, a in enumerate(args))
-        value, grads = trace.traced_value_and_grad(self.fn, argnums, args)
+        fn = positional_copy(self.fn) if inspect.isfunction(self.fn) else self.fn
+        value, grads = trace.traced_value_and_grad(fn, argnums, args)
         grads = tuple(grads) if self.tuple_out else grads[0]
         return (value, grads) if self.with_value else grads
 
-    def build(self, key, args):
-        """The runner for arguments of this signature: the fastest backend that can take f
-        (under "auto"), with the reasons the faster ones could not."""
-        argnums = tuple(i % len(args) for i in self.argnums)
-        kinds = key[0]
-        name = getattr(self.fn, "__name__", "f")
+    def first_call(self, key, args):
+        """Run the fastest backend that takes f for this signature; under "auto" one that
+        refuses, or fails at its first call for a reason of ours, hands over to the next.
+        Returns ((runner, still_valid), result), still_valid() saying whether what the code
+        was made from is unchanged (None: nothing to check); the runner is cached only once it
+        has worked."""
         memory.keep_freed_memory()   # gradients allocate big temporaries every call
-        reasons = []
-        if self.backend != "tape":
+        reasons, failed = [], []
+        for backend, runner, reads in self.runners(key, args, reasons):
             try:
-                gen = generate(self.fn, argnums, kinds, self.with_value)
-            except TransformError as e:
-                if self.backend != "auto":
+                result = runner(*args)
+            except Exception as e:
+                if self.backend != "auto" or isinstance(e, pipeline.ResultTypeError):
                     raise
-                reasons.append(("native or python", str(e)))
-            else:
+                # the next backend tells: if it succeeds, this failure was ours
+                failed.append((backend, e))
+                reasons.append((backend, f"failed at its first call ({type(e).__name__}: {e})"))
+                continue
+            self.reasons[key] = (backend, reasons)
+            entry = self.cache[key] = (runner, reads.checker() if reads is not None else None)
+            return entry, result
+        # every backend failed: the user's error. The generated Python's is the one Python
+        # gives for their code (the tape's speaks TensorFlow, native's C); refusals come last.
+        order = {"python": 0, "tape": 1, "native": 2}
+        failed.sort(key=lambda f: (_internal(f[1]), order[f[0]]))
+        raise failed[0][1]
+
+    def runners(self, key, args, reasons):
+        """(backend, runner, reads) for this signature, fastest first (only the forced one
+        unless "auto"); refusals and internal failures on the way are added to ``reasons``."""
+        argnums = tuple(i % len(args) for i in self.argnums)
+        name = getattr(self.fn, "__name__", "f")
+        auto = self.backend == "auto"
+        if self.backend != "tape":
+            gen = None
+            try:
+                gen = pipeline.generate(self.fn, argnums, key[0], self.with_value)
+            except pipeline.ResultTypeError:
+                raise
+            except Exception as e:    # the user's code does not run in the transform
+                if not auto:
+                    raise
+                reasons.append(("native or python", str(e) if isinstance(e, TransformError)
+                                else f"internal error in the transform ({type(e).__name__}: {e})"))
+            if gen is not None:
                 self.generated = gen
                 if self.backend in ("auto", "native"):
-                    from . import native
                     try:
-                        runner = native.compile_gradient(gen, args, self.boundscheck)
-                        self.reasons[key] = ("native", reasons)
-                        return with_scalar_value(runner, gen, name)
-                    except TransformError as e:
-                        if self.backend == "native":
+                        runner = pipeline.compile_gradient(gen, args, self.boundscheck)
+                    except Exception as e:
+                        if not auto:
                             raise
-                        reasons.append(("native", str(e)))
-                self.reasons[key] = ("python", reasons)
-                return with_scalar_value(gen.fn, gen, name)
+                        reasons.append(("native", str(e) if isinstance(e, TransformError) else
+                                        f"internal error ({type(e).__name__}: {e})"))
+                    else:
+                        yield "native", with_scalar_value(runner, gen, name), gen.reads
+                if self.backend in ("auto", "python"):
+                    yield "python", with_scalar_value(gen.fn, gen, name), gen.reads
+        if self.backend in ("auto", "tape"):
+            yield "tape", self.tape_runner(argnums), None
+
+    def tape_runner(self, argnums):
         from tapeflow.runtime import trace
-        self.reasons[key] = ("tape", reasons)
-        return trace.value_and_grad_runner(self.fn, argnums)
+        fn = self.fn
+        if not inspect.isfunction(fn) or not fn.__code__.co_kwonlyargcount:
+            return trace.value_and_grad_runner(fn, argnums)
 
-
-def type_key(args):
-    """What the compiled code depends on: each argument's type, and an array's dtype and ndim
-    (cheap enough for every call)."""
-    return tuple([(a.dtype, a.ndim) if type(a) is np.ndarray else type(a) for a in args])
+        def run(*args):   # made per call: the tape reads the function as it is now
+            return trace.value_and_grad_runner(positional_copy(fn), argnums)(*args)
+        return run
 
 
 def with_scalar_value(fn, gen, fname):
-    """A runner returning (value, gradients): the value checked to be a scalar, or None where
-    the generated code (grad alone, scalar known beforehand) does not compute it."""
+    """A runner returning (value, gradients): the value checked to be a real scalar, or None
+    where the generated code (grad alone, scalar known beforehand) does not compute it."""
     if not gen.with_value:
         def run(*args):
             return None, fn(*args)
         run.target = fn
         return run
 
+    check = pipeline.check_result
+
     def run(*args):
         value, grads = fn(*args)
-        if type(value) is not float and np.ndim(value) != 0:
-            raise TypeError(f"grad requires {fname} to return a scalar, "
-                            f"got an array of shape {np.shape(value)}")
+        if type(value) is not float:
+            check(value, fname)
         return value, grads
     run.target = fn
     return run
@@ -319,3 +331,28 @@ def differentiable(fn):
     fn.grad = grad(fn)
     fn.value_and_grad = value_and_grad(fn)
     return fn
+
+
+class Jitted:
+    """``tapeflow.jit(f)``: f itself compiled to native code, once per argument signature."""
+
+    def __init__(self, fn, boundscheck=True):
+        self.fn = fn
+        self.boundscheck = boundscheck
+        self.cache = {}
+        functools.update_wrapper(self, fn, updated=())
+
+    def __call__(self, *args):
+        compiled = self.cache.get(type_key(args))
+        if compiled is None:
+            compiled = self.cache[type_key(args)] = pipeline.compile_primal(
+                self.fn, args, self.boundscheck)
+        return compiled(*args)
+
+
+def jit(fn=None, *, boundscheck=True):
+    """Compile ``fn`` (the primal alone) to native code on first call, per argument signature.
+    Usable as ``@jit`` or ``@jit(boundscheck=False)``."""
+    if fn is None:
+        return lambda f: Jitted(f, boundscheck)
+    return Jitted(fn, boundscheck)

@@ -1,17 +1,15 @@
-"""The native backend seen from the API: gradients and primals compiled through compiler/llvm.
+"""The native backend seen from the pipeline: gradients and primals compiled through compiler/llvm.
 
-The generated gradient (see api.generate) is typed for the actual arguments and lowered by
+The generated gradient (see pipeline.generate) is typed for the actual arguments and lowered by
 compiler/llvm as it is: the native code is the program the Python emitter prints, so a reader of
 ``tapeflow.source`` reads what runs.
 """
 import copy
 import numbers
 
-import gast
 import numpy as np
 
 from .errors import TransformError
-from .parse import parse_function
 
 
 def _lowering():
@@ -32,18 +30,6 @@ def gradient_ir(generated):
     return copy.deepcopy(generated.ir), data_constants(generated.fn.__globals__)
 
 
-def primal_ir(fn, kinds):
-    """The normalized primal with its single-use temporaries written back into expressions
-    (what the user wrote, minus what normalization desugared): LLVM sees whole loop bodies."""
-    from .api import _normalized
-    from .optimize import fuse_temporaries
-    ir, constants, _ = _normalized(fn, kinds)
-    ir = copy.deepcopy(ir)
-    user_names = {n.id for n in gast.walk(parse_function(fn).node) if isinstance(n, gast.Name)}
-    fuse_temporaries(ir, user_names)
-    return ir, constants
-
-
 def compile_ir(ir, constants, args, boundscheck=True):
     """Compile an IR function for these argument values; TransformError if it cannot be."""
     native_types, compile_function, NativeUnsupported = _lowering()
@@ -56,60 +42,28 @@ def compile_ir(ir, constants, args, boundscheck=True):
                              "<native>", getattr(e, "lineno", None), "native") from None
 
 
-_COMPILED = {}
-
-
 def compile_gradient(generated, args, boundscheck=True):
     """The generated gradient compiled for arguments typed like ``args`` (once per generated
-    gradient and argument types): a callable with the generated function's results."""
+    gradient and argument types): a callable with the generated function's results. The
+    compiled code lives on the Generated object, so it goes when a stale transform goes."""
     native_types, _, NativeUnsupported = _lowering()
     try:
-        key = (id(generated), tuple(native_types.typeof(a) for a in args), boundscheck)
+        key = (tuple(native_types.typeof(a) for a in args), boundscheck)
     except NativeUnsupported as e:
         raise TransformError(f"not compiled natively: {e}", "<native>", None, "native") from None
-    compiled = _COMPILED.get(key)
+    compiled = generated.native.get(key)
     if compiled is None:
         ir, constants = gradient_ir(generated)
         compiled = compile_ir(ir, constants, args, boundscheck)
-        _COMPILED[key] = compiled
+        generated.native[key] = compiled
     return compiled
 
 
-class Jitted:
-    """``tapeflow.jit(f)``: f itself compiled to native code, once per argument signature."""
-
-    def __init__(self, fn, boundscheck=True):
-        import functools
-        self.fn = fn
-        self.boundscheck = boundscheck
-        self.cache = {}
-        functools.update_wrapper(self, fn, updated=())
-
-    def __call__(self, *args):
-        compiled = self.cache.get(tuple(a.dtype.str + str(a.ndim) if type(a) is np.ndarray
-                                        else type(a) for a in args))
-        if compiled is None:
-            compiled = self.compile(args)
-        return compiled(*args)
-
-    def compile(self, args):
-        from .api import kind_of_argument
-        native_types, _, NativeUnsupported = _lowering()
-        try:
-            for k, a in enumerate(args):
-                native_types.typeof(a, f"argument {k}")
-        except NativeUnsupported as e:
-            raise TypeError(f"{self.fn.__name__}(): {e}") from None
-        ir, constants = primal_ir(self.fn, tuple(kind_of_argument(a, False) for a in args))
-        compiled = compile_ir(ir, constants, args, self.boundscheck)
-        self.cache[tuple(a.dtype.str + str(a.ndim) if type(a) is np.ndarray else type(a)
-                         for a in args)] = compiled
-        return compiled
-
-
-def jit(fn=None, *, boundscheck=True):
-    """Compile ``fn`` (the primal alone) to native code on first call, per argument signature.
-    Usable as ``@jit`` or ``@jit(boundscheck=False)``."""
-    if fn is None:
-        return lambda f: Jitted(f, boundscheck)
-    return Jitted(fn, boundscheck)
+def check_arguments(fname, args):
+    """TypeError naming the argument the native code cannot take (a list, an object array...)."""
+    native_types, _, NativeUnsupported = _lowering()
+    try:
+        for k, a in enumerate(args):
+            native_types.typeof(a, f"argument {k}")
+    except NativeUnsupported as e:
+        raise TypeError(f"{fname}(): {e}") from None

@@ -26,6 +26,7 @@ from tapeflow.runtime import rules
 
 from . import resolve
 from .errors import TransformError
+from .kinds import kind_of_argument
 from .parse import Parsed, namespace_of, parse_function
 
 UNSUPPORTED = {
@@ -208,9 +209,15 @@ class Scope:
         return self.rename.get(id_)
 
 
+def parameters(args):
+    """A def's named parameters in the order Python binds them: positional-only, positional,
+    keyword-only (the IR function takes them all positionally, in this order)."""
+    return list(args.posonlyargs) + list(args.args) + list(args.kwonlyargs)
+
+
 def assigned_names(fn_node):
     """Python's rule: a name assigned anywhere in a function body is local to it."""
-    out = {a.id for a in fn_node.args.args + fn_node.args.kwonlyargs}
+    out = {a.id for a in parameters(fn_node.args)}
     for n in gast.walk(fn_node):
         if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
             out.add(n.id)
@@ -220,8 +227,15 @@ def assigned_names(fn_node):
 
 
 class Normalizer:
-    def __init__(self, parsed, param_kinds=None):
+    def __init__(self, parsed, param_kinds=None, gradient_of=None, reads=None):
         self.top = parsed
+        # gradient_of(fn, argnums, kinds) -> the Generated code of a gradient called
+        # inside the function (given by the pipeline: no pass imports the driver)
+        self.gradient_of = gradient_of
+        # every Parsed function read (the top one and those inlined), for the pipeline to
+        # know which globals, closure cells and callees the result depends on
+        self.reads = reads if reads is not None else []
+        self.reads.append(parsed)
         self.param_kinds = dict(param_kinds or {})
         self.used = set()
         for n in gast.walk(parsed.node):
@@ -276,10 +290,13 @@ class Normalizer:
     # entry
     def run(self):
         node = self.top.node
-        params = [a.id for a in node.args.args]
-        if node.args.vararg or node.args.kwarg or node.args.kwonlyargs:
-            raise TransformError("*args, **kwargs and keyword-only parameters are not supported",
-                                 self.top.filename, node.lineno, "signature")
+        params = [a.id for a in parameters(node.args)]
+        star = node.args.vararg or node.args.kwarg
+        if star:
+            stars = "*" if star is node.args.vararg else "**"
+            raise TransformError(f"the parameter {stars}{star.id} is not supported (give each "
+                                 f"argument its own parameter)", self.top.filename,
+                                 node.lineno, "signature")
         self.scope = Scope(self.top, {n: n for n in assigned_names(node)})
         body = strip_docstring(node.body)
         returns = [s for s in gast.walk(node) if isinstance(s, gast.Return)]
@@ -355,7 +372,12 @@ class Normalizer:
             return
         elif kind is gast.FunctionDef:
             self.local_function(s)
-        elif kind in (gast.Assert, gast.Raise):
+        elif kind is gast.Assert:
+            # run in the primal, no adjoint: its operands are atoms like any other statement's
+            test = self.atom(s.test, "cond")
+            msg = self.atom(s.msg, "message") if s.msg is not None else None
+            self.emit(gast.Assert(test=test, msg=msg))
+        elif kind is gast.Raise:
             self.emit(s)  # kept in the primal; no adjoint
         elif kind is gast.Continue:
             self.error("continue outside a loop", "continue")
@@ -723,6 +745,7 @@ class Normalizer:
         kind = resolve.classify(fn)
         if kind in ("user", "composite"):   # a composite is inlined from its definition
             parsed = parse_function(rules.entry_of(fn).impl if kind == "composite" else fn)
+            self.reads.append(parsed)
             return self.inline((parsed.node, parsed), node)
         if kind == "gradient":
             return self.inline_gradient(fn, node)
@@ -732,6 +755,16 @@ class Normalizer:
             full = f"{module}.{label}" if module and module != "builtins" else label
             self.error(f"a call to {full}, which the source transform does not know "
                        f"(no derivative rule, not Python source)", "unknown call")
+        if fn is isinstance and len(node.args) == 2 and not node.keywords:
+            # the class (or tuple of classes) is a value read from the namespace, not a
+            # function called; the test itself is not differentiable (resolve.NONDIFF)
+            classes = self.static(node.args[1]) if not isinstance(node.args[1], gast.Tuple) \
+                else tuple(self.static(e) for e in node.args[1].elts)
+            if not (isinstance(classes, type) or isinstance(classes, tuple) and
+                    all(isinstance(c, type) for c in classes)):
+                self.error("isinstance() with a class that is not a global name", "isinstance")
+            return self.call_value(fn, [self.atom(node.args[0]), self.value_ref(classes, "cls")],
+                                   {})
         args = [self.atom(a) for a in node.args]
         kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
         if fn is np.ravel:
@@ -766,7 +799,7 @@ class Normalizer:
         if a.vararg or a.kwarg:
             self.error(f"calling {fn_node.name}: *args/**kwargs parameters are not supported",
                        "signature")
-        positional = [p.id for p in a.args]
+        positional = [p.id for p in a.posonlyargs + a.args]
         params = positional + [p.id for p in a.kwonlyargs]
         if len(node.args) > len(positional):
             self.error(f"{fn_node.name}() takes {len(positional)} positional arguments but "
@@ -825,7 +858,9 @@ class Normalizer:
 
     def inline_gradient(self, gf, node):
         """A call of a tapeflow gradient: inline its generated code (higher-order derivatives)."""
-        from .api import generate, kind_of_argument
+        if self.gradient_of is None:
+            self.error("a gradient function called here (no pipeline to generate it)",
+                       "gradient call")
         kinds = []
         for a in node.args:
             if isinstance(a, gast.Name) and self.scope.local(a.id) in self.param_kinds:
@@ -838,7 +873,7 @@ class Normalizer:
         argnums = tuple(i % len(kinds) for i in gf.argnums)
         kinds = tuple(("float", 0) if i in argnums and k[0] in ("int", "bool") else k
                       for i, k in enumerate(kinds))
-        gen = generate(gf.fn, argnums, kinds)
+        gen = self.gradient_of(gf.fn, argnums, kinds)
         parsed = Parsed(copy.deepcopy(gen.ir), gen.filename, namespace_of(gen.fn), gen.fn)
         both = self.inline((parsed.node, parsed), node)
         if gf.with_value:
@@ -848,7 +883,7 @@ class Normalizer:
     def defaults_of(self, fn_node, owner):
         a = fn_node.args
         out = {}
-        params = [p.id for p in a.args]
+        params = [p.id for p in a.posonlyargs + a.args]
         fn = owner.fn if not isinstance(owner, Scope) else None
         if fn is not None:   # the values the defaults had when the def ran
             for p, v in zip(params[len(params) - len(fn.__defaults__ or ()):],
@@ -865,8 +900,10 @@ class Normalizer:
         return out
 
 
-def normalize(parsed, param_kinds=None):
-    """The IR FunctionDef of ``parsed`` and the constants its code refers to."""
-    n = Normalizer(parsed, param_kinds)
+def normalize(parsed, param_kinds=None, gradient_of=None, reads=None):
+    """The IR FunctionDef of ``parsed`` and the constants its code refers to.
+    ``gradient_of(fn, argnums, kinds)``: the generated gradient of a gradient function called
+    (grad of grad); ``reads``: a list the Parsed functions read are appended to."""
+    n = Normalizer(parsed, param_kinds, gradient_of, reads)
     fn = n.run()
     return fn, n.constants, n.used

@@ -21,9 +21,22 @@ class Parsed:
         self.fn = fn
 
 
+class Namespace(dict):
+    """The names a function can see; remembers which ones the transform read (``read``), so a
+    cached derivative can tell when one of them is rebound (see pipeline.Reads)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.read = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return dict.__getitem__(self, key)
+
+
 def namespace_of(fn):
     """Globals, builtins and closure cells the function can see, closure cells winning."""
-    ns = dict(vars(__builtins__)) if not isinstance(__builtins__, dict) else dict(__builtins__)
+    ns = Namespace(vars(__builtins__) if not isinstance(__builtins__, dict) else __builtins__)
     ns.update(fn.__globals__)
     if fn.__closure__:
         for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):

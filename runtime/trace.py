@@ -12,6 +12,7 @@ import builtins
 import contextlib
 import inspect
 import math
+import numbers
 import sys
 import textwrap
 import threading
@@ -293,6 +294,24 @@ def _traced_callable(fn, tracer):
     return tracer.copy(fn) if inspect.isfunction(fn) else fn
 
 
+def _check_result(result, fn):
+    """A gradient needs a real scalar result: None, a string, a generator, a tuple, a complex
+    number or an array is a TypeError naming the function, never a zero gradient."""
+    value = result.numpy() if isinstance(result, Tensor) else result
+    if type(value) is float or isinstance(value, numbers.Real) and not isinstance(value, complex):
+        return
+    fname = getattr(fn, "__name__", "f")
+    if isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind in "biuf":
+        if np.ndim(value) == 0:
+            return
+        raise TypeError(f"grad requires {fname} to return a scalar, "
+                        f"got an array of shape {np.shape(value)}")
+    kind = type(value.item()).__name__ if isinstance(value, (np.ndarray, np.generic)) and \
+        np.ndim(value) == 0 else f"{value.dtype} array" if isinstance(value, np.ndarray) else \
+        type(value).__name__
+    raise TypeError(f"grad requires {fname} to return a real scalar, got {kind}")
+
+
 def traced_value_and_grad(fn, argnums, args):
     """(value, [gradients]) as Tensors, for arguments that may be Tensors an outer tape records:
     the gradient computation is then itself recorded (higher order through nested tapes)."""
@@ -304,6 +323,7 @@ def traced_value_and_grad(fn, argnums, args):
         for t in sources:
             tape.watch(t)
         result = _plain(traced(*args))
+    _check_result(result, fn)
     if not isinstance(result, Tensor):
         return result, [np.zeros_like(s) * 0.0 for s in sources]
     grads = tape.gradient(result, sources, unconnected_gradients="zero")
@@ -327,6 +347,7 @@ def value_and_grad_runner(fn, argnums):
                     tape.watch(t)
                 result = traced(*args)
         result = _plain(result)
+        _check_result(result, fn)
         if not isinstance(result, Tensor):   # does not depend on the inputs at all
             value = result
             grads = [np.zeros_like(np.asarray(s.numpy(), dtype=np.float64)) for s in sources]

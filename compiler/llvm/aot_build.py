@@ -1,13 +1,12 @@
 """``tapeflow build``: a Python file's functions -> shared library + C header + Python loader.
 
 Steps per exported function: load the user's file as a module, normalize the primal and
-generate the gradient for the signature's kinds (compiler.api), lower both bodies with the
+generate the gradient for the signature's kinds (compiler.pipeline), lower both bodies with the
 native backend, wrap them in C entry points (aot.py), then link all modules into one object
 file for the chosen CPU and link that with the system C compiler. Files are written to a
 temporary directory inside the output directory and moved into place at the end, the loader
 last, so a failed build never leaves a half-written module behind.
 """
-import copy
 import importlib.util
 import inspect
 import os
@@ -101,7 +100,7 @@ def _compile_errors():
 
 def export_modules(fn, export, module_name, tm, boundscheck=True):
     """LLVM module texts (primal, gradient) with the C entries of one export."""
-    from .. import api, native
+    from .. import native, pipeline
     from .. import typing as T
     from . import aot
 
@@ -110,7 +109,7 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
     texts = []
     what = f"{fn.__name__} ({export.text})"
     try:
-        ir, constants = native.primal_ir(fn, kinds)
+        ir, constants = pipeline.primal_ir(fn, kinds)
         mctx, ti, body = aot.lower_body(ir, arg_types, constants, module_name, tm, boundscheck)
         if not isinstance(ti.ret, T.Scalar):
             raise BuildError(f"{what} returns {ti.ret!r}: only functions returning a scalar are exported")
@@ -122,7 +121,7 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
         texts.append(_finish(aot, mctx))
         wrt = export.wrt()
         if wrt:
-            gen = api.generate(fn, wrt, kinds)
+            gen = pipeline.generate(fn, wrt, kinds)
             gir, gconsts = native.gradient_ir(gen)
             gtypes = arg_types
             mctx, ti, body = aot.lower_body(gir, gtypes, gconsts, module_name, tm, boundscheck)
@@ -227,7 +226,7 @@ def build(file, functions, output, name, cpu=None, boundscheck=True):
 def show(file, name, signature=None, llvm_ir=False, argnums=None, cpu=None):
     """The generated gradient source of ``name`` (or, with ``llvm_ir``, the optimized LLVM IR of
     its AOT module). ``signature``: types like "f8[:],i8"; default: every argument a float."""
-    from .. import api
+    from .. import pipeline
     module = load_file(file)
     fn = get_function(module, name, file)
     n = len(inspect.signature(fn).parameters)
@@ -241,7 +240,7 @@ def show(file, name, signature=None, llvm_ir=False, argnums=None, cpu=None):
         if not wrt:
             raise BuildError(f"{text!r}: no float argument to differentiate")
         try:
-            return api.generate(fn, wrt, kinds).source
+            return pipeline.generate(fn, wrt, kinds).source
         except _compile_errors() as e:
             raise BuildError(f"cannot differentiate {name}: {e}") from None
     from . import aot

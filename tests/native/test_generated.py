@@ -16,7 +16,7 @@ from tapeflow.compiler.llvm import NativeUnsupported, compile_function
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "compiler"))
 corpus = pytest.importorskip("corpus")
-api = pytest.importorskip("tapeflow.compiler.api")
+api = pytest.importorskip("tapeflow.compiler.pipeline")
 
 # every third case keeps this file within the native suite's time budget; set
 # TAPEFLOW_NATIVE_FULL_CORPUS=1 to run them all

@@ -1,0 +1,250 @@
+"""The compiler's driver: parse -> normalize -> analyze -> reverse -> optimize -> emit / lower.
+
+Everything here flows one way: the API calls the pipeline, the pipeline calls the passes, and no
+pass imports the pipeline or the API (a gradient called inside a function, grad of grad, reaches
+normalize as the ``gradient_of`` argument).
+
+A derivative depends on more than the function's source: on the globals, closure cells and
+callees it reads, and on ``__code__``/``__defaults__``. Each cached result carries its ``Reads``,
+checked cheaply (identities) before it is reused, so a rebound global, a redefined helper or a
+replaced ``__code__`` gives a fresh transform.
+"""
+import copy
+import inspect
+import math
+import numbers
+import operator
+
+import gast
+import numpy as np
+
+from tapeflow.runtime import rules
+from tapeflow.runtime.stack import Stack
+
+from . import emit_python
+from .analyze import Analysis, propagate_inplace_updates
+from .kinds import kind_of_argument, type_key  # noqa: F401  (the pipeline's vocabulary)
+from .normalize import normalize
+from .optimize import fuse_temporaries, optimize
+from .parse import parse_function
+from .reverse import reverse
+
+_MISSING = object()
+
+
+class ResultTypeError(TypeError):
+    """The function returns something that has no gradient (None, a string, a tuple...): the
+    user's error under every backend, never a reason to fall back."""
+
+
+def check_result(value, fname):
+    """``value`` if it is a real scalar; else ResultTypeError naming the function and type."""
+    if type(value) is float:
+        return value
+    if isinstance(value, np.ndarray) and value.ndim == 0 or isinstance(value, np.generic):
+        if value.dtype.kind in "biuf":
+            return value
+    elif isinstance(value, numbers.Real):
+        return value
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        raise ResultTypeError(f"grad requires {fname} to return a scalar, "
+                              f"got an array of shape {value.shape}")
+    raise ResultTypeError(f"grad requires {fname} to return a real scalar, "
+                          f"got {type(value).__name__}")
+
+
+class Reads:
+    """What a transform read besides the source: functions (their code and defaults), and the
+    global and closure values they looked up. ``valid()`` says whether all are unchanged."""
+    __slots__ = ("functions", "names", "cells")
+
+    def __init__(self):
+        self.functions = []   # (fn, __code__, __defaults__, __kwdefaults__)
+        self.names = []       # (globals dict, name, value) ; value _MISSING: a builtin
+        self.cells = []       # (cell, value)
+
+    def add_parsed(self, parsed):
+        fn = parsed.fn
+        self.functions.append((fn, fn.__code__, fn.__defaults__, fn.__kwdefaults__))
+        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
+        for key in sorted(parsed.namespace.read):
+            value = dict.get(parsed.namespace, key, _MISSING)
+            if key in cells:
+                self.cells.append((cells[key], value))
+            else:
+                self.names.append((fn.__globals__, key, fn.__globals__.get(key, _MISSING)))
+
+    def extend(self, other):
+        self.functions += other.functions
+        self.names += other.names
+        self.cells += other.cells
+
+    def checker(self):
+        """``valid``, or for the common case (one function, no globals or cells read) an
+        equivalent closure cheap enough for every call of a gradient."""
+        if len(self.functions) == 1 and not self.names and not self.cells:
+            fn, code, defaults, kwdefaults = self.functions[0]
+
+            def unchanged():
+                return fn.__code__ is code and fn.__defaults__ is defaults and \
+                    fn.__kwdefaults__ is kwdefaults
+            return unchanged
+        return self.valid
+
+    def valid(self):
+        for fn, code, defaults, kwdefaults in self.functions:
+            if fn.__code__ is not code or fn.__defaults__ is not defaults or \
+                    fn.__kwdefaults__ is not kwdefaults:
+                return False
+        for ns, key, value in self.names:
+            if ns.get(key, _MISSING) is not value and not _same(ns.get(key, _MISSING), value):
+                return False
+        for cell, value in self.cells:
+            try:
+                now = cell.cell_contents
+            except ValueError:
+                return False
+            if now is not value and not _same(now, value):
+                return False
+        return True
+
+
+def _same(a, b):
+    # an equal number rebound (x = 2.0 twice) is the same constant; anything else must be the
+    # very object the transform saw (an array is read by reference: its contents may change)
+    return type(a) is type(b) and isinstance(a, (numbers.Number, str)) and a == b
+
+
+class Generated:
+    """One generated gradient: its source, the loaded function, and how it was made."""
+
+    def __init__(self, source, fn, ir, filename, with_value, reads):
+        self.source = source
+        self.fn = fn
+        self.ir = ir
+        self.filename = filename
+        self.with_value = with_value
+        self.reads = reads
+        self.native = {}      # (argument types, boundscheck) -> compiled code (native.py)
+
+
+_NORMALIZED = {}
+
+
+def normalized(fn, kinds):
+    """(IR, constants, used names, Reads) of ``fn`` normalized for argument kinds (cached
+    while what it read is unchanged). Kinds matter only where fn calls a gradient function."""
+    key = (fn, kinds)
+    hit = _NORMALIZED.get(key)
+    if hit is not None and hit[3].valid():
+        return hit
+    reads, parsed, inner = Reads(), [], []
+
+    def gradient_of(gfn, argnums, gkinds):
+        gen = generate(gfn, argnums, gkinds)
+        inner.append(gen.reads)
+        return gen
+    params = list(inspect.signature(fn).parameters)
+    ir, constants, used = normalize(parse_function(fn), dict(zip(params, kinds)), gradient_of,
+                                    parsed)
+    for p in parsed:
+        reads.add_parsed(p)
+    for r in inner:
+        reads.extend(r)
+    _check_returned(ir, fn.__name__)
+    hit = _NORMALIZED[key] = (ir, constants, used, reads)
+    return hit
+
+
+def _check_returned(ir, fname):
+    """A returned constant that is not a number (None, a string, a complex): refused before
+    any backend computes a zero gradient for it."""
+    last = ir.body[-1] if ir.body else None
+    if isinstance(last, gast.Return) and isinstance(last.value, gast.Constant):
+        value = last.value.value
+        if not isinstance(value, numbers.Real):
+            check_result(value, fname)
+
+
+_GENERATED = {}
+
+
+def generate(fn, argnums, kinds, with_value=True):
+    """Transform ``fn`` for arguments of the given kinds (cached); raises TransformError.
+    The generated function returns ``(value, gradients)``; without ``with_value``, where the
+    value is known to be a scalar, only the gradients (``Generated.with_value`` says which)."""
+    key = (fn, tuple(argnums), tuple(kinds), with_value)
+    gen = _GENERATED.get(key)
+    if gen is None or not gen.reads.valid():
+        gen = _GENERATED[key] = _generate(fn, argnums, kinds, with_value)
+    return gen
+
+
+def _generate(fn, argnums, kinds, with_value):
+    fn = as_function(fn)
+    ir, constants, used, reads = normalized(fn, tuple(kinds))
+    ir = copy.deepcopy(ir)
+    params = [a.id for a in ir.args.args]
+    wrt = [params[i] for i in argnums]
+    constant_kinds = {n: kind_of_argument(v, False) for n, v in constants.items()}
+    ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
+    analysis = Analysis(ir, kinds, wrt, constant_kinds)
+    parsed = parse_function(fn)
+    for stmt, _names in analysis.dropped:   # refused, never a silent zero
+        raise TransformError(
+            "a differentiable value reaches this line inside a list or tuple (or another "
+            "container) that the source transform cannot carry a gradient through",
+            parsed.filename, getattr(stmt, "lineno", None), "container")
+    grad_ir = reverse(ir, analysis, wrt, used, parsed.filename, with_value)
+    user_names = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+    user_names |= set(params)
+    # the user's variables and their adjoints (dx for x) stay named; temporaries may be fused
+    keep = user_names | {d for v, d in grad_ir.adjoint_names.items() if v in user_names}
+    grad_ir = optimize(grad_ir, keep=keep)
+    namespace = {"np": np, "Stack": Stack, "math": math, "operator": operator}
+    namespace.update({n: getattr(rules, n) for n in rules.HELPERS})
+    namespace.update(constants)
+    filename = f"<gradient of {ir.name}>"
+    loaded, source = emit_python.load(grad_ir, namespace, filename)
+    return Generated(source, loaded, grad_ir, filename, grad_ir.returns_value, reads)
+
+
+def as_function(fn):
+    """A plain function to transform: a gradient function is wrapped in a def calling it."""
+    if not getattr(fn, "__tapeflow_gradient__", False):
+        return fn
+    params = list(inspect.signature(fn.fn).parameters)
+    # a lambda's name is not an identifier: the wrapper's must be
+    base = fn.__name__ if fn.__name__.isidentifier() else "lambda"
+    name = f"{'value_and_' if fn.with_value else ''}grad_of_{base}"
+    src = f"def {name}({', '.join(params)}):\n    return inner({', '.join(params)})\n"
+    scope = {"inner": fn}
+    exec(compile(src, f"<{name}>", "exec"), scope)
+    wrapper = scope[name]
+    wrapper.__tapeflow_source__ = src
+    return wrapper
+
+
+def primal_ir(fn, kinds):
+    """The normalized primal with its single-use temporaries written back into expressions
+    (what the user wrote, minus what normalization desugared): LLVM sees whole loop bodies."""
+    ir, constants, _, _ = normalized(fn, tuple(kinds))
+    ir = copy.deepcopy(ir)
+    user_names = {n.id for n in gast.walk(parse_function(fn).node) if isinstance(n, gast.Name)}
+    fuse_temporaries(ir, user_names)
+    return ir, constants
+
+
+def compile_gradient(generated, args, boundscheck=True):
+    """The generated gradient lowered to native code for these arguments (TransformError if it
+    cannot be); llvmlite is loaded on first use only."""
+    from . import native
+    return native.compile_gradient(generated, args, boundscheck)
+
+
+def compile_primal(fn, args, boundscheck=True):
+    """``fn`` itself (no gradient) compiled to native code for these arguments."""
+    from . import native
+    native.check_arguments(fn.__name__, args)
+    ir, constants = primal_ir(fn, tuple(kind_of_argument(a, False) for a in args))
+    return native.compile_ir(ir, constants, args, boundscheck)
