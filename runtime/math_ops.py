@@ -4,7 +4,8 @@ import builtins
 import numpy as np
 
 from . import dtypes as _dt
-from .opdef import unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand, pair
+from .opdef import (unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand, pair,
+                    _values)
 from .rules import RULES
 from .tape import state, record
 from .tensor import Tensor, convert_to_tensor
@@ -85,7 +86,21 @@ logical_and = nondiff_binary(np.logical_and)
 logical_or = nondiff_binary(np.logical_or)
 logical_xor = nondiff_binary(np.logical_xor)
 floordiv = floor_div = nondiff_binary(np.floor_divide)
-floormod = mod = nondiff_binary(np.mod)
+def floormod(x, y, name=None):
+    """``x mod y`` with the quotient rounded down (numpy's mod, TF's FloorMod).
+
+    It is differentiable, as TF registers it: d/dx = 1 and d/dy = -floor(x / y), the quotient
+    being piecewise constant. With a tape recording a float operand it is computed as
+    ``x - floor_div(x, y) * y`` from recorded ops, which gives exactly that gradient (an op that
+    is never recorded would make ``x % 1.0`` a constant, its gradient silently zero)."""
+    xv, yv = _values(x, y)
+    if state.tapes and np.result_type(xv, yv).kind in "fc" and \
+            any(isinstance(v, Tensor) or hasattr(v, "_handle") for v in (x, y)):
+        return subtract(x, multiply(floordiv(x, y), y))
+    return wrap(np.mod(xv, yv))
+
+
+mod = floormod
 
 
 def squared_difference(x, y, name=None):
