@@ -22,6 +22,7 @@ from tapeflow.runtime import rules
 from tapeflow.runtime.stack import Stack
 
 from . import emit_python
+from .errors import TransformError
 from .analyze import Analysis, propagate_inplace_updates
 from .kinds import kind_of_argument, type_key  # noqa: F401  (the pipeline's vocabulary)
 from .normalize import normalize

@@ -8,6 +8,7 @@ from .tape import state, record, stop_recording_all
 from .tensor import Tensor, _python_value_to_numpy
 
 _int = int
+_builtin_range = range   # this module defines TF's range()
 
 
 def _shape_arg(shape):
@@ -207,10 +208,54 @@ def unslice_op(g, like, index):
 
 
 def prod_of_others(x, axis=None):
-    """The helper ``prod_of_others`` from recorded ops: prod / x (differentiable; no zeros in x)."""
-    from .math_ops import reduce_prod, divide
+    """The helper ``prod_of_others`` from recorded ops, so that it can be differentiated again.
+
+    For each element, the product of the elements before it times the product of those after it
+    along ``axis`` (exclusive scans), as the numpy helper does. ``prod / x`` would be shorter but
+    is nan or inf wherever x has a zero, which is exactly where the gradient of a product matters
+    most (its only nonzero entry). The scans use multiplications and shifts only (no cumprod,
+    which no tape follows), so every step has a rule and higher orders stay exact.
+    """
     x = as_tensor(x)
-    return divide(reduce_prod(x, axis=axis, keepdims=True), x)
+    shape = tuple(x._v.shape)
+    nd = len(shape)
+    if axis is None:
+        return reshape(prod_of_others(reshape(x, (-1,)), 0), shape)
+    axes = sorted({_int(a) % nd for a in (axis if isinstance(axis, (tuple, list)) else [axis])})
+    # the reduced axes last, merged into one: the scans then run along the last axis only
+    order = [a for a in _builtin_range(nd) if a not in axes] + axes
+    moved = transpose(x, order) if order != list(_builtin_range(nd)) else x
+    moved_shape = tuple(moved._v.shape)
+    flat = reshape(moved, moved_shape[:nd - len(axes)] + (-1,))
+    before = _exclusive_product_scan(flat)
+    after = reverse(_exclusive_product_scan(reverse(flat, [-1])), [-1])
+    from .math_ops import multiply
+    out = reshape(multiply(before, after), moved_shape)
+    return transpose(out, np.argsort(order).tolist()) if order != list(_builtin_range(nd)) else out
+
+
+def _exclusive_product_scan(x):
+    """out[..., i] = x[..., 0] * ... * x[..., i-1] (1 for i = 0), along the last axis.
+
+    Shift right by one (a one enters), then the inclusive scan by doubling: after the step with
+    shift d every element holds the product of the 2d elements ending at it; log2(n) steps of
+    recorded multiplications and concatenations."""
+    from .math_ops import multiply
+    n = x._v.shape[-1]
+    lead = x._v.shape[:-1]
+
+    def shifted(y, d):   # y moved d places to the right along the last axis, ones entering
+        ones = Tensor(np.ones(lead + (d,), dtype=y._v.dtype))
+        return concat([ones, getitem(y, (Ellipsis, slice(0, n - d)))], -1)
+
+    if n <= 1:
+        return Tensor(np.ones(x._v.shape, dtype=x._v.dtype))
+    y = shifted(x, 1)
+    d = 1
+    while d < n:
+        y = multiply(y, shifted(y, d))
+        d *= 2
+    return y
 
 
 prod_of_others_op = prod_of_others

@@ -4,7 +4,8 @@ import builtins
 import numpy as np
 
 from . import dtypes as _dt
-from .opdef import unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand, pair
+from .opdef import (unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand, pair,
+                    _values)
 from .rules import RULES
 from .tape import state, record
 from .tensor import Tensor, convert_to_tensor
@@ -85,7 +86,7 @@ logical_and = nondiff_binary(np.logical_and)
 logical_or = nondiff_binary(np.logical_or)
 logical_xor = nondiff_binary(np.logical_xor)
 floordiv = floor_div = nondiff_binary(np.floor_divide)
-floormod = mod = binary("FloorMod", np.mod)
+floormod = mod = binary("FloorMod", np.mod)   # the table's rule: d/dx = 1, d/dy = -floor(x/y)
 
 
 def squared_difference(x, y, name=None):

@@ -16,7 +16,7 @@ from . import math_ops as M
 from . import rules
 from .opdef import as_tensor, wrap
 from .tape import record, state
-from .tensor import Tensor
+from .tensor import Tensor, strict
 
 UFUNCS = {
     np.add: M.add, np.subtract: M.subtract, np.multiply: M.multiply, np.divide: M.divide,
@@ -85,11 +85,7 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
                 return A.scatter_add_inplace(target, inputs[1], upd)
             raise TypeError("Tensors are immutable: np.%s.at cannot write into one" % ufunc.__name__)
         return getattr(ufunc, method)(target, *[_unwrap(i) for i in inputs[1:]], **kwargs)
-    raw = [_unwrap(i) for i in inputs]
-    if "out" in kwargs:
-        kwargs["out"] = tuple(_unwrap(o) for o in kwargs["out"])
-        return getattr(ufunc, method)(*raw, **kwargs)
-    return _wrap_result(getattr(ufunc, method)(*raw, **kwargs))
+    return _no_rule(ufunc, inputs, kwargs, method)
 
 
 # --- functions --------------------------------------------------------------------------------
@@ -250,9 +246,10 @@ def from_entry(entry, func, args, kwargs):
     """Run ``func`` (a callable of the primitive table) on Tensors, as its entry says."""
     if entry.kind == "composite":
         return entry.impl(*args, **kwargs)
-    if entry.reverse is None or entry.n_inputs < 0:
-        # no gradient of its own (or a variadic primitive TF's ops handle): values in, constant out
+    if entry.kind == "nondiff":   # its value carries no gradient: values in, constant out
         return _wrap_result(func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
+    if entry.reverse is None or entry.n_inputs < 0:
+        return _no_rule(func, args, kwargs)   # no rule the tape can record generically
     n = entry.n_inputs
     ins = tuple(as_tensor(a) for a in args[:n])
     params = dict(zip(_param_names(entry), _unwrap(args[n:])))
@@ -272,8 +269,24 @@ def array_function(self, func, types, args, kwargs):
     entry = rules.entry_of(func)
     if entry is not None:
         return from_entry(entry, func, args, kwargs)
-    # No tapeflow op: compute on values; the result is a constant.
-    return _wrap_result(func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
+    return _no_rule(func, args, kwargs)
+
+
+# --- no tapeflow op ---------------------------------------------------------------------------
+def _no_rule(func, args, kwargs, method="__call__"):
+    """``func`` (a ufunc's ``method``) has no tapeflow op: computed on the values, its result is a
+    constant. Under the GradientTape API that is TensorFlow's behaviour (numpy leaves the tape;
+    the gradient through it is None). Under strict tracing (the tape backend of ``grad``) the
+    guard decides instead: it refuses a traced input, unless the function has no derivative to
+    lose (runtime/trace.py, ``Guard.no_rule``)."""
+    def on_values():
+        call = func if method == "__call__" else getattr(func, method)
+        result = call(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+        if isinstance(func, np.ufunc) and "out" in kwargs:
+            return result   # numpy wrote into the caller's arrays, and returns them
+        return _wrap_result(result)
+    guard = strict.guard
+    return on_values() if guard is None else guard.no_rule(func, method, args, kwargs, on_values)
 
 
 Tensor.__array_ufunc__ = array_ufunc

@@ -4,6 +4,8 @@ Operators and the numpy protocols are attached by ``ops``/``numpy_dispatch`` (th
 which need this class). A scalar Tensor holds a numpy scalar (np.float32...) rather than a 0-d
 array: numpy scalar arithmetic is about ten times faster, which is what scalar code pays per op.
 """
+import threading
+
 import numpy as np
 
 from . import dtypes as _dt
@@ -13,6 +15,23 @@ __all__ = ["Tensor", "TensorShape", "convert_to_tensor", "constant", "is_tensor"
 
 _BY_NP = _dt._BY_NP
 _TRAINABLE = _dt.TRAINABLE
+
+
+class _Strict(threading.local):
+    """Per thread: the guard of strict tracing (``trace.Guard``) while the tape backend of ``grad``
+    runs a function on this thread, else None.
+
+    ``float(t)``, ``t.item()``, ``np.asarray(t)`` and ``t[i] = v`` ask the guard first, so a
+    traced value that would leave the trace raises with its source line. Thread-local, so another
+    thread's Tensors behave as always, even while this one traces (a patch of the class would
+    change them too, and would outlive a trace that another thread was still running).
+    """
+
+    def __init__(self):
+        self.guard = None
+
+
+strict = _Strict()
 
 
 class InvalidArgumentError(ValueError):
@@ -93,9 +112,15 @@ class Tensor:
         return v
 
     def item(self):
+        guard = strict.guard
+        if guard is not None:
+            guard.converting(self, ".item()")
         return self._v.item()
 
     def __array__(self, dtype=None, copy=None):
+        guard = strict.guard
+        if guard is not None:
+            guard.converting(self, "np.asarray() (a conversion to a numpy array)")
         v = np.asarray(self._v)
         return v if dtype is None else v.astype(dtype, copy=False)
 
@@ -114,6 +139,9 @@ class Tensor:
         return bool(self._v)
 
     def __float__(self):
+        guard = strict.guard
+        if guard is not None:
+            guard.converting(self, "float() (or storing into a numpy array)")
         return float(self._v)
 
     def __int__(self):
@@ -124,6 +152,12 @@ class Tensor:
 
     def __complex__(self):
         return complex(self._v)
+
+    def __setitem__(self, index, value):
+        guard = strict.guard
+        if guard is not None:
+            guard.writing(self)   # says where, and what to do instead
+        raise TypeError("'Tensor' object does not support item assignment (Tensors are immutable)")
 
     def __format__(self, spec):
         if self._v.ndim == 0:

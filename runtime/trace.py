@@ -15,15 +15,13 @@ import math
 import numbers
 import sys
 import textwrap
-import threading
 import types
 
 import numpy as np
 
+from . import tensor as _tensor
 from .tape import GradientTape, state as tape_state
 from .tensor import Tensor, constant
-
-_state = threading.local()
 
 
 class TraceEscape(RuntimeError):
@@ -31,8 +29,11 @@ class TraceEscape(RuntimeError):
 
 
 def _where_in_user_code():
+    guard = _tensor.strict.guard
+    if guard is None:
+        return ""
     for frame in inspect.stack()[2:]:
-        if getattr(_state, "files", None) and frame.filename in _state.files:
+        if guard.knows(frame.filename):
             return f"{frame.filename}, line {frame.lineno}: "
     return ""
 
@@ -40,6 +41,99 @@ def _where_in_user_code():
 def _escape(what):
     raise TraceEscape(f"{_where_in_user_code()}{what} turns a traced value into a plain number, "
                       f"so its gradient would be lost; keep it an array/tensor operation")
+
+
+def is_traced(value):
+    """Whether ``value`` (or a Tensor/Variable inside a list, tuple or dict) is known to a tape
+    recording on this thread: a value the gradient is being taken through."""
+    value = _plain(value)
+    if isinstance(value, (list, tuple)):
+        return any(is_traced(v) for v in value)
+    if isinstance(value, dict):
+        return any(is_traced(v) for v in value.values())
+    handle = getattr(value, "_handle", None)
+    if not isinstance(value, Tensor) and handle is None:
+        return False
+    key = id(handle) if handle is not None else id(value)
+    return any(key in tape._known for tape in tape_state.tapes)
+
+
+# numpy callables without a derivative that are right to compute on values, giving constants:
+# their derivative is zero wherever it exists (the numpy entries of compiler/resolve.py's NONDIFF,
+# except np.mod: d(x mod y)/dx = 1, so it is not a constant and is refused until it has a rule).
+# Functions whose results are all integers or booleans (argsort, nonzero, isclose, shape
+# queries) need no entry: no result of theirs can carry a gradient.
+NONDIFF_NUMPY = frozenset(id(f) for f in (
+    np.sign, np.floor, np.ceil, np.trunc, np.fix, np.rint, np.round, np.around,
+    np.floor_divide, np.heaviside,
+    np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.arange, np.linspace,
+    np.shape, np.size, np.ndim, np.argmax, np.argmin, np.isnan, np.isfinite, np.isinf,
+    np.all, np.any, np.count_nonzero,
+))
+
+
+def _carries_gradient(result):
+    """Whether a result has a float or complex part (integers and booleans carry no gradient)."""
+    if isinstance(result, (list, tuple)):
+        return any(_carries_gradient(r) for r in result)
+    if isinstance(result, Tensor):
+        result = result._v
+    if isinstance(result, (np.ndarray, np.generic)):
+        return result.dtype.kind in "fc"
+    return isinstance(result, (float, complex))
+
+
+def _numpy_name(func, method="__call__"):
+    module = getattr(func, "__module__", None) or "numpy"
+    module = "np" + module[len("numpy"):] if module.startswith("numpy") else module
+    name = f"{module}.{getattr(func, '__name__', repr(func))}"
+    return name if method == "__call__" else f"{name}.{method}"
+
+
+class Guard:
+    """Strict tracing on one thread: what a traced value leaving the trace does (it raises,
+    naming the line in the user's code). Installed in ``tensor.strict.guard`` by ``_strict``;
+    Tensor's conversions and numpy's fallthrough for callables without a rule ask it."""
+
+    def __init__(self, files, outer=None):
+        # the traced functions' files, by reference: the tracer adds a file when it first copies
+        # a function, which happens while the trace runs; an outer trace's files count too
+        self._files = (files,) + (outer._files if outer is not None else ())
+
+    def knows(self, filename):
+        return any(filename in files for files in self._files)
+
+    def converting(self, t, what):
+        if is_traced(t):
+            _escape(what)
+
+    def writing(self, t):
+        _mutation()
+
+    def no_rule(self, func, method, args, kwargs, on_values):
+        """numpy has no rule for ``func``: ``on_values()`` computes it on plain values, fine for
+        a constant, an error for a traced input whose result would pretend to be one."""
+        out = kwargs.get("out")
+        if isinstance(func, np.ufunc) and out is not None and \
+                any(isinstance(o, Buffer) for o in out):
+            # np.sin(x, out=buffer): the op (with its rule, if it has one) then a write into the
+            # buffer, which the tape follows
+            rest = {k: v for k, v in kwargs.items() if k != "out"}
+            return _write_outputs(out, getattr(func, method)(*args, **rest))
+        result = on_values()
+        if id(func) in NONDIFF_NUMPY or not _carries_gradient(result):
+            return result
+        if not (is_traced(args) or is_traced(kwargs)):
+            return result
+        name = _numpy_name(func, method)
+        if out is not None:
+            raise TraceEscape(f"{_where_in_user_code()}{name}(..., out=...) writes a traced value "
+                              f"into a numpy array, so its gradient would be lost; use the "
+                              f"result instead of out=")
+        raise TraceEscape(f"{_where_in_user_code()}{name} has no derivative rule in tapeflow: "
+                          f"its result would be a constant and the gradient through it silently "
+                          f"zero; write it with operations that have rules")
 
 
 def _check_aliasing(fn):
@@ -71,21 +165,28 @@ def _mutation():
 
 @contextlib.contextmanager
 def _strict(files):
-    """While tracing, conversions of Tensors to Python numbers raise instead of dropping."""
-    saved = {k: Tensor.__dict__.get(k) for k in ("__float__", "item", "__setitem__")}
-    _state.files = files
-    Tensor.__float__ = lambda self: _escape("float() (or storing into a numpy array)")
-    Tensor.item = lambda self: _escape(".item()")
-    Tensor.__setitem__ = lambda self, i, v: _mutation()
+    """While tracing on this thread, traced values that would leave the trace raise (float(t),
+    t.item(), np.asarray(t), t[i] = v, numpy functions without a rule). Only this thread's flag
+    changes, so other threads are unaffected; a nested trace adds its files and restores the
+    outer guard when it ends."""
+    outer = _tensor.strict.guard
+    _tensor.strict.guard = Guard(files, outer)
     try:
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                delattr(Tensor, k)
-            else:
-                setattr(Tensor, k, v)
-        _state.files = None
+        _tensor.strict.guard = outer
+
+
+# math functions that are right to compute on a traced value's number: their derivative is zero
+# wherever it exists, or their result is not a float (the math entries of resolve.py's NONDIFF).
+_MATH_NONDIFF = {"floor", "ceil", "trunc", "isnan", "isfinite", "isinf", "isclose"}
+# math functions that work on Tensors through Python's operators (math.prod multiplies its items).
+_MATH_BY_OPERATORS = {"prod"}
+
+
+def _number(value):
+    value = _plain(value)
+    return value._v if isinstance(value, Tensor) else value
 
 
 def _traced_math():
@@ -105,8 +206,33 @@ def _traced_math():
         fn.__name__ = name
         return fn
 
-    for name, np_fn in table.items():
-        setattr(m, name, lift(name, np_fn, getattr(math, name)))
+    def on_numbers(name, scalar_fn):
+        def fn(*args, **kwargs):
+            return scalar_fn(*[_number(a) for a in args], **kwargs)
+        fn.__name__ = name
+        return fn
+
+    def refusing(name, scalar_fn):
+        # Python's math converts a Tensor with float(): the result would be a plain number, the
+        # gradient through it lost. Under strict tracing that is an error naming the function.
+        def fn(*args, **kwargs):
+            if _tensor.strict.guard is not None and (is_traced(args) or is_traced(kwargs)):
+                raise TraceEscape(f"{_where_in_user_code()}math.{name} has no derivative rule in "
+                                  f"tapeflow: its result would be a plain number and the gradient "
+                                  f"through it lost; write it with operations that have rules")
+            return scalar_fn(*args, **kwargs)
+        fn.__name__ = name
+        return fn
+
+    for name, value in vars(math).items():
+        if name.startswith("_") or not callable(value) or name in _MATH_BY_OPERATORS:
+            continue
+        if name in table:
+            setattr(m, name, lift(name, table[name], value))
+        elif name in _MATH_NONDIFF:
+            setattr(m, name, on_numbers(name, value))
+        else:
+            setattr(m, name, refusing(name, value))
     return m
 
 
@@ -148,7 +274,13 @@ class Buffer:
         return iter(self.t)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        return getattr(ufunc, method)(*[_plain(a) for a in inputs], **kwargs)
+        out = kwargs.pop("out", None)
+        result = getattr(ufunc, method)(*[_plain(a) for a in inputs], **kwargs)
+        if out is None:
+            return result
+        # np.sin(x, out=buffer): the result written into the buffer, as a differentiable update
+        # (passing the buffer on to numpy as out= would come back here without end)
+        return _write_outputs(out, result)
 
     def __array_function__(self, func, types_, args, kwargs):
         return func(*[_plain(a) for a in args], **{k: _plain(v) for k, v in kwargs.items()})
@@ -163,6 +295,15 @@ class Buffer:
 
     def __repr__(self):
         return f"Buffer({self.t!r})"
+
+
+def _write_outputs(out, result):
+    """A ufunc's results written into its ``out`` arrays (Buffers: recorded writes); returns
+    what numpy returns, the out arrays."""
+    results = result if isinstance(result, tuple) else (result,)
+    for target, value in zip(out, results):
+        target[...] = value
+    return out[0] if len(out) == 1 else out
 
 
 def _plain(value):
@@ -217,6 +358,18 @@ def _traced_numpy():
             return obj
         return np.array(obj, dtype=dtype)
     m.array = array
+
+    def asarray(a, dtype=None, **kwargs):
+        # np.asarray(x) at the top of a function is common; on a Tensor it is the Tensor itself
+        # (as the compiler reads it, an identity), where numpy would convert it to plain numbers
+        a = _plain(a)
+        if isinstance(a, Tensor):
+            if dtype is None or np.dtype(dtype) == a._v.dtype:
+                return a
+            from .math_ops import cast
+            return cast(a, np.dtype(dtype))
+        return np.asarray(a, dtype=dtype, **kwargs)
+    m.asarray = m.asanyarray = m.ascontiguousarray = asarray
     m.copy = lambda a: _plain(a) if isinstance(_plain(a), Tensor) else np.copy(a)
     return m
 
@@ -312,22 +465,89 @@ def _check_result(result, fn):
     raise TypeError(f"grad requires {fname} to return a real scalar, got {kind}")
 
 
+def _function_name(fn):
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    code = getattr(fn, "__code__", None)
+    return f"{name} ({code.co_filename}, line {code.co_firstlineno})" if code else name
+
+
+def _checked_result(fn, result):
+    """The traced function's result, which must be a real number or an array of real numbers.
+
+    None, a string, a tuple, a generator or a complex number is a TypeError naming the function:
+    silently giving zero gradients for those would hide the mistake. A number that does not
+    depend on the inputs is fine (its gradient is zero)."""
+    result = _plain(result)
+    if hasattr(result, "_read"):   # a Variable the function returns: its value, read on the tape
+        result = result._read()
+    if isinstance(result, (Tensor, np.ndarray, np.generic)):
+        dtype = result._v.dtype if isinstance(result, Tensor) else result.dtype
+        if dtype.kind in "fiub":
+            return result
+        got = f"a {type(result).__name__} of dtype {dtype.name}"
+    elif isinstance(result, (int, float)):   # bool is an int
+        return result
+    else:
+        got = f"{type(result).__name__}"
+    raise TypeError(f"grad requires {_function_name(fn)} to return a real number (or an array "
+                    f"of them), but it returned {got}")
+
+
 def traced_value_and_grad(fn, argnums, args):
     """(value, [gradients]) as Tensors, for arguments that may be Tensors an outer tape records:
     the gradient computation is then itself recorded (higher order through nested tapes)."""
+    from .math_ops import identity
     tracer = _Tracer()
     traced = _traced_callable(fn, tracer)
     args = list(args)
-    sources = [args[i] for i in argnums]
-    with GradientTape() as tape:
-        for t in sources:
-            tape.watch(t)
-        result = _plain(traced(*args))
-    _check_result(result, fn)
-    if not isinstance(result, Tensor):
-        return result, [np.zeros_like(s) * 0.0 for s in sources]
-    grads = tape.gradient(result, sources, unconnected_gradients="zero")
+    # Each differentiated argument is traced as a fresh Tensor, the identity of the one given
+    # (recorded on the outer tapes, which so still reach the given one). Watching the given Tensor
+    # itself would mix it up with the same Tensor reached another way: in
+    #     def f(x): return x * tf.grad(lambda y: x * y)(x)
+    # the inner tape would also differentiate through the x the lambda closes over, d(x*x)/dx = 2x
+    # instead of d(x*y)/dy = x, and f's derivative would come out 4x instead of 2x.
+    sources = []
+    for i in argnums:
+        args[i] = identity(args[i])
+        sources.append(args[i])
+    # strict for the backward sweep too: there the rules run on Tensors (an outer tape records),
+    # and a numpy call inside a rule with no rule of its own would silently drop an order
+    with _strict(tracer.files):
+        with GradientTape() as tape:
+            for t in sources:
+                tape.watch(t)
+            result = _checked_result(fn, traced(*args))
+        _check_result(result, fn)
+        if not isinstance(result, Tensor):   # a number that does not depend on the inputs
+            return result, [np.zeros_like(s) * 0.0 for s in sources]
+        grads = tape.gradient(result, sources, unconnected_gradients="zero")
     return result, grads
+
+
+def reads_traced_values(fn):
+    """Whether ``fn`` reaches a traced value (a Tensor or Variable a tape on this thread records)
+    through its closure or the globals it names: ``lambda y: x * y`` inside a traced function
+    whose x is traced. Differentiating such a function needs ``traced_value_and_grad`` even when
+    its arguments are plain numbers, or the outer gradient would miss the path through x."""
+    if not tape_state.tapes:
+        return False
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    for cell in fn.__closure__ or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:   # a cell not yet bound
+            continue
+        if is_traced(value) or (inspect.isfunction(value) and value is not fn and
+                                reads_traced_values(value)):
+            return True
+    names = set(code.co_names)
+    for const in code.co_consts:   # names used by nested functions and lambdas
+        if isinstance(const, types.CodeType):
+            names |= set(const.co_names)
+    globals_ = getattr(fn, "__globals__", {})
+    return any(is_traced(globals_[n]) for n in names if n in globals_)
 
 
 def value_and_grad_runner(fn, argnums):
@@ -345,15 +565,23 @@ def value_and_grad_runner(fn, argnums):
             with GradientTape() as tape:
                 for t in sources:
                     tape.watch(t)
-                result = traced(*args)
-        result = _plain(result)
+                result = _checked_result(fn, traced(*args))
         _check_result(result, fn)
         if not isinstance(result, Tensor):   # does not depend on the inputs at all
             value = result
             grads = [np.zeros_like(np.asarray(s.numpy(), dtype=np.float64)) for s in sources]
         else:
-            value = result.numpy()
             grads = tape.gradient(result, sources, unconnected_gradients="zero")
+            if is_traced(result) or is_traced(grads):
+                # An enclosing trace records through a value fn reads from outside its arguments
+                # (a closure over a traced x): returned as numbers, the enclosing gradient would
+                # lose the path through that value.
+                raise TraceEscape(
+                    f"{_where_in_user_code()}the gradient of {_function_name(fn)} depends on a "
+                    f"traced value it reads from outside its arguments; returned as plain "
+                    f"numbers, the enclosing gradient would lose that dependence. Pass the traced "
+                    f"value to it as an argument")
+            value = result.numpy()
             grads = [g.numpy() for g in grads]
         value = value.item() if isinstance(value, np.ndarray) and value.ndim == 0 else value
         grads = [g.item() if np.ndim(g) == 0 else g for g in grads]
@@ -361,5 +589,6 @@ def value_and_grad_runner(fn, argnums):
     return run
 
 
-__all__ = ["value_and_grad_runner", "TraceEscape", "TRACED_MATH"]
+__all__ = ["value_and_grad_runner", "traced_value_and_grad", "reads_traced_values", "TraceEscape",
+           "TRACED_MATH", "Guard", "is_traced"]
 del sys
