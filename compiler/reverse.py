@@ -135,8 +135,20 @@ class Reverse:
                 zero = call(name("Stack"))
             elif var in self.buffers:
                 zero = call(attr("np", "zeros_like"), name(var))
+            elif var in self.a.params and self.a.kinds.get(var) == "array":
+                # the gradient of an array argument has its shape even where nothing flows
+                # (a branch not taken); optimize treats it as 0.0, being no alias of anything
+                zero = call(attr("np", "zeros_like"), name(var))
+                zero.fresh_zero = True
             else:
                 zero = const(0.0)
+            if var in self.buffers and var not in self.a.params:
+                # var may be unbound at the end (an early return, a branch not taken): its
+                # adjoint starts where var gets its value, on every path that binds it
+                def init(var=var):
+                    return assign(self.d(var), call(attr("np", "zeros_like"), name(var)))
+                if init_after_binding(primal, var, init):
+                    continue
             inits.append(assign(self.d(var), zero))
         if isinstance(result, gast.Name) and result.id in self.a.active:
             seed.append(assign(self.d(result.id), const(1.0)))   # the seed: d result/d result
@@ -613,6 +625,20 @@ class Reverse:
             push = self.save(count)
             return [init, primal, push], [self.restore(push), replay]
         return [init, primal], [replay]
+
+
+def init_after_binding(block, var, make):
+    """Insert ``make()`` after each assignment of ``var`` in ``block`` that can be the first to
+    run: one in a nested block, then up to the first one in ``block`` itself."""
+    placed = False
+    for k, s in enumerate(block):
+        if isinstance(s, gast.Assign) and var in Reverse.assigned(s):
+            block.insert(k + 1, make())
+            return True
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            placed = init_after_binding(s.body, var, make) | \
+                init_after_binding(s.orelse, var, make) or placed
+    return placed
 
 
 def reverse(ir, analysis, wrt, used, filename, with_value=True):

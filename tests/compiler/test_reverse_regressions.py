@@ -110,3 +110,63 @@ def loop_bounds_changed_by_the_body(x):
 
 def test_loop_bounds_saved_apart_from_the_body():
     check(loop_bounds_changed_by_the_body, 0.4)
+
+
+# Found by tests/fuzz. A folded constant ``-1.55`` printed bare: ``(-1.55) ** 2`` read
+# ``-1.55 ** 2`` in the python backend's source, and the branch went the other way.
+def negative_constant_squared(x):
+    c = (-1.55) ** 2
+    if c > 2.0:
+        return x * c
+    return x
+
+
+def test_negative_constant_keeps_its_parentheses():
+    check(negative_constant_squared, 0.8)
+    g = tf.grad(negative_constant_squared, backend="python")
+    g(0.8)
+    assert "(-1.55) ** 2" in tf.source(g)
+
+
+# Found by tests/fuzz. The gradient of an array argument started as 0.0 and stayed so when the
+# only path reaching it was not taken: the native backend returned a 1-element array.
+def early_return_of_a_constant(x):
+    if 1.0 > 0.5:
+        return 2.0
+    return np.sum(x * x)
+
+
+def test_array_gradient_has_the_argument_shape_on_every_path():
+    check(early_return_of_a_constant, np.array([0.3, -0.1, 0.7]))
+
+
+# Found by tests/fuzz. A buffer created and then read before it is bound on every path: its
+# adjoint was made with np.zeros_like(b) at the start of the adjoint sweep, b unbound there.
+def buffer_after_an_early_return(x):
+    if x[0] > 0.0:
+        return 1.0
+    b = x * 2.0
+    b[0] = 0.5
+    return np.sum(b)
+
+
+@pytest.mark.parametrize("x0", [1.0, -1.0])
+def test_buffer_adjoint_starts_where_the_buffer_is_bound(x0):
+    x = np.array([x0, 2.0])
+    expected = central_difference(buffer_after_an_early_return, x)
+    for backend in ("python", "native"):   # the tape refuses the element write
+        got = tf.grad(buffer_after_an_early_return, backend=backend)(x.copy())
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=backend)
+
+
+# Found by tests/fuzz. dt = unbroadcast(db, t) is db itself when the shapes agree; once the
+# zero start of dt was dropped (dt = 0.0 + e as dt = e), the element writes into db that
+# follow changed dt too.
+def buffer_adjoint_shared_by_reference(x):
+    b = np.zeros(2)
+    b += np.tanh(x) * np.maximum(b[0] + 0.3, 0.2)
+    return np.sum(b)
+
+
+def test_buffer_adjoint_is_not_shared_by_reference():
+    check(buffer_adjoint_shared_by_reference, np.array([0.92, -0.466]))
