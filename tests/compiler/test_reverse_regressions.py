@@ -170,3 +170,25 @@ def buffer_adjoint_shared_by_reference(x):
 
 def test_buffer_adjoint_is_not_shared_by_reference():
     check(buffer_adjoint_shared_by_reference, np.array([0.92, -0.466]))
+
+
+# Found by tests/fuzz. An element write into b changes every name bound to the same array;
+# v = b was taken for a copy, so nothing flowed through v (the gradient was 0).
+def element_write_seen_through_an_alias(x):
+    b = np.zeros(2)
+    v = b
+    b[0] = x[0] * 3.0
+    return np.sum(v)
+
+
+@pytest.mark.xfail(strict=True, reason="not fixed: analyze.propagate_inplace_updates rebinds "
+                   "aliases after `b += e` only, and flow-insensitively (it would rebind u = new "
+                   "in heat_equation_explicit, where u no longer aliases new)")
+def test_element_write_is_seen_through_an_alias():
+    x = np.array([0.5, 0.2])
+    expected = central_difference(element_write_seen_through_an_alias, x)
+    np.testing.assert_allclose(tf.grad(element_write_seen_through_an_alias, backend="tape")(x),
+                               expected, rtol=1e-6, atol=1e-8)
+    for backend in ("python", "native"):
+        got = tf.grad(element_write_seen_through_an_alias, backend=backend)(x.copy())
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=backend)

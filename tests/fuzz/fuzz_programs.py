@@ -160,7 +160,7 @@ class Program:
             return Code(f"{a}[{index}]")
         if scope.counters and pick < 0.4:
             return Code(f"{r.choice(scope.counters)} * 0.25")
-        if scope.scalars and pick < 0.85:
+        if scope.scalars and pick < 0.9:
             return Code(r.choice(scope.scalars))
         return Code(repr(round(r.uniform(-2.0, 2.0), 2)))
 
@@ -203,9 +203,9 @@ class Program:
     def statement(self, scope, indent, depth, in_loop, top):
         r = self.rng
         pick = r.random()
-        if depth > 0 and pick < 0.15 and self.loops < 3:
+        if depth > 0 and pick < 0.15 and self.loops < 4:
             return self.for_loop(scope, indent, depth)
-        if depth > 0 and pick < 0.22 and self.loops < 3:
+        if depth > 0 and pick < 0.22 and self.loops < 4:
             return self.while_loop(scope, indent, depth)
         if depth > 0 and pick < 0.34:
             return self.branch(scope, indent, depth, in_loop, top)
@@ -228,17 +228,19 @@ class Program:
                                       self.scalar(scope, 2)))
                 return
         if pick < 0.75 and scope.arrays:
-            return self.assign(scope, indent, "a")
-        self.assign(scope, indent, "s")
+            return self.assign(scope, indent, "a", in_loop)
+        self.assign(scope, indent, "s", in_loop)
 
-    def assign(self, scope, indent, kind):
+    def assign(self, scope, indent, kind, in_loop=False):
+        """In a loop, mostly an update of a name bound before it: state carried across
+        iterations is what the adjoint sweep has to save and restore."""
         r = self.rng
         names = scope.scalars if kind == "s" else \
             [a for a in scope.arrays if a not in scope.params]
         value = self.scalar(scope, 3) if kind == "s" else self.array(scope, 3)
         if value.plain in scope.params:
             value = fmt("{} * 0.5", value)   # no alias of an argument: it is never written
-        if names and r.random() < 0.6:
+        if names and r.random() < (0.85 if in_loop else 0.5):
             op = r.choice(["=", "=", "+=", "-=", "*="])
             if op == "*=":
                 value = fmt("np.tanh({:b})", value)   # keeps products of updates bounded
@@ -315,7 +317,12 @@ class Program:
         else:
             scope = Scope(["x"], [])
         self.loops = 0
-        self.block(scope, 1, self.rng.randint(2, 5), 2, top=True)
+        for _ in range(self.rng.randint(0, 2)):   # scalar state that depends on x
+            start = self.scalar_leaf(scope, 0) if not self.array_input else \
+                Code(f"x[{self.rng.randrange(self.n)}]")
+            self.emit(1, fmt(f"{self.new_name(scope, 's')} = {{}} * {{}}", start,
+                             Code(repr(round(self.rng.uniform(0.3, 1.2), 2)))))
+        self.block(scope, 1, self.rng.randint(2, 5), self.rng.choice([2, 2, 3]), top=True)
         # everything computed at the top level reaches the result
         terms = [self.scalar(scope, 2)] + [Code(v) for v in scope.scalars] + \
             [fmt("np.sum({:b})", Code(v)) for v in scope.arrays]
