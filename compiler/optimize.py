@@ -17,7 +17,7 @@ from .analyze import statements
 
 def optimize(fn, keep=()):
     """``keep``: names that must stay as they are (the user's own variables)."""
-    fn.body, _ = propagate_zeros(fn.body, set())
+    fn.body, _ = propagate_zeros(fn.body, set(), element_written(fn))
     remove_dead_stores(fn)
     fuse_temporaries(fn, set(keep))
     remove_dead_stores(fn)
@@ -56,7 +56,9 @@ def has_stack_op(node):
 
 
 def is_zero(value):
-    return isinstance(value, gast.Constant) and type(value.value) is float and value.value == 0.0
+    """0.0, or a new array of zeros that no element write reaches (marked so by reverse)."""
+    return isinstance(value, gast.Constant) and type(value.value) is float and \
+        value.value == 0.0 or getattr(value, "fresh_zero", False)
 
 
 def simple_assign(s):
@@ -64,7 +66,24 @@ def simple_assign(s):
 
 
 # ---- zeros ------------------------------------------------------------------------------
-def propagate_zeros(block, zero):
+def element_written(fn):
+    """Arrays changed in place, element by element (the adjoints of buffers)."""
+    out = set()
+    for s, _ in statements(fn.body):
+        target = s.targets[0] if isinstance(s, gast.Assign) else \
+            s.target if isinstance(s, gast.AugAssign) else None
+        if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name):
+            out.add(target.value.id)
+    return out
+
+
+def may_alias(value, written):
+    """Can ``value`` be (a view of) an array in ``written``? Arithmetic makes new arrays; a
+    name or a call (``unbroadcast(db, t)`` returns db when shapes agree) may not."""
+    return isinstance(value, (gast.Name, gast.Call)) and bool(loads(value) & written)
+
+
+def propagate_zeros(block, zero, written):
     out = []
     for s in block:
         if simple_assign(s):
@@ -74,18 +93,20 @@ def propagate_zeros(block, zero):
                 out.append(s)
                 continue
             if t in zero and isinstance(v, gast.BinOp) and isinstance(v.op, gast.Add) and \
-                    isinstance(v.left, gast.Name) and v.left.id == t and t not in loads(v.right):
+                    isinstance(v.left, gast.Name) and v.left.id == t and \
+                    t not in loads(v.right) and not may_alias(v.right, written):
+                # (an alias would see the element writes into the array it aliases)
                 s.value = v.right
             zero.discard(t)
         elif isinstance(s, gast.If):
-            s.body, zb = propagate_zeros(s.body, set(zero))
-            s.orelse, zo = propagate_zeros(s.orelse, set(zero))
+            s.body, zb = propagate_zeros(s.body, set(zero), written)
+            s.orelse, zo = propagate_zeros(s.orelse, set(zero), written)
             zero = zb & zo
         elif isinstance(s, (gast.For, gast.While)):
             written = set().union(*(stores(x) for x in s.body)) if s.body else set()
             kept = {t for t in zero & written if resets_at_end(s.body, t)}
             entry = (zero - written) | kept
-            s.body, _ = propagate_zeros(s.body, set(entry))
+            s.body, _ = propagate_zeros(s.body, set(entry), written)
             zero = entry
         else:
             zero -= stores(s)

@@ -26,7 +26,8 @@ ANS = "ans__"   # stands for a statement's own result in a template until it is 
 
 
 class NeedsSplit(Exception):
-    """`y = f(y)` whose rule reads both the old y and the new one: give the new one a name."""
+    """`y = f(...)` whose adjoint reads both the old y (an operand, or through a recomputed
+    operand) and the new one: give the new one a name of its own."""
 
 
 def simple_call(stmt):
@@ -100,19 +101,25 @@ class Reverse:
             self.adjoint_names[var] = self.fresh("d" + var)
         return self.adjoint_names[var]
 
-    def stack(self, var):
-        if var not in self.stack_names:
-            self.stack_names[var] = self.fresh(var + "_stack")
-            self.stacks_used.append(var)
+    def stack(self, var, own=False):
+        """The stack saving ``var``: the one of its name, or (``own``) a new one for one site."""
+        if own or var not in self.stack_names:
+            stack = self.fresh(var + "_stack")
+            self.stacks_used.append(stack)
+            if own:
+                return stack
+            self.stack_names[var] = stack
         return self.stack_names[var]
 
-    def save(self, var):
-        push = gast.Expr(value=call(attr(self.stack(var), "push"), name(var)))
+    def save(self, var, own=False):
+        push = gast.Expr(value=call(attr(self.stack(var, own), "push"), name(var)))
         push.saved_var = var
         return push
 
-    def restore(self, var, push=None):
-        pop = assign(var, call(attr(self.stack(var), "pop")))
+    def restore(self, push):
+        """The pop pairing with ``push``: same stack, back into the same name."""
+        var = push.saved_var
+        pop = assign(var, call(attr(push.value.func.value.id, "pop")))
         pop.restored_var, pop.pair = var, push
         return pop
 
@@ -139,8 +146,20 @@ class Reverse:
                 zero = call(name("Stack"))
             elif var in self.buffers:
                 zero = call(attr("np", "zeros_like"), name(var))
+            elif var in self.a.params and self.a.kinds.get(var) == "array":
+                # the gradient of an array argument has its shape even where nothing flows
+                # (a branch not taken); optimize treats it as 0.0, being no alias of anything
+                zero = call(attr("np", "zeros_like"), name(var))
+                zero.fresh_zero = True
             else:
                 zero = const(0.0)
+            if var in self.buffers and var not in self.a.params:
+                # var may be unbound at the end (an early return, a branch not taken): its
+                # adjoint starts where var gets its value, on every path that binds it
+                def init(var=var):
+                    return assign(self.d(var), call(attr("np", "zeros_like"), name(var)))
+                if init_after_binding(primal, var, init):
+                    continue
             inits.append(assign(self.d(var), zero))
         if isinstance(result, gast.Name) and result.id in self.a.active:
             seed.append(assign(self.d(result.id), const(1.0)))   # the seed: d result/d result
@@ -149,7 +168,7 @@ class Reverse:
             if p not in self.a.active:
                 seed.append(assign(self.d(p), const(0.0)))
             grads.append(name(self.d(p)))
-        stacks = [assign(self.stack_names[v], call(name("Stack"))) for v in self.stacks_used]
+        stacks = [assign(stack, call(name("Stack"))) for stack in self.stacks_used]
         # without the value, whatever only computed it is dead code (grad alone is cheaper)
         self.returns_value = self.with_value or self.a.kind(result) not in ("float", "int", "bool")
         if self.returns_value and isinstance(result, gast.Name) and \
@@ -184,10 +203,18 @@ class Reverse:
         outer = self.context
         last_push = {}        # var -> (push, pop) of its latest save here, while unchanged
         last_recompute = {}   # recomputation -> its latest copy here, while still valid
-        index = {id(x): k for k, x in enumerate(stmts)}
-        for s in stmts:
+        stmts = list(stmts)
+        k = 0
+        while k < len(stmts):
+            s = stmts[k]
+            index = {id(x): j for j, x in enumerate(stmts)}
             self.context = (stmts, index, s)
-            p, a = self.statement(s, restored)
+            try:
+                p, a = self.statement(s, restored)
+            except NeedsSplit:   # in place, so the rest of the block still sees its neighbours
+                stmts[k:k + 1] = self.split(s)
+                continue
+            k += 1
             self.share_recomputations(s, a, last_recompute)
             self.share_saves(p, a, last_push)
             primal.extend(p)
@@ -249,18 +276,26 @@ class Reverse:
 
     def with_saves(self, s, reads_before, reads_after, restored, adjoint):
         """Wrap statement ``s`` and its adjoint code with the saves its adjoint needs: a value
-        cheap to compute again from saved or unchanged ones is recomputed instead of saved."""
+        cheap to compute again from saved or unchanged ones is recomputed instead of saved.
+        A loop or a branch reads its bounds or its decision before it runs backwards, while its
+        body's saves are popped later, inside it: what it reads goes on stacks of its own, as it
+        was (a decision is replayed as it was taken, not decided again)."""
+        compound = isinstance(s, (gast.If, gast.For, gast.While))
         before, chain = [], []
         for v in dict.fromkeys(reads_before):
-            self.provide(v, restored, before, chain)
+            if compound:
+                if self.needs_save(v, restored):
+                    before.append(v)
+            else:
+                self.provide(v, restored, before, chain)
         after = [v for v in dict.fromkeys(reads_after) if self.needs_save(v, restored)]
-        pushes = [self.save(v) for v in before]
+        if set(after) & set(before):
+            # both the old and the new value of one name (the new one directly, the old one
+            # through a recomputation): a single restored name cannot hold both
+            raise NeedsSplit()
+        pushes = [self.save(v, own=compound) for v in before]
         after_pushes = [self.save(v) for v in after]
-        pops = []
-        for push in reversed(after_pushes):
-            pops.append(self.restore(push.saved_var, push))
-        for push in reversed(pushes):
-            pops.append(self.restore(push.saved_var, push))
+        pops = [self.restore(push) for push in reversed(pushes + after_pushes)]
         return pushes + [s] + after_pushes, pops + chain + adjoint
 
     def provide(self, var, restored, saves, chain):
@@ -362,11 +397,8 @@ class Reverse:
         else:
             fn = is_differentiable_op(value)
             if fn is not None:   # otherwise a value that does not depend on the inputs
-                try:
-                    contributions, reads_before, reads_after, prelude = self.rule_adjoint(
-                        s, fn, value, target, dy)
-                except NeedsSplit:
-                    return self.split(s, target, restored)
+                contributions, reads_before, reads_after, prelude = self.rule_adjoint(
+                    s, fn, value, target, dy)
         adjoint = prelude[:]
         sources = [v for v, _ in contributions]
         if target in sources:
@@ -394,7 +426,9 @@ class Reverse:
                 adjoint.append(assign(self.d(target), zero))
         return self.with_saves(s, reads_before, reads_after, restored, adjoint)
 
-    def split(self, s, target, restored):
+    def split(self, s):
+        """``y = f(...)`` as ``y_new = f(...)``; ``y = y_new``."""
+        target = s.targets[0].id
         new = self.fresh(target + "_new")
         self.a.kinds[new] = self.a.kinds.get(target)
         self.a.ndims[new] = self.a.ndims.get(target)
@@ -403,7 +437,7 @@ class Reverse:
         (self.a.in_loop if self.depth else self.a.stable).add(new)
         first = assign(new, s.value, s.lineno)
         second = assign(target, name(new), s.lineno)
-        return self.block([first, second], restored)
+        return [first, second]
 
     def fancy(self, index):
         """Whether an index may select an element more than once (an index array or list)."""
@@ -615,8 +649,22 @@ class Reverse:
         init = assign(count, const(0))
         if self.depth > 0:   # inside another loop: the count changes before the replay
             push = self.save(count)
-            return [init, primal, push], [self.restore(count, push), replay]
+            return [init, primal, push], [self.restore(push), replay]
         return [init, primal], [replay]
+
+
+def init_after_binding(block, var, make):
+    """Insert ``make()`` after each assignment of ``var`` in ``block`` that can be the first to
+    run: one in a nested block, then up to the first one in ``block`` itself."""
+    placed = False
+    for k, s in enumerate(block):
+        if isinstance(s, gast.Assign) and var in Reverse.assigned(s):
+            block.insert(k + 1, make())
+            return True
+        if isinstance(s, (gast.If, gast.For, gast.While)):
+            placed = init_after_binding(s.body, var, make) | \
+                init_after_binding(s.orelse, var, make) or placed
+    return placed
 
 
 def reverse(ir, analysis, wrt, used, filename, with_value=True):

@@ -1,0 +1,194 @@
+"""Wrong gradients the reverse transform once produced, each as small as it could be made.
+
+Every function is checked with the python and native backends against central differences and
+against the tape backend (which runs the function unmodified, so it shares no code with them).
+"""
+import math
+
+import numpy as np
+import pytest
+
+import tapeflow as tf
+
+
+def central_difference(f, x, h=1e-6):
+    if np.ndim(x) == 0:
+        return (f(x + h) - f(x - h)) / (2 * h)
+    g = np.zeros_like(x)
+    for i in range(x.shape[0]):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
+
+
+def check(f, x, tape_f=None):
+    """``tape_f``: the same function for the tape backend, when f uses a form it refuses."""
+    expected = central_difference(f, x)
+    tape = tf.grad(tape_f or f, backend="tape")(x)
+    np.testing.assert_allclose(tape, expected, rtol=1e-6, atol=1e-8)
+    for backend in ("python", "native"):
+        got = tf.grad(f, backend=backend)(x)
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=backend)
+        np.testing.assert_allclose(got, tape, rtol=1e-9, atol=1e-12, err_msg=backend)
+
+
+# The rule of ``s = 1 / t`` reads the new s, and t, recomputed from the old s: both values
+# were restored into the one name s, the second overwriting the first.
+def new_and_old_value_read_through_a_recomputation(x):
+    s = x
+    for i in range(2):
+        s = 1.0 / (1.0 + s * s)
+    return s
+
+
+def test_new_and_old_value_of_one_name():
+    check(new_and_old_value_read_through_a_recomputation, 0.7)
+
+
+def new_value_and_old_value_through_a_chain(x):
+    s = x
+    for i in range(3):
+        s = math.exp(-(s * s + 0.5 * s))
+    return s
+
+
+def test_new_value_and_old_value_through_a_longer_chain():
+    check(new_value_and_old_value_through_a_chain, 0.3)
+
+
+# The condition was recomputed from s, popped before the branch's own saves of s were: it read
+# the value saved inside the branch and took the other path backwards.
+def branch_on_a_value_the_branch_changes(x):
+    s = x
+    for i in range(2):
+        if s > 0.5:
+            s = math.exp(x)
+        s *= 0.5
+    return s
+
+
+def branch_on_a_value_the_branch_changes_for_the_tape(x):
+    s = x
+    for i in range(2):
+        if s > 0.5:
+            s = math.exp(x)
+        s = s * 0.5
+    return s
+
+
+def test_branch_decision_is_replayed_as_taken():
+    check(branch_on_a_value_the_branch_changes, 0.7,
+          branch_on_a_value_the_branch_changes_for_the_tape)
+
+
+def branch_in_else_on_changed_value(x):
+    s = x
+    for i in range(3):
+        if s < 1.0:
+            s = s * 3.0
+        else:
+            s = math.sin(s) + 0.25
+    return s
+
+
+@pytest.mark.parametrize("x", [0.2, 0.45, 1.3])
+def test_branch_with_else_changing_its_condition(x):
+    check(branch_in_else_on_changed_value, x)
+
+
+# The bounds of an inner loop were saved on the stack its body saves the same name on.
+def loop_bounds_changed_by_the_body(x):
+    y = x
+    m = 2
+    for k in range(2):
+        for i in range(m):
+            y = math.sin(y) * m
+            m = m + 1
+    return y
+
+
+def test_loop_bounds_saved_apart_from_the_body():
+    check(loop_bounds_changed_by_the_body, 0.4)
+
+
+# Found by tests/fuzz. A folded constant ``-1.55`` printed bare: ``(-1.55) ** 2`` read
+# ``-1.55 ** 2`` in the python backend's source, and the branch went the other way.
+def negative_constant_squared(x):
+    c = (-1.55) ** 2
+    if c > 2.0:
+        return x * c
+    return x
+
+
+def test_negative_constant_keeps_its_parentheses():
+    check(negative_constant_squared, 0.8)
+    g = tf.grad(negative_constant_squared, backend="python")
+    g(0.8)
+    assert "(-1.55) ** 2" in tf.source(g)
+
+
+# Found by tests/fuzz. The gradient of an array argument started as 0.0 and stayed so when the
+# only path reaching it was not taken: the native backend returned a 1-element array.
+def early_return_of_a_constant(x):
+    if 1.0 > 0.5:
+        return 2.0
+    return np.sum(x * x)
+
+
+def test_array_gradient_has_the_argument_shape_on_every_path():
+    check(early_return_of_a_constant, np.array([0.3, -0.1, 0.7]))
+
+
+# Found by tests/fuzz. A buffer created and then read before it is bound on every path: its
+# adjoint was made with np.zeros_like(b) at the start of the adjoint sweep, b unbound there.
+def buffer_after_an_early_return(x):
+    if x[0] > 0.0:
+        return 1.0
+    b = x * 2.0
+    b[0] = 0.5
+    return np.sum(b)
+
+
+@pytest.mark.parametrize("x0", [1.0, -1.0])
+def test_buffer_adjoint_starts_where_the_buffer_is_bound(x0):
+    x = np.array([x0, 2.0])
+    expected = central_difference(buffer_after_an_early_return, x)
+    for backend in ("python", "native"):   # the tape refuses the element write
+        got = tf.grad(buffer_after_an_early_return, backend=backend)(x.copy())
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=backend)
+
+
+# Found by tests/fuzz. dt = unbroadcast(db, t) is db itself when the shapes agree; once the
+# zero start of dt was dropped (dt = 0.0 + e as dt = e), the element writes into db that
+# follow changed dt too.
+def buffer_adjoint_shared_by_reference(x):
+    b = np.zeros(2)
+    b += np.tanh(x) * np.maximum(b[0] + 0.3, 0.2)
+    return np.sum(b)
+
+
+def test_buffer_adjoint_is_not_shared_by_reference():
+    check(buffer_adjoint_shared_by_reference, np.array([0.92, -0.466]))
+
+
+# Found by tests/fuzz. An element write into b changes every name bound to the same array;
+# v = b was taken for a copy, so nothing flowed through v (the gradient was 0).
+def element_write_seen_through_an_alias(x):
+    b = np.zeros(2)
+    v = b
+    b[0] = x[0] * 3.0
+    return np.sum(v)
+
+
+@pytest.mark.xfail(strict=True, reason="not fixed: analyze.propagate_inplace_updates rebinds "
+                   "aliases after `b += e` only, and flow-insensitively (it would rebind u = new "
+                   "in heat_equation_explicit, where u no longer aliases new)")
+def test_element_write_is_seen_through_an_alias():
+    x = np.array([0.5, 0.2])
+    expected = central_difference(element_write_seen_through_an_alias, x)
+    np.testing.assert_allclose(tf.grad(element_write_seen_through_an_alias, backend="tape")(x),
+                               expected, rtol=1e-6, atol=1e-8)
+    for backend in ("python", "native"):
+        got = tf.grad(element_write_seen_through_an_alias, backend=backend)(x.copy())
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=backend)
