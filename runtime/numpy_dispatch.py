@@ -206,7 +206,7 @@ FUNCTIONS = {
     np.expand_dims: lambda a, axis: A.expand_dims(a, axis) if isinstance(axis, int) else
     _expand_many(a, axis),
     np.broadcast_to: lambda array, shape, subok=False: A.broadcast_to(array, shape),
-    np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer,
+    np.where: _where, np.clip: _clip, np.outer: _outer,
     np.concatenate: _concatenate, np.stack: _stack, np.split: _split, np.moveaxis: _moveaxis,
     np.swapaxes: _swapaxes, np.flip: _flip, np.cumsum: _cumsum,
     np.tile: lambda A_, reps: A.tile(A_, reps if isinstance(reps, (list, tuple)) else [reps]),

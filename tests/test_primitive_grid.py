@@ -21,7 +21,7 @@ from tapeflow.runtime import rules
 from tapeflow.runtime.trace import TraceEscape
 
 SHAPES = {"s": (), "v": (4,), "w": (3,), "m": (3, 4), "r": (1, 4), "c": (3, 1), "q": (3, 3),
-          "t": (2, 3, 4)}
+          "t": (2, 3, 4), "n": (4, 3), "u": (2, 4, 3), "b": (2, 3, 3)}
 DOMAINS = {"any": (-2.0, 2.0), "pos": (0.2, 2.0), "unit": (-0.9, 0.9), "gt1": (1.2, 3.0),
            "spd": (-1.0, 1.0)}
 DEFAULT_GRID = {
