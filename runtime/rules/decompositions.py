@@ -17,7 +17,7 @@ import numpy as np
 from .table import define, primitive
 
 
-def _on_tensors(fn):
+def on_tensors(fn):
     """Let ``fn`` take Tensors as numpy's own functions do (NEP 18): a non-ndarray argument with
     ``__array_function__`` gets the call, and the tape then records the function's entry."""
     @functools.wraps(fn)
@@ -31,38 +31,38 @@ def _on_tensors(fn):
     return call
 
 
-@_on_tensors
+@on_tensors
 def eigh_vectors(a, UPLO="L"):
     """The eigenvectors of ``np.linalg.eigh(a, UPLO)``."""
     return np.linalg.eigh(a, UPLO)[1]
 
 
-@_on_tensors
+@on_tensors
 def svd_u(a, full_matrices=True):
     return np.linalg.svd(a, full_matrices=full_matrices)[0]
 
 
-@_on_tensors
+@on_tensors
 def svd_vh(a, full_matrices=True):
     return np.linalg.svd(a, full_matrices=full_matrices)[2]
 
 
-@_on_tensors
+@on_tensors
 def qr_q(a, mode="reduced"):
     return np.linalg.qr(a, mode)[0]
 
 
-@_on_tensors
+@on_tensors
 def qr_r(a, mode="reduced"):
     return np.linalg.qr(a, mode)[1]
 
 
-@_on_tensors
+@on_tensors
 def slogdet_sign(a):
     return np.linalg.slogdet(a)[0]
 
 
-@_on_tensors
+@on_tensors
 def slogdet_logabs(a):
     return np.linalg.slogdet(a)[1]
 
@@ -119,7 +119,7 @@ def d_svdvals(g, ans, x):
     return np.matmul(u * np.expand_dims(g, -2), vh)
 
 
-@_on_tensors
+@on_tensors
 def singular_value_norm(x, ord, row, col):
     """np.linalg.norm's "nuc", 2 and -2 over the axes (row, col), which are kept (length 1)."""
     s = np.linalg.svdvals(np.moveaxis(x, (row, col), (-2, -1)))

@@ -8,8 +8,9 @@ axis bookkeeping is done with np.arange/np.setdiff1d instead of loops.
 import numpy as np
 import operator
 
-from .helpers import sum_to_shape, unbroadcast
-from .table import primitive
+from .decompositions import on_tensors
+from .helpers import einsum_adjoints, sum_to_shape, unbroadcast
+from .table import define, primitive
 
 
 @primitive("MatMul", np.matmul, operator.matmul, n_inputs=2, native="matmul",
@@ -66,6 +67,8 @@ def d_dot(g, ans, x, y):
 @primitive("Outer", np.outer, n_inputs=2, role="shape", native="outer",
            grid=(("v", "w"), ("m", "v"), ("s", "w"), ("v", "t")))
 def d_outer(g, ans, x, y):
+    if np.ndim(x) == 1 and np.ndim(y) == 1:
+        return np.dot(g, y), np.dot(x, g)
     # np.outer flattens both operands first
     return (np.reshape(np.dot(g, np.ravel(y)), np.shape(x)),
             np.reshape(np.dot(np.ravel(x), g), np.shape(y)))
@@ -114,9 +117,9 @@ def d_kron(g, ans, x, y):
 def d_cross(g, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None):
     # c = a x b is linear in each: <g, a x b> = <b x g, a> = <g x a, b>, each taken along the
     # vector axes where that operand and g keep them
-    ax = axisa if axis is None else axis
-    ay = axisb if axis is None else axis
-    ac = axisc if axis is None else axis
+    ax = axis if isinstance(axis, int) else axisa      # (axis, when given, overrides all three)
+    ay = axis if isinstance(axis, int) else axisb
+    ac = axis if isinstance(axis, int) else axisc
     return (unbroadcast(np.cross(y, g, axisa=ay, axisb=ac, axisc=ax), x),
             unbroadcast(np.cross(g, x, axisa=ac, axisb=ax, axisc=ay), y))
 
@@ -166,6 +169,119 @@ def d_tril(g, ans, x, k=0):
            grid=(("m",), ("q", {"k": 1}), ("m", {"k": -1}), ("t",), ("v",)))
 def d_triu(g, ans, x, k=0):
     return sum_to_shape(np.triu(g, k), np.shape(x))
+
+
+# --- einsum ---------------------------------------------------------------------------------------
+@primitive("Einsum", n_inputs=-1)  # tf.einsum's record (explicit, no repeated index): by name
+def d_einsum(g, ans, *xs, equation=None):
+    return einsum_adjoints(g, equation, *xs)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum_plan(subscripts, *operands):
+    """For ``np.einsum(subscripts, *operands)``: (the explicit equation with the ellipsis spelled
+    out, one adjoint equation per operand, the extra operands each adjoint takes).
+
+    The adjoint of operand i is an einsum of g with the other operands. An index of operand i
+    that appears in them (or in the output) the first time it appears in operand i is an output
+    index of the adjoint; every other position gets a fresh index tied to its own by an identity
+    matrix: that puts the adjoint on the diagonal of a repeated index ('ii->') and spreads it over
+    an index that was summed inside operand i alone ('ij->i').
+    """
+    eq = subscripts.replace(" ", "")
+    ins, arrow, out = eq.partition("->")
+    specs = ins.split(",")
+    unused = [c for c in _LETTERS if c not in eq]
+    # the ellipsis stands for the same trailing-aligned letters in every operand
+    widths = [np.ndim(op) - len(s) + 3 for s, op in zip(specs, operands) if "..." in s]
+    n_ell = max(widths) if widths else 0
+    ell = "".join(unused[:n_ell])
+    unused = unused[n_ell:]
+    specs = [s.replace("...", ell[n_ell - (np.ndim(op) - len(s) + 3):]) if "..." in s else s
+             for s, op in zip(specs, operands)]
+    if arrow:
+        out = out.replace("...", ell)
+    else:    # numpy's implicit output: the ellipsis, then the indices seen once, sorted
+        joined = "".join(specs)
+        out = ell + "".join(sorted(c for c in set(joined) - set(ell) if joined.count(c) == 1))
+    sizes = {}
+    for s, op in zip(specs, operands):
+        for c, n in zip(s, np.shape(op)):
+            sizes[c] = max(sizes.get(c, 1), n)
+    adjoints, extras = [], []
+    for i, spec in enumerate(specs):
+        others = specs[:i] + specs[i + 1:]
+        seen = set(out).union(*others)
+        result, ties, tie_ops = "", [], []
+        for t, c in enumerate(spec):
+            if c in seen and c not in spec[:t]:
+                result += c
+            else:
+                fresh = unused[t]
+                result += fresh
+                ties.append(c + fresh)
+                tie_ops.append(np.eye(sizes[c]))
+        adjoints.append(",".join([out] + others + ties) + "->" + result)
+        extras.append(tuple(tie_ops))
+    return ",".join(specs) + "->" + out, tuple(adjoints), tuple(extras)
+
+
+def sublist_subscripts(*sublists):
+    """np.einsum's sublist form (operand, [0, 1], operand, [1, 2], [0, 2]) as a subscripts string:
+    the index lists of the operands, then the output's (None: implicit)."""
+    *ins, out = sublists
+    spell = ["".join(_LETTERS[k] for k in s) for s in ins]
+    return ",".join(spell) + ("" if out is None else "->" + "".join(_LETTERS[k] for k in out))
+
+
+def einsum_operands(subscripts, y):
+    """How many operands a sublist-form call has (1 or 2); 0 for the subscripts-string form."""
+    if isinstance(subscripts, str):
+        return 0
+    return 1 if y is None or isinstance(y, (list, tuple)) else 2
+
+
+define("EinsumPlan", einsum_plan, kind="nondiff")
+define("EinsumOperands", einsum_operands, kind="nondiff", role="int")
+define("SublistSubscripts", sublist_subscripts, kind="nondiff")
+
+
+# np.einsum is a composite (linalg_composites.py) of these, one per number of operands, the plan
+# a parameter: the compiler's templates take a fixed number of inputs
+@on_tensors
+def einsum_one(x, plan):
+    return np.einsum(plan[0], x)
+
+
+@on_tensors
+def einsum_two(x, y, plan):
+    return np.einsum(plan[0], x, y)
+
+
+@on_tensors
+def einsum_three(x, y, z, plan):
+    return np.einsum(plan[0], x, y, z)
+
+
+@primitive("EinsumOne", einsum_one, role="shape")
+def d_einsum_one(g, ans, x, plan=None):
+    return sum_to_shape(np.einsum(plan[1][0], g, *plan[2][0]), np.shape(x))
+
+
+@primitive("EinsumTwo", einsum_two, n_inputs=2, role="shape")
+def d_einsum_two(g, ans, x, y, plan=None):
+    # sum_to_shape: an ellipsis may broadcast a length-1 axis
+    return (sum_to_shape(np.einsum(plan[1][0], g, y, *plan[2][0]), np.shape(x)),
+            sum_to_shape(np.einsum(plan[1][1], g, x, *plan[2][1]), np.shape(y)))
+
+
+@primitive("EinsumThree", einsum_three, n_inputs=3, role="shape")
+def d_einsum_three(g, ans, x, y, z, plan=None):
+    return (sum_to_shape(np.einsum(plan[1][0], g, y, z, *plan[2][0]), np.shape(x)),
+            sum_to_shape(np.einsum(plan[1][1], g, x, z, *plan[2][1]), np.shape(y)),
+            sum_to_shape(np.einsum(plan[1][2], g, x, y, *plan[2][2]), np.shape(z)))
 
 
 # --- np.linalg: inverse, determinant, solve ------------------------------------------------------

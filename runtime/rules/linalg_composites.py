@@ -7,6 +7,8 @@ written in the supported subset: numpy calls, arithmetic, branches on its (const
 import numpy as np
 
 from .composites import composite
+from .linalg import (einsum_one, einsum_operands, einsum_plan, einsum_three, einsum_two,
+                     sublist_subscripts)
 from .decompositions import (eigh_vectors, qr_q, qr_r, singular_value_norm, slogdet_logabs,
                              slogdet_sign, svd_u, svd_vh)
 
@@ -79,6 +81,34 @@ def matrix_norm(x, ord, axes, keepdims):
 # the compiler inlines only table entries, so the norms' pieces are composites too
 composite("VectorNorm", vector_norm)(vector_norm)
 composite("MatrixNorm", matrix_norm)(matrix_norm)
+
+
+@composite("EinsumNumpy", np.einsum, grid=(
+    ("ij,jk->ik", "m", "n"), ("ij,j->i", "m", "v"), ("i,i->", "v", "v"), ("ij->ji", "m"),
+    ("ij->", "m"), ("ij->j", "m"), ("ij,ij->ij", "m", "m"), ("i,j->ij", "v", "w"),
+    ("ij,jk", "m", "n"), ("ji", "m"), ("ii", "q"), ("ii->", "q"), ("ii->i", "q"),
+    ("ijj->ij", "b"), ("ij,jk,kl->il", "q", "m", "n"),
+    ("...ij,...jk->...ik", "t", "n"), ("...i,...i->...", "t", "t"), ("i...->...", "t"),
+    ("...ii->...i", "b"), ("b...,b...", "t", "t"), ("ij,ik->jk", "m", "m"),
+    ("i,i,i->", "v", "v", "v"), ("ij,ji->i", "q", "q"), ("ij...,j->i...", "m", "v"),
+    ("ij,jk->ik", "m", "n", {"optimize": True}),
+    ("m", (0, 1), "n", (1, 2), (0, 2)), ("q", (0, 0)), ("m", (0, 1), (1,)),
+    ("m", (0, 1), "m", (0, 1))))
+def einsum(subscripts, x=None, y=None, z=None, w=None, optimize=False):
+    # numpy's signature is (subscripts, *operands): at most three operands here, and the sublist
+    # form (operand, indices, operand, indices, [output]) with one or two operands
+    form = einsum_operands(subscripts, y)
+    if form == 0:
+        if w is not None:
+            raise NotImplementedError("np.einsum with more than three operands")
+        if y is None:
+            return einsum_one(x, einsum_plan(subscripts, x))
+        if z is None:
+            return einsum_two(x, y, einsum_plan(subscripts, x, y))
+        return einsum_three(x, y, z, einsum_plan(subscripts, x, y, z))
+    if form == 1:
+        return einsum_one(subscripts, einsum_plan(sublist_subscripts(x, y), subscripts))
+    return einsum_two(subscripts, y, einsum_plan(sublist_subscripts(x, z, w), subscripts, y))
 
 
 _TUPLE_GRID = (("q",), ("b",))
