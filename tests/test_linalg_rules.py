@@ -62,6 +62,17 @@ def qr_wide(a):
     return np.sum(np.abs(q) * W4[:3, :3]) + np.sum(r * np.ones((3, 5)))
 
 
+def qr_complete(a):
+    # mode="complete": the extra columns of Q unused, the extra (zero) row of R used
+    q, r = np.linalg.qr(a, mode="complete")
+    return np.sum(np.abs(q[:, :3]) * W4[:, :3]) + np.sum(r * W4[:, :3])
+
+
+def svd_full_values(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(s * W3) + np.sum(np.abs(vh) * W4[:3, :3])
+
+
 def logdet(a):
     sign, value = np.linalg.slogdet(a)
     return value * 2.0 + sign
@@ -77,7 +88,8 @@ def dot_method(a, b):
 
 CASES = [(eig_values, (SPD,)), (eig_vectors, (SPD,)), (eig_both, (SPD,)),
          (singular_values, (RECT,)), (singular_vectors, (RECT,)), (svd_rebuilt, (RECT,)),
-         (qr_both, (RECT,)), (qr_wide, (WIDE,)), (logdet, (SPD,)),
+         (qr_both, (RECT,)), (qr_wide, (WIDE,)), (qr_complete, (RECT,)),
+         (svd_full_values, (RECT,)), (logdet, (SPD,)),
          (dot_3d, (RNG.uniform(-1, 1, (2, 3, 4)), RNG.uniform(-1, 1, (2, 4, 2)))),
          (dot_method, (RNG.uniform(-1, 1, (4, 3)), RNG.uniform(-1, 1, (3, 2))))]
 
@@ -128,6 +140,16 @@ def test_single_array_forms_of_tuple_functions_are_refused(backend):
 
     with pytest.raises(NotImplementedError):
         tf.grad(svd_values_only, backend=backend)(RECT)
+
+
+@pytest.mark.parametrize("backend", ["tape", "python"])
+def test_undefined_completion_columns_give_nan(backend):
+    # full_matrices=True on a non-square input: U's extra columns are any orthonormal completion
+    def f(a):
+        u, s, vh = np.linalg.svd(a)
+        return np.sum(np.abs(u))
+
+    assert np.isnan(tf.grad(f, backend=backend)(RECT)).all()
 
 
 @pytest.mark.xfail(strict=True, reason="compiler: a tuple returned by an inlined function, bound "

@@ -205,5 +205,5 @@ def d_qr_r(g, ans, x, mode="reduced"):
     sym = np.tril(m, -1) + np.swapaxes(np.tril(m, -1), -1, -2) + m * np.eye(k)
     b = gq + np.matmul(q, sym)
     gx = np.swapaxes(np.linalg.solve(rx, np.swapaxes(b, -1, -2)), -1, -2)
-    undefined = np.where(np.any(g[..., k:, :] != 0), np.nan, 0.0)
-    return np.concatenate([gx, np.matmul(q, gry)], axis=-1) + undefined
+    # (mode="complete" adds rows to R that are zero whatever the input: no gradient there)
+    return np.concatenate([gx, np.matmul(q, gry)], axis=-1)

@@ -1,5 +1,5 @@
 """Linear-algebra functions defined by other entries of the table (see composites.py): inner, vdot,
-norm, and numpy's tuple-returning decompositions as tuples of their single-output factors.
+einsum, norm, and numpy's tuple-returning decompositions as tuples of their single-output factors.
 
 A composite is inlined by the compiler like user code and run by the tape on Tensors, so each is
 written in the supported subset: numpy calls, arithmetic, branches on its (constant) parameters.
@@ -33,7 +33,8 @@ def vdot(a, b):
     ("m", np.inf), ("m", -np.inf), ("m", {"axis": 1}), ("m", {"axis": 0, "ord": 1}),
     ("t", {"axis": -1, "keepdims": True}), ("t", {"axis": (1, 2)}),
     ("t", {"axis": (0, 2), "ord": "nuc"}), ("t", {"axis": (2, 1), "ord": 1, "keepdims": True}),
-    ("t", {"axis": (1, 2), "ord": 2}), ("m", {"keepdims": True}), ("m", {"ord": -2, "axis": (1, 0)})))
+    ("t", {"axis": (1, 2), "ord": 2}), ("m", {"keepdims": True}),
+    ("m", {"ord": -2, "axis": (1, 0)})))
 def norm(x, ord=None, axis=None, keepdims=False):
     nd = np.ndim(x)
     if axis is None and ord is None:      # every element, as one vector
@@ -111,10 +112,7 @@ def einsum(subscripts, x=None, y=None, z=None, w=None, optimize=False):
     return einsum_two(subscripts, y, einsum_plan(sublist_subscripts(x, z, w), subscripts, y))
 
 
-_TUPLE_GRID = (("q",), ("b",))
-
-
-@composite("Slogdet", np.linalg.slogdet, domain="spd", grid=_TUPLE_GRID)
+@composite("Slogdet", np.linalg.slogdet, domain="spd", grid=(("q",), ("b",)))
 def slogdet(a):
     return slogdet_sign(a), slogdet_logabs(a)
 
