@@ -14,8 +14,8 @@ same text is used three ways:
   * the compiler inlines the function's source as a template into the generated Python;
   * the native backend lowers that generated code.
 """
-from . import (arithmetic, composites, constants, decompositions, linalg, linalg_composites,  # noqa: F401,E501
-               math_functions, reductions,
+from . import (arithmetic, composites, constants, decompositions, linalg,  # noqa: F401
+               linalg_composites, math_functions, reductions,
                shapes)  # (importing a family registers its entries)
 from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sum_to_shape, unbroadcast,
                       unconcat, unreduce, unslice, untile, untranspose)
