@@ -202,7 +202,7 @@ FUNCTIONS = {
     np.expand_dims: lambda a, axis: A.expand_dims(a, axis) if isinstance(axis, int) else
     _expand_many(a, axis),
     np.broadcast_to: lambda array, shape, subok=False: A.broadcast_to(array, shape),
-    np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer,
+    np.where: _where, np.clip: _clip, np.outer: _outer,
     np.concatenate: _concatenate, np.stack: _stack, np.split: _split, np.moveaxis: _moveaxis,
     np.swapaxes: _swapaxes, np.flip: _flip, np.cumsum: _cumsum,
     np.tile: lambda A_, reps: A.tile(A_, reps if isinstance(reps, (list, tuple)) else [reps]),
@@ -213,7 +213,6 @@ FUNCTIONS = {
     np.size: lambda a, axis=None: np.size(_unwrap(a), axis),
     np.zeros_like: _zeros_like, np.ones_like: _ones_like,
     np.result_type: _result_type,
-    np.einsum: lambda subscripts, *operands, **kw: M.einsum(subscripts, *operands),
     np.linalg.inv: lambda a: M.matrix_inverse(a),
     np.linalg.det: lambda a: M.matrix_determinant(a),
     np.copy: lambda a, **kw: M.identity(a),

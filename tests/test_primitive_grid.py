@@ -21,7 +21,7 @@ from tapeflow.runtime import rules
 from tapeflow.runtime.trace import TraceEscape
 
 SHAPES = {"s": (), "v": (4,), "w": (3,), "m": (3, 4), "r": (1, 4), "c": (3, 1), "q": (3, 3),
-          "t": (2, 3, 4)}
+          "t": (2, 3, 4), "n": (4, 3), "u": (2, 4, 3), "b": (2, 3, 3)}
 DOMAINS = {"any": (-2.0, 2.0), "pos": (0.2, 2.0), "unit": (-0.9, 0.9), "gt1": (1.2, 3.0),
            "spd": (-1.0, 1.0)}
 DEFAULT_GRID = {
@@ -112,11 +112,21 @@ def build(entry, name, variant, tmp_path):
     parts += [f"{k}={v!r}" for k, v in kwargs.items()]
     call = f"{name}({', '.join(parts)})"
     params = ", ".join(f"a{i}" for i in range(len(inputs)))
-    ns = {"np": np, "math": math, "operator": operator}
+    ns = {"np": np, "math": math, "operator": operator, "inf": np.inf}
     value = eval(call, ns, {f"a{i}": v for i, v in enumerate(inputs)})
-    weights = rng.uniform(0.5, 1.5, size=np.shape(value))
-    src = (f"import math\nimport operator\nimport numpy as np\n\nW = np.array({weights.tolist()!r})\n\n\n"
-           f"def f({params}):\n    return np.sum({call} * W)\n")
+    head = "import math\nimport operator\nimport numpy as np\nfrom numpy import inf\n\n"
+    if isinstance(value, tuple):
+        # a decomposition's factors (eigh, svd, qr, slogdet): every factor counts, through its
+        # absolute value because each is defined only up to signs (of eigen/singular vectors)
+        weights = [rng.uniform(0.5, 1.5, size=np.shape(v)) for v in value]
+        head += "".join(f"W{k} = np.array({w.tolist()!r})\n" for k, w in enumerate(weights))
+        names = ", ".join(f"o{k}" for k in range(len(value)))
+        terms = " + ".join(f"np.sum(np.abs(o{k}) * W{k})" for k in range(len(value)))
+        src = f"{head}\n\ndef f({params}):\n    {names} = {call}\n    return {terms}\n"
+    else:
+        weights = rng.uniform(0.5, 1.5, size=np.shape(value))
+        src = (f"{head}W = np.array({weights.tolist()!r})\n\n\n"
+               f"def f({params}):\n    return np.sum({call} * W)\n")
     path = tmp_path / f"grid_{entry.name}.py"
     path.write_text(src)
     spec = importlib.util.spec_from_file_location(path.stem, path)

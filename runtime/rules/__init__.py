@@ -15,8 +15,8 @@ same text is used three ways:
   * the native backend lowers that generated code.
 """
 # importing a family registers its entries
-from . import arithmetic, composites, constants, linalg  # noqa: F401
-from . import math_functions, reductions, shapes  # noqa: F401
+from . import arithmetic, composites, constants, decompositions, linalg  # noqa: F401
+from . import linalg_composites, math_functions, reductions, shapes  # noqa: F401
 from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sum_to_shape, unbroadcast,
                       unconcat, unreduce, unslice, untile, untranspose)
 from .table import (ATTRIBUTES, BY_CALLABLE, ENTRIES, METHODS, RULES, Primitive, attribute,
