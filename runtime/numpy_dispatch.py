@@ -209,7 +209,6 @@ FUNCTIONS = {
     np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer,
     np.concatenate: _concatenate, np.stack: _stack, np.split: _split, np.moveaxis: _moveaxis,
     np.swapaxes: _swapaxes, np.flip: _flip, np.cumsum: _cumsum,
-    np.tile: lambda A_, reps: A.tile(A_, reps if isinstance(reps, (list, tuple)) else [reps]),
     np.take: lambda a, indices, axis=None, **kw: A.gather(a, indices, axis=axis) if axis is not None
     else A.gather(A.reshape(a, (-1,)), indices),
     np.shape: lambda a: tuple(np.shape(_unwrap(a))),

@@ -76,10 +76,15 @@ def unconcat(g, axis, *xs):
 
 
 def untile(g, like, multiples):
-    """Adjoint of ``np.tile(like, multiples)``: the copies summed back onto ``like``'s shape."""
+    """Adjoint of ``np.tile(like, multiples)``: the copies summed back onto ``like``'s shape.
+    As numpy does, short ``multiples`` are padded with leading 1s and a short shape likewise."""
     shape = np.shape(like)
-    pairs = [d for m, n in zip(multiples, shape) for d in (m, n)]
-    return np.reshape(np.sum(np.reshape(g, pairs), axis=tuple(range(0, 2 * len(shape), 2))), shape)
+    reps = tuple(multiples) if isinstance(multiples, (tuple, list)) else (multiples,)
+    nd = max(len(reps), len(shape))
+    reps = (1,) * (nd - len(reps)) + reps
+    full = (1,) * (nd - len(shape)) + tuple(shape)
+    pairs = [d for m, n in zip(reps, full) for d in (m, n)]
+    return np.reshape(np.sum(np.reshape(g, pairs), axis=tuple(range(0, 2 * nd, 2))), shape)
 
 
 def prod_of_others(x, axis=None):
