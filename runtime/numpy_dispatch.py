@@ -207,7 +207,7 @@ FUNCTIONS = {
     _expand_many(a, axis),
     np.broadcast_to: lambda array, shape, subok=False: A.broadcast_to(array, shape),
     np.where: _where, np.clip: _clip, np.dot: _dot, np.outer: _outer,
-    np.concatenate: _concatenate, np.stack: _stack, np.split: _split, np.moveaxis: _moveaxis,
+    np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
     np.swapaxes: _swapaxes, np.flip: _flip, np.cumsum: _cumsum,
     np.take: lambda a, indices, axis=None, **kw: A.gather(a, indices, axis=axis) if axis is not None
     else A.gather(A.reshape(a, (-1,)), indices),

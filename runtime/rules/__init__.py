@@ -14,10 +14,11 @@ same text is used three ways:
   * the compiler inlines the function's source as a template into the generated Python;
   * the native backend lowers that generated code.
 """
-from . import (arithmetic, composites, constants, linalg, math_functions, reductions,  # noqa: F401
+from . import (arithmetic, arrays, composites, constants, linalg, math_functions, reductions,  # noqa: F401
                shapes)  # (importing a family registers its entries)
-from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sum_to_shape, unbroadcast,
-                      unconcat, unreduce, unslice, untile, untranspose)
+from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sort_permutation,
+                      sum_to_shape, unbroadcast, unconcat, uncumprod, undiff, unpad, unreduce,
+                      unrepeat, unslice, untake, untake_along_axis, untile, untranspose)
 from .table import (ATTRIBUTES, BY_CALLABLE, ENTRIES, METHODS, RULES, Primitive, attribute,
                     define, entry_of, lookup, method, primitive)
 
@@ -29,7 +30,8 @@ def Rule(name, adjoint, callables=(), n_inputs=1):
 
 # the helpers generated code may call, by name
 HELPERS = ("einsum_adjoints", "extremum_weights", "prod_of_others", "unbroadcast", "unreduce",
-           "unslice", "untranspose", "sum_to_shape", "unconcat", "untile")
+           "unslice", "untranspose", "sum_to_shape", "unconcat", "untile", "untake",
+           "untake_along_axis", "unrepeat", "unpad", "undiff", "uncumprod", "sort_permutation")
 
 __all__ = ["Primitive", "Rule", "RULES", "BY_CALLABLE", "ENTRIES", "METHODS", "ATTRIBUTES",
            "define", "primitive", "lookup", "entry_of", "method", "attribute", *HELPERS]
