@@ -16,9 +16,27 @@ def composite(name, *callables, **fields):
     return register
 
 
-@composite("Var", np.var)
+@composite("Var", np.var, methods=("var",),
+           grid=(("v",), ("m",), ("m", {"axis": 0}), ("m", {"axis": 1, "ddof": 1, "keepdims": True}),
+                 ("t", {"axis": (0, 2)})))
 def var(a, axis=None, ddof=0, keepdims=False):
     mean = np.mean(a, axis=axis, keepdims=True)
     centered = a - mean
     n = np.size(a) / np.size(mean)
     return np.sum(centered * centered, axis=axis, keepdims=keepdims) / (n - ddof)
+
+
+@composite("Std", np.std, methods=("std",),
+           grid=(("v",), ("m", {"axis": 1}), ("m", {"axis": 0, "ddof": 1, "keepdims": True}),
+                 ("t", {"axis": (1, 2)})))
+def std(a, axis=None, ddof=0, keepdims=False):
+    mean = np.mean(a, axis=axis, keepdims=True)
+    centered = a - mean
+    n = np.size(a) / np.size(mean)
+    return np.sqrt(np.sum(centered * centered, axis=axis, keepdims=keepdims) / (n - ddof))
+
+
+# max - min: each extreme's ties share its gradient equally (extremum_weights)
+@composite("Ptp", np.ptp, grid=(("v",), ("m", {"axis": 0}), ("m", {"axis": 1, "keepdims": True})))
+def ptp(a, axis=None, keepdims=False):
+    return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
