@@ -99,6 +99,9 @@ def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
 
 
 def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    if kw.get("where") is not None:
+        raise NotImplementedError("np.mean(where=...) has no gradient rule; use "
+                                  "np.sum(x * mask) / np.sum(mask)")
     return M.reduce_mean(a, axis, keepdims)
 
 
