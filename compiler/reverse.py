@@ -337,9 +337,17 @@ class Reverse:
             if base in self.a.active:
                 index_names = [n.id for n in gast.walk(value.slice) if isinstance(n, gast.Name)]
                 reads_before += index_names
-                dbase = gast.Subscript(value=name(self.d(base)), slice=value.slice,
-                                       ctx=gast.Store())
-                prelude.append(gast.AugAssign(target=dbase, op=gast.Add(), value=dy))
+                if any(self.a.kind(gast.Name(id=n, ctx=gast.Load(), annotation=None,
+                                             type_comment=None)) not in ("int", "bool")
+                       for n in index_names):
+                    # an index array may repeat a position: dx[i] += dy would keep one of the
+                    # repeats; np.add.at adds them all
+                    prelude.append(gast.Expr(value=call(attr("np", "add", "at"),
+                                                        name(self.d(base)), value.slice, dy)))
+                else:
+                    dbase = gast.Subscript(value=name(self.d(base)), slice=value.slice,
+                                           ctx=gast.Store())
+                    prelude.append(gast.AugAssign(target=dbase, op=gast.Add(), value=dy))
         elif getattr(value, "stack_op", None) == "pop":
             stack_var = value.func.value.id
             prelude.append(gast.Expr(value=call(attr(self.d(stack_var), "push"), dy)))
