@@ -36,7 +36,7 @@ MODULES = (("np", np), ("np.linalg", np.linalg), ("math", math), ("operator", op
 PYTHON_MAY_REFUSE = set()
 # entries whose python backend gives a WRONG gradient (zeros) when inputs sit in a list literal:
 # the source transform drops them (issue 9.3, being fixed in compiler/normalize.py)
-LIST_LITERAL_WRONG = {"ConcatV2", "Pack"}
+LIST_LITERAL_WRONG = {"ConcatV2", "Pack", "HStack", "VStack", "ColumnStack", "DStack"}
 
 
 def spelling(fn):

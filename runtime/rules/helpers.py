@@ -75,9 +75,12 @@ def unconcat(g, axis, *xs):
     return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
 
 
-def untile(g, like, multiples):
+def untile(g, like, multiples, tf_multiples=None):
     """Adjoint of ``np.tile(like, multiples)``: the copies summed back onto ``like``'s shape.
-    As numpy does, short ``multiples`` are padded with leading 1s and a short shape likewise."""
+    As numpy does, short ``multiples`` are padded with leading 1s and a short shape likewise.
+    (``tf_multiples``: the same, under the name TensorFlow's tile op records it with.)"""
+    if multiples is None:
+        multiples = tf_multiples
     shape = np.shape(like)
     reps = tuple(multiples) if isinstance(multiples, (tuple, list)) else (multiples,)
     nd = max(len(reps), len(shape))

@@ -67,8 +67,9 @@ def d_pack(g, ans, *xs, axis=0):
 
 
 @primitive("Tile", np.tile, grid=(("v", 2), ("v", (2, 1)), ("m", (2, 3)), ("m", 2)))
-def d_tile(g, ans, x, reps=None):
-    return untile(g, x, reps)
+def d_tile(g, ans, x, reps=None, multiples=None):
+    # numpy calls the repetitions reps, TensorFlow's tile op (array_ops) multiples
+    return untile(g, x, reps, multiples)
 
 
 @primitive("TensorScatterAdd", n_inputs=2)
