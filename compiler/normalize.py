@@ -724,6 +724,11 @@ class Normalizer:
                 what = "list.append" if func.attr == "append" else f".{func.attr}()"
                 self.error(f"the method call {what} is not supported by the source transform",
                            func.attr)
+            if resolve.classify(method) == "composite":   # x.var(): inlined as np.var(x) is
+                parsed = parse_function(rules.entry_of(method).impl)
+                call = gast.Call(func=func, args=[receiver] + list(node.args),
+                                 keywords=node.keywords)
+                return self.inline((parsed.node, parsed), call)
             args = [self.atom(a) for a in node.args]
             if func.attr in ("reshape", "transpose") and len(args) > 1:
                 args = [self.as_atom(gast.Tuple(elts=args, ctx=gast.Load()), "shape")]

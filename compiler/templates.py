@@ -68,6 +68,9 @@ def instantiate(rule, g, ans, inputs, params, analysis, fresh, wanted):
         binding[pname] = atom
     for pname in arg_names[2 + n_in:]:
         binding[pname] = params.get(pname, defaults.get(pname, const(None)))
+    unknown = sorted(set(params) - set(arg_names[2 + n_in:]))
+    if unknown:   # a keyword the rule does not read (np.mean(where=...)) would be silently dropped
+        raise Undecided(f"the {rule.name} rule does not take the keyword {unknown[0]}=")
     local_names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
                    and isinstance(n.ctx, gast.Store)}
     renamed = {n: fresh(n) for n in local_names}

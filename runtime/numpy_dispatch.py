@@ -95,6 +95,9 @@ def _sum(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
 
 
 def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
+    if kw.get("where") is not None:
+        raise NotImplementedError("np.mean(where=...) has no gradient rule; use "
+                                  "np.sum(x * mask) / np.sum(mask)")
     return M.reduce_mean(a, axis, keepdims)
 
 
@@ -203,9 +206,8 @@ FUNCTIONS = {
     _expand_many(a, axis),
     np.broadcast_to: lambda array, shape, subok=False: A.broadcast_to(array, shape),
     np.where: _where, np.clip: _clip, np.outer: _outer,
-    np.concatenate: _concatenate, np.stack: _stack, np.split: _split, np.moveaxis: _moveaxis,
+    np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
     np.swapaxes: _swapaxes, np.flip: _flip, np.cumsum: _cumsum,
-    np.tile: lambda A_, reps: A.tile(A_, reps if isinstance(reps, (list, tuple)) else [reps]),
     np.take: lambda a, indices, axis=None, **kw: A.gather(a, indices, axis=axis) if axis is not None
     else A.gather(A.reshape(a, (-1,)), indices),
     np.shape: lambda a: tuple(np.shape(_unwrap(a))),

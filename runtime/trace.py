@@ -233,7 +233,25 @@ def _traced_math():
             setattr(m, name, on_numbers(name, value))
         else:
             setattr(m, name, refusing(name, value))
+    # the other math functions of the primitive table (asinh, hypot, erf...): the entry's numpy
+    # twin when it has one, else the math function itself, recorded from its entry
+    from . import rules
+    for entry in rules.ENTRIES:
+        if entry.reverse is None:
+            continue
+        twins = [c for c in entry.callables if isinstance(c, np.ufunc)]
+        for c in entry.callables:
+            name = getattr(c, "__name__", None)
+            if getattr(math, name or "", None) is c and name not in table:
+                setattr(m, name, lift(name, twins[0] if twins else _from_entry(entry, c), c))
     return m
+
+
+def _from_entry(entry, fn):
+    def run(*args):
+        from .numpy_dispatch import from_entry
+        return from_entry(entry, fn, args, {})
+    return run
 
 
 TRACED_MATH = _traced_math()

@@ -15,10 +15,11 @@ same text is used three ways:
   * the native backend lowers that generated code.
 """
 # importing a family registers its entries
-from . import arithmetic, composites, constants, decompositions, linalg  # noqa: F401
+from . import arithmetic, arrays, composites, constants, decompositions, linalg  # noqa: F401
 from . import linalg_composites, math_functions, reductions, shapes  # noqa: F401
-from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sum_to_shape, unbroadcast,
-                      unconcat, unreduce, unslice, untile, untranspose)
+from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sort_permutation,
+                      sum_to_shape, unbroadcast, unconcat, uncumprod, undiff, unpad, unreduce,
+                      unrepeat, unslice, untake, untake_along_axis, untile, untranspose)
 from .table import (ATTRIBUTES, BY_CALLABLE, ENTRIES, METHODS, RULES, Primitive, attribute,
                     define, entry_of, lookup, method, primitive)
 
@@ -28,11 +29,14 @@ def Rule(name, adjoint, callables=(), n_inputs=1):
     """An entry outside the table, for the tape to record once: a custom gradient, a masked rule."""
     return Primitive(name, callables, reverse=adjoint, n_inputs=n_inputs)
 
+
 # the helpers generated code may call, by name
 HELPERS = ("einsum_adjoints", "extremum_weights", "prod_of_others", "unbroadcast", "unreduce",
-           "unslice", "untranspose", "sum_to_shape", "unconcat", "untile")
+           "unslice", "untranspose", "sum_to_shape", "unconcat", "untile", "untake",
+           "untake_along_axis", "unrepeat", "unpad", "undiff", "uncumprod", "sort_permutation")
 
 __all__ = ["ATTRIBUTES", "BY_CALLABLE", "ENTRIES", "HELPERS", "METHODS", "RULES", "Primitive",
            "Rule", "attribute", "define", "einsum_adjoints", "entry_of", "extremum_weights",
            "lookup", "method", "primitive", "prod_of_others", "sum_to_shape", "unbroadcast",
-           "unconcat", "unreduce", "unslice", "untile", "untranspose"]
+           "unconcat", "unreduce", "unslice", "untile", "untranspose", "untake",
+           "untake_along_axis", "unrepeat", "unpad", "undiff", "uncumprod", "sort_permutation"]

@@ -144,3 +144,13 @@ for _name, _fns in {
 define("IsNan", np.isnan, math.isnan, kind="nondiff", native="predicate")
 define("IsFinite", np.isfinite, math.isfinite, kind="nondiff", native="predicate")
 define("IsInf", np.isinf, kind="nondiff", native="predicate")
+
+
+# float_power is power computed in float64: the same rule
+define("FloatPower", np.float_power, reverse=d_pow, n_inputs=2, domain="pos")
+
+
+@primitive("NanToNum", np.nan_to_num, grid=(("v",), ("m",)))
+def d_nan_to_num(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    # finite values pass through; nan and infinities become constants
+    return g * np.isfinite(x)

@@ -16,9 +16,59 @@ def composite(name, *callables, **fields):
     return register
 
 
-@composite("Var", np.var)
+@composite("Var", np.var, methods=("var",),
+           grid=(("v",), ("m",), ("m", {"axis": 0}), ("m", {"axis": 1, "ddof": 1, "keepdims": True}),
+                 ("t", {"axis": (0, 2)})))
 def var(a, axis=None, ddof=0, keepdims=False):
     mean = np.mean(a, axis=axis, keepdims=True)
     centered = a - mean
     n = np.size(a) / np.size(mean)
     return np.sum(centered * centered, axis=axis, keepdims=keepdims) / (n - ddof)
+
+
+@composite("Std", np.std, methods=("std",),
+           grid=(("v",), ("m", {"axis": 1}), ("m", {"axis": 0, "ddof": 1, "keepdims": True}),
+                 ("t", {"axis": (1, 2)})))
+def std(a, axis=None, ddof=0, keepdims=False):
+    mean = np.mean(a, axis=axis, keepdims=True)
+    centered = a - mean
+    n = np.size(a) / np.size(mean)
+    return np.sqrt(np.sum(centered * centered, axis=axis, keepdims=keepdims) / (n - ddof))
+
+
+# max - min: each extreme's ties share its gradient equally (extremum_weights)
+@composite("Ptp", np.ptp, grid=(("v",), ("m", {"axis": 0}), ("m", {"axis": 1, "keepdims": True})))
+def ptp(a, axis=None, keepdims=False):
+    return np.max(a, axis=axis, keepdims=keepdims) - np.min(a, axis=axis, keepdims=keepdims)
+
+
+# Joins of a sequence, as numpy defines them for inputs of one rank (the first input's rank
+# decides; mixing ranks, which numpy allows through atleast_Nd, is not handled here).
+@composite("HStack", np.hstack, grid=((["v", "v"],), (["m", "m", "m"],)))
+def hstack(tup):
+    if np.ndim(tup[0]) == 1:
+        return np.concatenate(tup, axis=0)
+    return np.concatenate(tup, axis=1)
+
+
+@composite("VStack", np.vstack, grid=((["v", "v"],), (["m", "r"],)))
+def vstack(tup):
+    if np.ndim(tup[0]) == 1:
+        return np.stack(tup, axis=0)
+    return np.concatenate(tup, axis=0)
+
+
+@composite("ColumnStack", np.column_stack, grid=((["v", "v", "v"],), (["m", "c"],)))
+def column_stack(tup):
+    if np.ndim(tup[0]) == 1:
+        return np.stack(tup, axis=1)
+    return np.concatenate(tup, axis=1)
+
+
+@composite("DStack", np.dstack, grid=((["v", "v"],), (["m", "m"],), (["t", "t"],)))
+def dstack(tup):
+    if np.ndim(tup[0]) == 1:
+        return np.expand_dims(np.stack(tup, axis=-1), 0)
+    if np.ndim(tup[0]) == 2:
+        return np.stack(tup, axis=-1)
+    return np.concatenate(tup, axis=2)

@@ -75,11 +75,19 @@ def unconcat(g, axis, *xs):
     return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
 
 
-def untile(g, like, multiples):
-    """Adjoint of ``np.tile(like, multiples)``: the copies summed back onto ``like``'s shape."""
+def untile(g, like, multiples, tf_multiples=None):
+    """Adjoint of ``np.tile(like, multiples)``: the copies summed back onto ``like``'s shape.
+    As numpy does, short ``multiples`` are padded with leading 1s and a short shape likewise.
+    (``tf_multiples``: the same, under the name TensorFlow's tile op records it with.)"""
+    if multiples is None:
+        multiples = tf_multiples
     shape = np.shape(like)
-    pairs = [d for m, n in zip(multiples, shape) for d in (m, n)]
-    return np.reshape(np.sum(np.reshape(g, pairs), axis=tuple(range(0, 2 * len(shape), 2))), shape)
+    reps = tuple(multiples) if isinstance(multiples, (tuple, list)) else (multiples,)
+    nd = max(len(reps), len(shape))
+    reps = (1,) * (nd - len(reps)) + reps
+    full = (1,) * (nd - len(shape)) + tuple(shape)
+    pairs = [d for m, n in zip(reps, full) for d in (m, n)]
+    return np.reshape(np.sum(np.reshape(g, pairs), axis=tuple(range(0, 2 * nd, 2))), shape)
 
 
 def prod_of_others(x, axis=None):
@@ -151,3 +159,82 @@ def d_unslice(g, ans, x, like, index=None):
 define("ExtremumWeights", extremum_weights, kind="nondiff", like=1, native="helper")
 define("ProdOfOthers", prod_of_others, kind="nondiff", like=0, native="helper",
        tensor_op="prod_of_others_op")
+
+
+# --- helpers of the array functions' rules (runtime/rules/arrays.py) -----------------------------
+# Plain Python: the python backend calls them by name; native refuses them (no lowering yet).
+def untake(g, like, indices, axis=None):
+    """Adjoint of ``np.take(like, indices, axis)``: ``g`` added back at the indices (np.add.at,
+    so repeated indices accumulate). Without an axis numpy takes from the flattened array."""
+    if axis is None:
+        flat = unslice(np.reshape(g, -1), np.reshape(like, -1), np.reshape(indices, -1))
+        return np.reshape(flat, np.shape(like))
+    axis = axis % np.ndim(like)
+    index = (slice(None),) * axis + (np.asarray(indices),)
+    return unslice(g, like, index)
+
+
+def along_axis_index(indices, axis):
+    """The fancy index that ``np.take_along_axis(x, indices, axis)`` reads with."""
+    indices = np.asarray(indices)
+    nd = indices.ndim
+    axis = axis % nd
+    grid = list(np.ogrid[tuple(slice(n) for n in indices.shape)])
+    grid[axis] = indices
+    return tuple(grid)
+
+
+def untake_along_axis(g, like, indices, axis):
+    """Adjoint of ``np.take_along_axis``: scatter-add ``g`` back (repeats accumulate)."""
+    if axis is None:
+        flat = unslice(np.reshape(g, -1), np.reshape(like, -1), np.reshape(indices, -1))
+        return np.reshape(flat, np.shape(like))
+    return unslice(g, like, along_axis_index(indices, axis))
+
+
+def unrepeat(g, like, repeats, axis=None):
+    """Adjoint of ``np.repeat(like, repeats, axis)``: each element gets the sum of its copies."""
+    n = np.size(like) if axis is None else np.shape(like)[axis]
+    return untake(g, like, np.repeat(np.arange(n), repeats), axis)
+
+
+def unpad(g, like, pad_width):
+    """Adjoint of ``np.pad(like, pad_width)`` in constant mode: the interior of ``g``."""
+    nd = np.ndim(like)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int).reshape(-1, 2) if np.ndim(pad_width)
+                             else np.full((1, 2), pad_width), (nd, 2))
+    shape = np.shape(like)
+    return g[tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(widths, shape))]
+
+
+def undiff(g, n=1, axis=-1):
+    """Adjoint of ``np.diff(x, n, axis)``: n times the adjoint of one difference, which turns
+    g (one shorter) into [-g0, g0 - g1, ..., g_last]."""
+    g = np.moveaxis(g, axis, -1)
+    zero = np.zeros(np.shape(g)[:-1] + (1,), dtype=np.result_type(g, np.float32))
+    for _ in range(n):
+        g = np.concatenate([zero, g], axis=-1) - np.concatenate([g, zero], axis=-1)
+    return np.moveaxis(g, -1, axis)
+
+
+def uncumprod(g, x, axis=None):
+    """Adjoint of ``np.cumprod(x, axis)`` without dividing by x (exact at zeros):
+    dx_k = sum_{i >= k} g_i * prod_{j <= i, j != k} x_j, one masked cumprod per position."""
+    if axis is None:
+        return np.reshape(uncumprod(np.reshape(g, -1), np.reshape(x, -1), 0), np.shape(x))
+    xm = np.moveaxis(np.asarray(x, dtype=np.result_type(x, np.float32)), axis, -1)
+    gm = np.moveaxis(g, axis, -1)
+    n = xm.shape[-1]
+    out = []
+    for k in range(n):
+        masked = np.concatenate([xm[..., :k], np.ones_like(xm[..., k:k + 1]), xm[..., k + 1:]],
+                                axis=-1)
+        out.append(np.sum(gm[..., k:] * np.cumprod(masked, axis=-1)[..., k:], axis=-1))
+    return np.moveaxis(np.stack(out, axis=-1), -1, axis)
+
+
+def sort_permutation(x, axis=-1, kind=None):
+    """The indices ``np.sort`` moved each element from (ties keep their order: stable)."""
+    if axis is None:
+        return np.argsort(np.reshape(x, -1), kind="stable")
+    return np.argsort(x, axis=axis, kind="stable")

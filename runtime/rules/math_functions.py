@@ -152,3 +152,42 @@ def d_rsqrt(g, ans, x):
 @primitive("Softplus")
 def d_softplus(g, ans, x):
     return g / (1.0 + np.exp(-x))
+
+
+# log(e^x + e^y) and its base-2 twin: each input's share of the sum, exp(x - ans), is bounded
+@primitive("LogAddExp", np.logaddexp, n_inputs=2)
+def d_logaddexp(g, ans, x, y):
+    return unbroadcast(g * np.exp(x - ans), x), unbroadcast(g * np.exp(y - ans), y)
+
+
+@primitive("LogAddExp2", np.logaddexp2, n_inputs=2)
+def d_logaddexp2(g, ans, x, y):
+    return unbroadcast(g * np.exp2(x - ans), x), unbroadcast(g * np.exp2(y - ans), y)
+
+
+@primitive("Cbrt", np.cbrt, domain="pos")
+def d_cbrt(g, ans, x):
+    # infinite slope at 0, as sqrt's
+    return g / (3.0 * ans * ans)
+
+
+@primitive("Sinc", np.sinc)
+def d_sinc(g, ans, x):
+    # sinc(x) = sin(pi x) / (pi x): slope (cos(pi x) - sinc(x)) / x, and 0 at x == 0 (even)
+    safe_x = np.where(x == 0, 1.0, x)
+    return g * np.where(x == 0, 0.0, (np.cos(np.pi * safe_x) - ans) / safe_x)
+
+
+@primitive("Deg2Rad", np.deg2rad, np.radians)
+def d_deg2rad(g, ans, x):
+    return g * 0.017453292519943295   # pi / 180
+
+
+@primitive("Rad2Deg", np.rad2deg, np.degrees)
+def d_rad2deg(g, ans, x):
+    return g * 57.29577951308232      # 180 / pi
+
+
+# a step (and a sign bit): flat almost everywhere
+define("Heaviside", np.heaviside, kind="nondiff")
+define("SignBit", np.signbit, kind="nondiff")

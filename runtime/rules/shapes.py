@@ -2,8 +2,11 @@
 import numpy as np
 import operator
 
-from .helpers import unbroadcast, unconcat, unslice, untile, untranspose
-from .table import primitive
+from .helpers import sum_to_shape, unbroadcast, unconcat, unslice, untile, untranspose
+from .table import define, primitive
+
+# slice(...) builds an index: a plain value
+define("Slice", slice, kind="nondiff")
 
 
 @primitive("Transpose", np.transpose, methods=("transpose",), role="shape", native="transpose")
@@ -11,24 +14,30 @@ def d_transpose(g, ans, x, axes=None):
     return untranspose(g, axes)
 
 
-@primitive("Reshape", np.reshape, methods=("reshape",), role="shape", native="reshape")
+@primitive("Reshape", np.reshape, methods=("reshape",), role="shape", native="reshape",
+           grid=(("m", (4, 3)), ("m", (-1,)), ("v", (2, 2)), ("t", (6, 4))))
 def d_reshape(g, ans, x, shape=None):
     return np.reshape(g, np.shape(x))
 
 
-@primitive("Squeeze", np.squeeze, methods=("squeeze",), role="shape")
+@primitive("Squeeze", np.squeeze, methods=("squeeze",), role="shape",
+           grid=(("r",), ("c",), ("c", {"axis": 1})))
 def d_squeeze(g, ans, x, axis=None):
     return np.reshape(g, np.shape(x))
 
 
-@primitive("ExpandDims", np.expand_dims, role="shape")
+@primitive("ExpandDims", np.expand_dims, role="shape",
+           grid=(("v", 0), ("m", -1), ("m", (0, 2)), ("s", 0)))
 def d_expand_dims(g, ans, x, axis=None):
     return np.reshape(g, np.shape(x))
 
 
-@primitive("BroadcastTo", np.broadcast_to, role="shape", native="broadcast_to")
+@primitive("BroadcastTo", np.broadcast_to, role="shape", native="broadcast_to",
+           grid=(("r", (3, 4)), ("c", (3, 4)), ("v", (2, 3, 4)), ("s", (2, 2))))
 def d_broadcast_to(g, ans, x, shape=None):
-    return unbroadcast(g, x)
+    # sum_to_shape, not unbroadcast: the template simplifier drops unbroadcast(g, x) when x is
+    # the only array input, assuming the result has x's shape, which broadcast_to breaks
+    return sum_to_shape(g, np.shape(x))
 
 
 @primitive("Cast")
@@ -36,25 +45,31 @@ def d_cast(g, ans, x, dtype=None):
     return g
 
 
-@primitive("StridedSlice", operator.getitem)
+# a fancy index that repeats a position must accumulate: x[[0, 0]] gives 2 at 0 (np.add.at)
+@primitive("StridedSlice", operator.getitem,
+           grid=(("v", 1), ("v", slice(1, 3)), ("v", np.array([0, 0, 2])), ("m", (slice(None), 1)),
+                 ("m", (1, slice(0, 3, 2))), ("m", np.array([2, 0, 2]))))
 def d_getitem(g, ans, x, index=None):
     return unslice(g, x, index)
 
 
 # Variadic primitives (n_inputs=-1): one adjoint per input, returned as a tuple.
-@primitive("ConcatV2", np.concatenate, n_inputs=-1)
+@primitive("ConcatV2", np.concatenate, n_inputs=-1,
+           grid=((["v", "v"],), (["m", "m"], {"axis": 1}), (["m", "r"],), (["m", "v"], {"axis": None})))
 def d_concat(g, ans, *xs, axis=0):
     return unconcat(g, axis, *xs)
 
 
-@primitive("Pack", np.stack, n_inputs=-1)
+@primitive("Pack", np.stack, n_inputs=-1,
+           grid=((["v", "v"],), (["m", "m", "m"], {"axis": 1}), (["m", "m"], {"axis": -1})))
 def d_pack(g, ans, *xs, axis=0):
     return tuple(np.moveaxis(g, axis, 0))
 
 
-@primitive("Tile", np.tile)
-def d_tile(g, ans, x, multiples=None):
-    return untile(g, x, multiples)
+@primitive("Tile", np.tile, grid=(("v", 2), ("v", (2, 1)), ("m", (2, 3)), ("m", 2)))
+def d_tile(g, ans, x, reps=None, multiples=None):
+    # numpy calls the repetitions reps, TensorFlow's tile op (array_ops) multiples
+    return untile(g, x, reps, multiples)
 
 
 @primitive("TensorScatterAdd", n_inputs=2)
