@@ -187,7 +187,7 @@ def _creation(ti, f, args, ats, node, method):
 
 @types("full")
 def _full(ti, f, args, ats, node, method):
-    if len(ats) != 2:
+    if len(ats) != 2 or not isinstance(ats[1], Scalar):   # an array fill: not lowered
         return None
     default = F64 if ti.weak(args[1]) and ats[1].is_float else ats[1]
     return make(_dtype_kw(ti, node, default), ti.shape_ndim(args[0]))
@@ -200,6 +200,8 @@ def _like(ti, f, args, ats, node, method):
 
 @types("full_like")
 def _full_like(ti, f, args, ats, node, method):
+    if len(ats) == 2 and not isinstance(ats[1], Scalar):
+        return None
     return make(_dtype_kw(ti, node, dtype_of(ats[0])), ndim_of(ats[0])) if len(ats) == 2 else None
 
 

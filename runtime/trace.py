@@ -368,6 +368,19 @@ def _traced_numpy():
                  "eye", "identity"):
         setattr(m, name, creator(getattr(np, name)))
 
+    def filled(fn, shape_of):
+        # a traced fill value is differentiable (the table's rule): filled by broadcasting it
+        plain = creator(fn)
+
+        def make(a, fill_value, *args, **kwargs):
+            fill = _plain(fill_value)
+            if isinstance(fill, Tensor) and not args and set(kwargs) <= {"dtype"}:
+                return np.broadcast_to(fill, shape_of(a)) + np.zeros(shape_of(a))
+            return plain(a, fill_value, *args, **kwargs)
+        return make
+    m.full = filled(np.full, lambda shape: shape)
+    m.full_like = filled(np.full_like, lambda like: np.shape(_plain(like)))
+
     def array(obj, dtype=None, copy=True):
         obj = _plain(obj)
         if isinstance(obj, (list, tuple)) and any(isinstance(_plain(o), Tensor) for o in obj):

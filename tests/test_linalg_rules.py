@@ -138,7 +138,8 @@ def test_single_array_forms_of_tuple_functions_are_refused(backend):
     def svd_values_only(a):
         return np.sum(np.linalg.svd(a, compute_uv=False))
 
-    with pytest.raises(NotImplementedError):
+    # the tape raises NotImplementedError; the source transform refuses the tuple it would sum
+    with pytest.raises((NotImplementedError, tf.TransformError)):
         tf.grad(svd_values_only, backend=backend)(RECT)
 
 
