@@ -18,7 +18,8 @@ import gast
 from tapeflow.runtime import rules
 
 from . import resolve, templates
-from .analyze import SCALAR, is_differentiable_op, operands, statements
+from .analyze import (SCALAR, differentiable_reads, is_differentiable_op, operands,
+                      statements)
 from .errors import TransformError
 from .normalize import assign, const, name
 
@@ -123,6 +124,16 @@ class Forward:
                             useful.add(value.id)
             if (len(varied), len(useful)) == before:
                 break
+        for s, _ in all_:   # a varied value where no tangent is followed: refused, never zero
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and \
+                    s.targets[0].id in useful:
+                reads = differentiable_reads(s.value) & varied
+                if s.targets[0].id in varied:
+                    reads -= set(operands(s.value))
+                if reads:
+                    self.error("forward mode: a differentiable value reaches this line inside a "
+                               "list (or another container) that the transform cannot carry a "
+                               "tangent through", s)
         return varied & useful
 
     def ndim(self, atom):
