@@ -7,6 +7,7 @@ directions through one sweep of vector-mode code (tangents with a leading batch 
 gradient code, no third mechanism.
 """
 import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -27,6 +28,18 @@ def _float_arg(a, differentiated):
     if differentiated and isinstance(a, np.ndarray) and a.dtype.kind in "biu":
         return a.astype(np.float64)
     return a
+
+
+def _bind(fn, args):
+    """One value per parameter, defaults filled in, as the generated code takes them."""
+    target = getattr(fn, "fn", fn) if getattr(fn, "__tapeflow_gradient__", False) else fn
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
+        return tuple(args)
+    bound = sig.bind(*args)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
 
 
 class Tangents:
@@ -141,6 +154,8 @@ def jvp(f, primals, tangents, backend="auto"):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    primals = _bind(f, primals)
+    tangents = tangents + (None,) * (len(primals) - len(tangents))
     argnums, ts = _differentiated(primals, tangents)
     args = tuple(_float_arg(a, i in argnums) for i, a in enumerate(primals))
     engine = _tangents_of(f, backend)
@@ -169,6 +184,7 @@ class Jacobian:
         return gen.source if gen is not None else None
 
     def __call__(self, *args):
+        args = _bind(self.fn, args)
         argnums = tuple(i % len(args) for i in self.argnums)
         args = tuple(_float_arg(a, i in argnums) for i, a in enumerate(args))
         jacs = tuple(self.one(args, i) for i in argnums)
@@ -229,6 +245,7 @@ def hvp(f, argnums=0, backend="auto"):
 
     def product(*args_and_v):
         *args, v = args_and_v
+        args = _bind(f, args)
         tangents = [None] * len(args)
         tangents[argnums] = v
         return jvp(g, tuple(args), tuple(tangents), backend)[1]
