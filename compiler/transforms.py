@@ -17,7 +17,11 @@ from .api import BACKENDS, grad
 from .errors import TransformError
 from .kinds import kind_of_argument, type_key
 
-CHUNK = 32   # directions per vector-mode sweep (bench/forward.py measures the choice)
+# Directions per vector-mode sweep. Measured (bench/forward.py): vector mode pays off in the
+# generated Python (numpy ops over k directions at once), but native scalar code is ~15x faster
+# running one direction per call than native vector code (a k-vector temporary per operation),
+# so by default the native backend runs one direction at a time.
+CHUNK = 32
 
 
 def _float_arg(a, differentiated):
@@ -173,6 +177,7 @@ class Jacobian:
         self.tuple_out = isinstance(argnums, (tuple, list))
         self.argnums = tuple(argnums) if self.tuple_out else (argnums,)
         self.backend = backend
+        self.explicit_chunk = chunk is not None
         self.chunk = chunk or CHUNK
         self.engine = _tangents_of(fn, backend)
         self.vector_refused = None   # why vector mode was not used, if it was not
@@ -213,12 +218,19 @@ class Jacobian:
 
     def sweep(self, args, i, seeds):
         """(value, tangents with a leading batch axis) for the directions ``seeds``."""
+        if not self.explicit_chunk and self.engine.backend != "python":
+            _, used = self.engine.runner((i,), args, [seeds[0]], False)
+            if used == "native":   # one direction per call is faster natively (see CHUNK)
+                return self.one_at_a_time(args, i, seeds)
         if self.vector_refused is None:
             try:
                 value, tangent = self.engine.call((i,), args, [seeds], batched=True)
                 return value, _structure(value, tangent, len(seeds))
             except TransformError as e:
                 self.vector_refused = str(e)
+        return self.one_at_a_time(args, i, seeds)
+
+    def one_at_a_time(self, args, i, seeds):
         outs = [self.engine.call((i,), args, [s]) for s in seeds]
         value = outs[0][0]
         if isinstance(value, tuple):
