@@ -214,18 +214,18 @@ def _generate(fn, argnums, kinds, with_value):
 _FORWARD = {}
 
 
-def generate_forward(fn, argnums, kinds, batched=False):
+def generate_forward(fn, argnums, kinds, batched=False, with_value=True):
     """The tangent code of ``fn`` (cached): ``jvp_f(*args, *tangents)`` returning ``(value,
     tangent)``, the tangents of arguments ``argnums`` carrying a leading batch axis of k
-    directions if ``batched``. Raises TransformError."""
-    key = (fn, tuple(argnums), tuple(kinds), batched)
+    directions if ``batched``; without ``with_value`` only the tangent. Raises TransformError."""
+    key = (fn, tuple(argnums), tuple(kinds), batched, with_value)
     gen = _FORWARD.get(key)
     if gen is None or not gen.reads.valid():
-        gen = _FORWARD[key] = _generate_forward(fn, argnums, kinds, batched)
+        gen = _FORWARD[key] = _generate_forward(fn, argnums, kinds, batched, with_value)
     return gen
 
 
-def _generate_forward(fn, argnums, kinds, batched):
+def _generate_forward(fn, argnums, kinds, batched, with_value):
     fn = as_function(fn)
     ir, constants, used, reads = normalized(fn, tuple(kinds))
     ir = copy.deepcopy(ir)
@@ -235,7 +235,7 @@ def _generate_forward(fn, argnums, kinds, batched):
     ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
     analysis = Analysis(ir, kinds, wrt, constant_kinds)
     parsed = parse_function(fn)
-    jvp_ir = forward(ir, analysis, wrt, used, parsed.filename, batched)
+    jvp_ir = forward(ir, analysis, wrt, used, parsed.filename, batched, with_value)
     user_names = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
     user_names |= set(params)
     keep = user_names | {t for v, t in jvp_ir.tangent_names.items() if v in user_names}
@@ -245,7 +245,7 @@ def _generate_forward(fn, argnums, kinds, batched):
     namespace.update(constants)
     filename = f"<tangent of {ir.name}>"
     loaded, source = emit_python.load(jvp_ir, namespace, filename)
-    return Generated(source, loaded, jvp_ir, filename, True, reads)
+    return Generated(source, loaded, jvp_ir, filename, with_value, reads)
 
 
 def as_function(fn):

@@ -34,11 +34,20 @@ def _float_arg(a, differentiated):
     return a
 
 
+_SIGNATURES = {}
+
+
 def _bind(fn, args):
     """One value per parameter, defaults filled in, as the generated code takes them."""
     target = getattr(fn, "fn", fn) if getattr(fn, "__tapeflow_gradient__", False) else fn
+    code = getattr(target, "__code__", None)
+    if code is not None and not target.__defaults__ and not target.__kwdefaults__ and \
+            code.co_argcount == len(args) and not code.co_kwonlyargcount and \
+            not code.co_flags & 0x0C:   # plain positional parameters, all given
+        return tuple(args)
     try:
-        sig = inspect.signature(target)
+        sig = _SIGNATURES.get(target) or _SIGNATURES.setdefault(target,
+                                                               inspect.signature(target))
     except (TypeError, ValueError):
         return tuple(args)
     bound = sig.bind(*args)
@@ -65,14 +74,18 @@ class Tangents:
         self.reasons = {}
         self.generated = None
 
-    def runner(self, argnums, args, tangents, batched):
+    def runner(self, argnums, args, tangents, batched, with_value=True):
         """(callable, backend) for these arguments; under "auto" native, else python."""
+        fast_key = (argnums, type_key(args), batched, with_value)
+        hit = self.cache.get(fast_key)
+        if hit is not None and hit[2]():
+            return hit[0], hit[1]
         kinds = tuple(kind_of_argument(a, i in argnums) for i, a in enumerate(args))
-        key = (argnums, kinds, type_key(args), batched)
+        key = (argnums, kinds, type_key(args), batched, with_value)
         hit = self.cache.get(key)
         if hit is not None and hit[2]():
             return hit[0], hit[1]
-        gen = pipeline.generate_forward(self.fn, argnums, kinds, batched)
+        gen = pipeline.generate_forward(self.fn, argnums, kinds, batched, with_value)
         self.generated = gen
         reasons = []
         run, used = gen.fn, "python"
@@ -88,16 +101,24 @@ class Tangents:
                 run, used = gen.fn, "python"
         self.reasons[key] = (used, reasons)
         self.cache[key] = (run, used, gen.reads.checker())
+        if all(type(a) in (float, np.ndarray) for a in args):   # kinds follow from types
+            self.cache[fast_key] = self.cache[key]
         return run, used
 
-    def call(self, argnums, args, tangents, batched=False):
-        run, used = self.runner(argnums, args, tangents, batched)
+    def call(self, argnums, args, tangents, batched=False, with_value=True):
+        run, used = self.runner(argnums, args, tangents, batched, with_value)
         try:
             return run(*args, *tangents)
         except Exception:
             if used != "native" or self.backend != "auto":
                 raise
-            gen = self.generated   # native failed at its first call: the generated Python
+            # native failed at its first call: the generated Python
+            gen = pipeline.generate_forward(self.fn, argnums, tuple(
+                kind_of_argument(a, i in argnums) for i, a in enumerate(args)), batched,
+                with_value)
+            self.cache.clear()
+            self.cache[(argnums, type_key(args), batched, with_value)] = (
+                gen.fn, "python", gen.reads.checker())
             return gen.fn(*args, *tangents)
 
 
@@ -106,6 +127,8 @@ def _tangent_like(t, value, batch=None):
     shape = np.shape(value) if batch is None else (batch,) + np.shape(value)
     if batch is None and not isinstance(value, np.ndarray):
         return float(np.asarray(t))
+    if type(t) is np.ndarray and t.dtype == np.float64 and t.shape == shape:
+        return t
     return np.array(np.broadcast_to(np.asarray(t, dtype=np.float64), shape))
 
 
@@ -257,10 +280,13 @@ def hvp(f, argnums=0, backend="auto"):
 
     def product(*args_and_v):
         *args, v = args_and_v
-        args = _bind(f, args)
-        tangents = [None] * len(args)
-        tangents[argnums] = v
-        return jvp(g, tuple(args), tuple(tangents), backend)[1]
+        args = list(_bind(f, args))
+        x = _float_arg(args[argnums], True)
+        args[argnums] = x
+        tangent = _tangent_like(v, x)
+        engine = _tangents_of(g, backend)
+        return _tangent_like(engine.call((argnums,), tuple(args), [tangent], with_value=False),
+                             x)
     product.__name__ = f"hvp_{getattr(f, '__name__', 'f')}"
     return product
 
