@@ -17,6 +17,10 @@ from .api import BACKENDS, grad
 from .errors import TransformError
 from .kinds import kind_of_argument, type_key
 
+from tapeflow.runtime import trace
+from tapeflow.runtime.tape import state as tape_state
+from tapeflow.runtime.tensor import Tensor
+
 # Directions per vector-mode sweep. Measured (bench/forward.py): vector mode pays off in the
 # generated Python (numpy ops over k directions at once), but native scalar code is ~15x faster
 # running one direction per call than native vector code (a k-vector temporary per operation),
@@ -24,7 +28,15 @@ from .kinds import kind_of_argument, type_key
 CHUNK = 32
 
 
+def _recording(values):
+    """Whether a tape records and some value is a Tensor: the tangent code then runs on
+    Tensors, so the enclosing gradient (grad of jvp) differentiates through it."""
+    return bool(tape_state.tapes) and any(isinstance(v, Tensor) for v in values)
+
+
 def _float_arg(a, differentiated):
+    if isinstance(a, Tensor) and tape_state.tapes:
+        return a
     if hasattr(a, "numpy") and not isinstance(a, np.ndarray):
         a = a.numpy()
     if differentiated and isinstance(a, numbers.Integral):
@@ -106,6 +118,12 @@ class Tangents:
         return run, used
 
     def call(self, argnums, args, tangents, batched=False, with_value=True):
+        if _recording(tuple(args) + tuple(tangents)):
+            # inside a recording tape: the generated Python, run on Tensors
+            kinds = tuple(kind_of_argument(a, i in argnums) for i, a in enumerate(args))
+            gen = pipeline.generate_forward(self.fn, argnums, kinds, batched, with_value)
+            self.generated = gen
+            return trace.run_traced(gen.fn, tuple(args) + tuple(tangents))
         run, used = self.runner(argnums, args, tangents, batched, with_value)
         try:
             return run(*args, *tangents)
@@ -124,12 +142,19 @@ class Tangents:
 
 def _tangent_like(t, value, batch=None):
     """The tangent as float, shaped like the value (with the batch axis first if any)."""
+    if isinstance(t, Tensor) or isinstance(value, Tensor):
+        return t if batch is None else _refuse_tensors()
     shape = np.shape(value) if batch is None else (batch,) + np.shape(value)
     if batch is None and not isinstance(value, np.ndarray):
         return float(np.asarray(t))
     if type(t) is np.ndarray and t.dtype == np.float64 and t.shape == shape:
         return t
     return np.array(np.broadcast_to(np.asarray(t, dtype=np.float64), shape))
+
+
+def _refuse_tensors():
+    raise NotImplementedError("jacfwd and hessian inside a function differentiated by the tape "
+                              "backend are not supported yet (jvp and hvp are)")
 
 
 def _structure(value, tangent, batch=None):
@@ -142,6 +167,8 @@ def _check_value(value, fname):
     if isinstance(value, tuple):
         for v in value:
             _check_value(v, fname)
+        return
+    if isinstance(value, Tensor):
         return
     if isinstance(value, (numbers.Real, np.ndarray, np.generic)) and \
             np.asarray(value).dtype.kind in "biuf":
@@ -213,6 +240,8 @@ class Jacobian:
 
     def __call__(self, *args):
         args = _bind(self.fn, args)
+        if _recording(args):
+            _refuse_tensors()
         argnums = tuple(i % len(args) for i in self.argnums)
         args = tuple(_float_arg(a, i in argnums) for i, a in enumerate(args))
         jacs = tuple(self.one(args, i) for i in argnums)

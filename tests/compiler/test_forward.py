@@ -148,3 +148,30 @@ def no_rule(x):
 def test_missing_forward_rule_is_refused():
     with pytest.raises(TransformError, match=r"cumprod.*forward rule|forward rule.*cumprod"):
         tf.jvp(no_rule, (np.ones(3),), (np.ones(3),), backend="python")
+
+
+def sin_x(x):
+    return np.sin(x) * x
+
+
+def jvp_of_sin_x(x):
+    return tf.jvp(sin_x, (x,), (1.0,))[1]
+
+
+def hvp_of_rosen(x):
+    return np.sum(tf.hvp(rosen)(x, np.ones(3)))
+
+
+@pytest.mark.parametrize("backend", ["auto", "tape"])
+def test_grad_of_jvp(backend):
+    """grad of jvp: the tangent code runs on Tensors under the tape (d/dx of x cos x + sin x)."""
+    got = tf.grad(jvp_of_sin_x, backend=backend)(0.5)
+    np.testing.assert_allclose(got, 2 * np.cos(0.5) - 0.5 * np.sin(0.5), rtol=1e-12)
+    x = np.array([0.2, -0.4, 0.9])
+    g = tf.grad(hvp_of_rosen, backend=backend)(x)
+    np.testing.assert_allclose(g, jacobian_by_differences(hvp_of_rosen, x), rtol=1e-5)
+
+
+def test_grad_of_jvp_python_refuses():
+    with pytest.raises(TransformError, match="jvp"):
+        tf.grad(jvp_of_sin_x, backend="python")(0.5)
