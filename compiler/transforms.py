@@ -296,16 +296,27 @@ def jacfwd(f, argnums=0, backend="auto", chunk=None):
     return Jacobian(f, argnums, backend, chunk)
 
 
+_GRADS = {}
+
+
+def _gradient(f, argnums, backend):
+    """One gradient function per (f, argnums, backend), so its tangent code is made once."""
+    key = (f, argnums, backend)
+    g = _GRADS.get(key)
+    if g is None:
+        g = _GRADS[key] = grad(f, argnums, backend="python" if backend == "auto" else backend)
+    return g
+
+
 def hessian(f, argnums=0, backend="auto"):
     """The Hessian of scalar ``f``: forward mode over the generated gradient code."""
-    return jacfwd(grad(f, argnums, backend="python" if backend == "auto" else backend),
-                  argnums, backend)
+    return jacfwd(_gradient(f, argnums, backend), argnums, backend)
 
 
 def hvp(f, argnums=0, backend="auto"):
     """``hvp(f)(*args, v)``: the Hessian of ``f`` at ``args`` times ``v`` (forward over
     reverse: one sweep of the gradient's tangent code)."""
-    g = grad(f, argnums, backend="python" if backend == "auto" else backend)
+    g = _gradient(f, argnums, backend)
 
     def product(*args_and_v):
         *args, v = args_and_v
