@@ -19,7 +19,7 @@ from tapeflow.runtime import rules
 from . import resolve, templates
 from .analyze import is_differentiable_op, statements
 from .errors import TransformError
-from .normalize import assign, const, if_, name, store
+from .nodes import assign, const, if_, name, store
 
 
 ANS = "ans__"   # stands for a statement's own result in a template until it is placed
