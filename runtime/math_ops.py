@@ -6,7 +6,7 @@ import numpy as np
 from . import dtypes as _dt
 from .opdef import (unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand, pair)
 from .rules import RULES
-from .tape import state, record
+from .recording import state, record
 from .tensor import Tensor, convert_to_tensor
 
 _np_abs = np.abs

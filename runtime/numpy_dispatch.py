@@ -15,7 +15,7 @@ from . import array_ops as A
 from . import math_ops as M
 from . import rules
 from .opdef import as_tensor, wrap
-from .tape import record, state
+from .recording import record, state
 from .tensor import Tensor, strict
 
 UFUNCS = {

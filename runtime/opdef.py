@@ -6,7 +6,7 @@ one Tensor allocation and (only while a tape is active) one ``record``.
 import numpy as np
 
 from .rules import RULES
-from .tape import state, record
+from .recording import state, record
 from .tensor import Tensor, convert_to_tensor, _python_value_to_numpy, _scalarize
 
 __all__ = ["unary", "binary", "operand", "nondiff_binary", "nondiff_unary", "as_tensor", "wrap"]
