@@ -370,3 +370,48 @@ def test_writing_into_a_traced_tensor_is_refused_with_line():
     # outside a trace, a Tensor is immutable as in TensorFlow
     with pytest.raises(TypeError, match="does not support item assignment"):
         tf.constant([1.0, 2.0])[0] = 3.0
+
+
+# --- buffers (arrays made with np.zeros & co. inside the function) -----------------------------
+def buffer_on_the_right(x):
+    b = np.zeros(2)
+    b[0] = np.tanh(-1.01)        # a constant buffer: float64, as numpy keeps it
+    b[1] = x[1] * x[0]           # a traced one: its gradient flows
+    return np.sum(np.sqrt(x * x + 0.5) + b)
+
+
+def buffer_read_through_a_slice_after_a_write(x):
+    b = np.zeros(3)
+    v = b[1:]                    # numpy's view: it sees the write below
+    b[1] = x[0] * 3.0
+    return np.sum(v * x[1])
+
+
+def buffer_written_through_a_row(x):
+    b = np.zeros((2, 2))
+    r = b[1]
+    r[1] = x[0]                  # writes into b
+    b[0, 0] = x[1]
+    return np.sum(b * b) + np.sum(r)
+
+
+@pytest.mark.parametrize("fn", [buffer_on_the_right, buffer_read_through_a_slice_after_a_write,
+                                buffer_written_through_a_row])
+def test_buffers_keep_numpy_semantics(fn):
+    x = np.array([0.626, 0.268])
+    got = tf.grad(fn, backend="tape")(x.copy())
+    np.testing.assert_allclose(got, numeric_grad(fn, x), rtol=1e-7, atol=1e-9)
+
+
+def buffer_written_after_a_transpose(x):
+    b = np.zeros((2, 2))
+    r = b.T
+    b[0, 1] = x[0]
+    return np.sum(r * r)
+
+
+def test_buffer_written_after_a_view_is_refused():
+    with pytest.raises(TraceEscape, match="view of it"):
+        tf.grad(buffer_written_after_a_transpose, backend="tape")(np.array([0.5, 0.2]))
+    with pytest.raises((TraceEscape, tf.TransformError), match="may share memory|view of it"):
+        tf.grad(buffer_written_after_a_transpose)(np.array([0.5, 0.2]))   # refused everywhere
