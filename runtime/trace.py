@@ -122,11 +122,16 @@ class Guard:
             rest = {k: v for k, v in kwargs.items() if k != "out"}
             return _write_outputs(out, getattr(func, method)(*args, **rest))
         result = on_values()
+        name = _numpy_name(func, method)
+        if (method == "at" or result is None) and (is_traced(args) or is_traced(kwargs)):
+            # np.add.at(a, i, t), np.copyto(a, t), np.put...: numpy wrote the values in place
+            raise TraceEscape(f"{_where_in_user_code()}{name} writes a traced value into a "
+                              f"numpy array made outside the function, so its gradient would "
+                              f"be lost; build the array from the result instead")
         if id(func) in NONDIFF_NUMPY or not _carries_gradient(result):
             return result
         if not (is_traced(args) or is_traced(kwargs)):
             return result
-        name = _numpy_name(func, method)
         if out is not None:
             raise TraceEscape(f"{_where_in_user_code()}{name}(..., out=...) writes a traced value "
                               f"into a numpy array, so its gradient would be lost; use the "
@@ -317,6 +322,9 @@ class Buffer:
     def __array_function__(self, func, types_, args, kwargs):
         if func.__name__ in _VIEW_FUNCTIONS and args and args[0] is self:
             self.viewed = f"np.{func.__name__}"
+        if func is np.copyto and args and args[0] is self and len(args) == 2 and not kwargs:
+            self[...] = args[1]    # a recorded write, as b[...] = src
+            return None
         return func(*[_plain(a) for a in args], **{k: _plain(v) for k, v in kwargs.items()})
 
     def __array__(self, dtype=None, copy=None):
