@@ -92,6 +92,9 @@ class CallRewriter:
                 self.error("isinstance() with a class that is not a global name", "isinstance")
             return self.call_value(fn, [self.atom(node.args[0]), self.value_ref(classes, "cls")],
                                    {})
+        out = next((k.value for k in node.keywords if k.arg == "out"), None)
+        if out is not None:
+            return self.call_with_out(fn, node, out)
         args = [self.atom(a) for a in node.args]
         kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
         if fn is np.ravel:
@@ -100,6 +103,25 @@ class CallRewriter:
             self.error(f"builtin {fn.__name__}() over a sequence is not supported; "
                        f"use np.{fn.__name__}", fn.__name__)
         return self.call_value(fn, args, kwargs)
+
+    def call_with_out(self, fn, node, out):
+        """``np.sin(x, out=y)`` is ``y[...] = np.sin(x)``, whose value is ``y``: a write the
+        transform follows. Only a ufunc writing into one local array; anything else (a global
+        array, a tuple of outputs) is refused rather than given a gradient that skips the write."""
+        if isinstance(out, gast.Tuple) and len(out.elts) == 1:
+            out = out.elts[0]
+        if not (isinstance(fn, np.ufunc) and fn.nout == 1 and isinstance(out, gast.Name)
+                and self.scope.local(out.id) is not None):
+            self.error("out= is supported only for a ufunc writing into a local array of the "
+                       "function (not a global, a closure value or several outputs); use the "
+                       "result instead", "out=")
+        args = [self.atom(a) for a in node.args]
+        kwargs = {k.arg: self.atom(k.value) for k in node.keywords if k.arg != "out"}
+        target = self.atom(out)
+        value = self.as_atom(self.call_value(fn, args, kwargs), self.hint_for(node, "t"))
+        self.emit(assign(gast.Subscript(value=target, slice=const(Ellipsis), ctx=gast.Store()),
+                         value, self.lineno))
+        return target
 
     def call_value(self, fn, args, kwargs):
         ref = resolve.canonical_name(fn)

@@ -560,8 +560,10 @@ class Reverse:
         primal_before = []
         if base in self.a.active:
             dslot = gast.Subscript(value=name(self.d(base)), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
-                dslot = call(attr("np", "copy"), dslot)   # the slot is zeroed right after
+            if self.a.kind_of(gast.Subscript(value=name(base), slice=target.slice,
+                                             ctx=gast.Load()))[0] != "float":
+                # a row or a slice is a view, and the slot is zeroed right after
+                dslot = call(attr("np", "copy"), dslot)
             if isinstance(value, gast.Name) and value.id in self.a.active:
                 adjoint.append(self.accumulate(value.id, dslot))
             adjoint.append(assign(gast.Subscript(value=name(self.d(base)), slice=target.slice,
@@ -569,7 +571,7 @@ class Reverse:
         restore = base in self.restore_arrays
         if restore:
             old = gast.Subscript(value=name(base), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
+            if self.a.kind_of(old)[0] != "float":
                 old = call(attr("np", "copy"), old)   # a view would see the overwrite
             primal_before.append(gast.Expr(value=call(attr(self.stack(base), "push"), old)))
             adjoint.append(assign(gast.Subscript(value=name(base), slice=target.slice,

@@ -85,6 +85,8 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
                 upd = inputs[2] if ufunc is np.add else M.negative(inputs[2])
                 return A.scatter_add_inplace(target, inputs[1], upd)
             raise TypeError("Tensors are immutable: np.%s.at cannot write into one" % ufunc.__name__)
+        if strict.guard is not None:   # grad's tape: the write would drop the gradient; refused
+            return _no_rule(ufunc, inputs, kwargs, method)
         return getattr(ufunc, method)(target, *[_unwrap(i) for i in inputs[1:]], **kwargs)
     return _no_rule(ufunc, inputs, kwargs, method)
 
