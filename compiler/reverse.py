@@ -552,24 +552,42 @@ class Reverse:
             return {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)}
         return set()
 
+    def selects_element(self, base, index):
+        """Whether ``base[index]`` is one element (a scalar), not a view of a row or a slice:
+        an integer index for each of base's known dimensions."""
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        for p in parts:
+            if isinstance(p, gast.Constant) and type(p.value) is int:
+                continue
+            if isinstance(p, gast.Name) and self.a.kinds.get(p.id) == "int":
+                continue
+            return False
+        nd = self.a.ndims.get(base)
+        return self.a.kinds.get(base) in ("float", "int", "bool") or nd == len(parts)
+
     def element_write(self, s, target, restored):
         base = target.value.id
         value = s.value
         index_names = [n.id for n in gast.walk(target.slice) if isinstance(n, gast.Name)]
         adjoint = []
         primal_before = []
+        element = self.selects_element(base, target.slice)
         if base in self.a.active:
             dslot = gast.Subscript(value=name(self.d(base)), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
+            if not element:
                 dslot = call(attr("np", "copy"), dslot)   # the slot is zeroed right after
             if isinstance(value, gast.Name) and value.id in self.a.active:
+                if not element:   # a value broadcast into the slot (h[t] = x[t], a row)
+                    dslot = call(attr("np", "sum"), dslot) if \
+                        self.a.kinds.get(value.id) in ("float", "int", "bool") else \
+                        call(name("unbroadcast"), dslot, name(value.id))
                 adjoint.append(self.accumulate(value.id, dslot))
             adjoint.append(assign(gast.Subscript(value=name(self.d(base)), slice=target.slice,
                                                  ctx=gast.Store()), const(0.0)))
         restore = base in self.restore_arrays
         if restore:
             old = gast.Subscript(value=name(base), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
+            if not element:
                 old = call(attr("np", "copy"), old)   # a view would see the overwrite
             primal_before.append(gast.Expr(value=call(attr(self.stack(base), "push"), old)))
             adjoint.append(assign(gast.Subscript(value=name(base), slice=target.slice,
