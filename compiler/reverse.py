@@ -467,6 +467,13 @@ class Reverse:
         rule = rules.lookup(fn)
         if rule is None:
             self.error(f"no derivative rule for {getattr(fn, '__name__', fn)}", s)
+        if rule.n_inputs < 0:
+            # a variadic rule (np.concatenate, np.stack) reached with a name: an array whose rows
+            # are the sequence, or a list built elsewhere. Its elements are not inputs here.
+            if any(isinstance(a, gast.Name) and a.id in self.a.active for a in inputs):
+                self.error(f"{getattr(fn, '__name__', fn)} over a sequence held in a name (or "
+                           "the rows of an array): the source transform cannot see its items", s)
+            return [], [], [], []
         if len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
             tree = templates.rule_tree(rule)
             names = [a.id for a in tree.args.args][2 + rule.n_inputs:]
@@ -552,30 +559,19 @@ class Reverse:
             return {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)}
         return set()
 
-    def selects_element(self, base, index):
-        """Whether ``base[index]`` is one element (a scalar), not a view of a row or a slice:
-        an integer index for each of base's known dimensions."""
-        parts = index.elts if isinstance(index, gast.Tuple) else [index]
-        for p in parts:
-            if isinstance(p, gast.Constant) and type(p.value) is int:
-                continue
-            if isinstance(p, gast.Name) and self.a.kinds.get(p.id) == "int":
-                continue
-            return False
-        nd = self.a.ndims.get(base)
-        return self.a.kinds.get(base) in ("float", "int", "bool") or nd == len(parts)
-
     def element_write(self, s, target, restored):
         base = target.value.id
         value = s.value
         index_names = [n.id for n in gast.walk(target.slice) if isinstance(n, gast.Name)]
         adjoint = []
         primal_before = []
-        element = self.selects_element(base, target.slice)
         if base in self.a.active:
             dslot = gast.Subscript(value=name(self.d(base)), slice=target.slice, ctx=gast.Load())
+            element = self.a.kind_of(gast.Subscript(value=name(base), slice=target.slice,
+                                                    ctx=gast.Load()))[0] == "float"
             if not element:
-                dslot = call(attr("np", "copy"), dslot)   # the slot is zeroed right after
+                # a row or a slice is a view, and the slot is zeroed right after
+                dslot = call(attr("np", "copy"), dslot)
             if isinstance(value, gast.Name) and value.id in self.a.active:
                 if not element:   # a value broadcast into the slot (h[t] = x[t], a row)
                     dslot = call(attr("np", "sum"), dslot) if \
@@ -587,7 +583,7 @@ class Reverse:
         restore = base in self.restore_arrays
         if restore:
             old = gast.Subscript(value=name(base), slice=target.slice, ctx=gast.Load())
-            if not element:
+            if self.a.kind_of(old)[0] != "float":
                 old = call(attr("np", "copy"), old)   # a view would see the overwrite
             primal_before.append(gast.Expr(value=call(attr(self.stack(base), "push"), old)))
             adjoint.append(assign(gast.Subscript(value=name(base), slice=target.slice,
