@@ -467,6 +467,13 @@ class Reverse:
         rule = rules.lookup(fn)
         if rule is None:
             self.error(f"no derivative rule for {getattr(fn, '__name__', fn)}", s)
+        if rule.n_inputs < 0:
+            # a variadic rule (np.concatenate, np.stack) reached with a name: an array whose rows
+            # are the sequence, or a list built elsewhere. Its elements are not inputs here.
+            if any(isinstance(a, gast.Name) and a.id in self.a.active for a in inputs):
+                self.error(f"{getattr(fn, '__name__', fn)} over a sequence held in a name (or "
+                           "the rows of an array): the source transform cannot see its items", s)
+            return [], [], [], []
         if len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
             tree = templates.rule_tree(rule)
             names = [a.id for a in tree.args.args][2 + rule.n_inputs:]
@@ -560,11 +567,16 @@ class Reverse:
         primal_before = []
         if base in self.a.active:
             dslot = gast.Subscript(value=name(self.d(base)), slice=target.slice, ctx=gast.Load())
-            if self.a.kind_of(gast.Subscript(value=name(base), slice=target.slice,
-                                             ctx=gast.Load()))[0] != "float":
+            element = self.a.kind_of(gast.Subscript(value=name(base), slice=target.slice,
+                                                    ctx=gast.Load()))[0] == "float"
+            if not element:
                 # a row or a slice is a view, and the slot is zeroed right after
                 dslot = call(attr("np", "copy"), dslot)
             if isinstance(value, gast.Name) and value.id in self.a.active:
+                if not element:   # a value broadcast into the slot (h[t] = x[t], a row)
+                    dslot = call(attr("np", "sum"), dslot) if \
+                        self.a.kinds.get(value.id) in ("float", "int", "bool") else \
+                        call(name("unbroadcast"), dslot, name(value.id))
                 adjoint.append(self.accumulate(value.id, dslot))
             adjoint.append(assign(gast.Subscript(value=name(self.d(base)), slice=target.slice,
                                                  ctx=gast.Store()), const(0.0)))
