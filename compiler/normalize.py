@@ -491,6 +491,11 @@ class Normalizer:
             per_item.append((target, seq))
         prefix = []
         for tgt, seq in per_item:
+            # seq is already in IR names, and the prefix is normalized again with the body: in
+            # an inlined function those names must resolve to themselves, not to globals
+            for n in gast.walk(seq):
+                if isinstance(n, gast.Name):
+                    self.scope.rename.setdefault(n.id, n.id)
             value = seq if isinstance(seq, (gast.BinOp, gast.Subscript)) else gast.Subscript(
                 value=seq, slice=name(loop_var), ctx=gast.Load())
             prefix.append(gast.Assign(targets=[tgt], value=value, type_comment=None))
