@@ -18,7 +18,9 @@ import sys
 PACKAGES = {"tapeflow": "tapeflow", "compiler": "tapeflow.compiler",
             "runtime": "tapeflow.runtime"}
 # the API modules: they call the pipeline and each other, and no pass imports them
-FACADE = ("tapeflow", "tapeflow.cli", "tapeflow.compiler.api", "tapeflow.compiler.vjp")
+FACADE = ("tapeflow", "tapeflow.cli", "tapeflow.compiler.api",
+          "tapeflow.compiler.transforms",   # jvp, jacfwd, hessian, hvp
+          "tapeflow.compiler.vjp")          # vjp, jacrev
 
 
 def modules(root):

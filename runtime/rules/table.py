@@ -26,7 +26,9 @@ An entry says everything the project knows about one operation:
   any further inputs are read for their shape only, as ``unbroadcast``'s ``like``), or, for a
   variadic entry (``n_inputs == -1``: concatenate, stack), jointly in all of them: its tangent is
   the primitive applied to the tangent(s) in place of the input(s), with the same parameters
-  (``linear("<Name>", ...)`` next to the entry); it needs no forward function. An entry with ``kind == "rule"`` and
+  (``linear("<Name>", ...)`` next to the entry); it needs no forward function. ``"each"``
+  (``multilinear(...)``: matmul, dot, outer, ...): linear in each input separately, so the term
+  of input k is the primitive applied with input k replaced by its tangent. An entry with ``kind == "rule"`` and
   neither is refused by forward mode with the construct and its line, never taken as zero;
 * ``role``: what the analysis needs to know of the result (``"reduction"``, ``"shape"``: a new
   array whose ndim the call decides, ``"int"``, ``"like"``: shaped like argument ``like``);
@@ -44,7 +46,8 @@ An entry says everything the project knows about one operation:
 """
 
 __all__ = ["Primitive", "RULES", "BY_CALLABLE", "BY_NAME", "METHODS", "ATTRIBUTES", "ENTRIES",
-           "primitive", "define", "lookup", "entry_of", "method", "attribute", "tangent", "linear"]
+           "primitive", "define", "lookup", "entry_of", "method", "attribute", "tangent", "linear",
+           "multilinear"]
 
 
 class Primitive:
@@ -137,6 +140,15 @@ def linear(*names):
             BY_NAME[n].linear = True
         else:
             _PENDING[n] = ("linear", True)
+
+
+def multilinear(*names):
+    """Mark the named entries linear in each input separately (products: matmul, outer...)."""
+    for n in names:
+        if n in BY_NAME:
+            BY_NAME[n].linear = "each"
+        else:
+            _PENDING[n] = ("linear", "each")
 
 
 def lookup(fn):
