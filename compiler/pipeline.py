@@ -171,18 +171,18 @@ def _check_returned(ir, fname):
 _GENERATED = {}
 
 
-def generate(fn, argnums, kinds, with_value=True):
+def generate(fn, argnums, kinds, with_value=True, rows=None):
     """Transform ``fn`` for arguments of the given kinds (cached); raises TransformError.
     The generated function returns ``(value, gradients)``; without ``with_value``, where the
     value is known to be a scalar, only the gradients (``Generated.with_value`` says which)."""
-    key = (fn, tuple(argnums), tuple(kinds), with_value)
+    key = (fn, tuple(argnums), tuple(kinds), with_value, rows)
     gen = _GENERATED.get(key)
     if gen is None or not gen.reads.valid():
-        gen = _GENERATED[key] = _generate(fn, argnums, kinds, with_value)
+        gen = _GENERATED[key] = _generate(fn, argnums, kinds, with_value, rows)
     return gen
 
 
-def _generate(fn, argnums, kinds, with_value):
+def _generate(fn, argnums, kinds, with_value, rows=None):
     fn = as_function(fn)
     ir, constants, used, reads = normalized(fn, tuple(kinds))
     ir = copy.deepcopy(ir)
@@ -197,7 +197,8 @@ def _generate(fn, argnums, kinds, with_value):
             "a differentiable value reaches this line inside a list or tuple (or another "
             "container) that the source transform cannot carry a gradient through",
             parsed.filename, getattr(stmt, "lineno", None), "container")
-    grad_ir = reverse(ir, analysis, wrt, used, parsed.filename, with_value)
+    grad_ir = reverse(ir, analysis, wrt, used, parsed.filename, with_value,
+                      [params[i] for i in rows or ()])
     user_names = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
     user_names |= set(params)
     # the user's variables and their adjoints (dx for x) stay named; temporaries may be fused

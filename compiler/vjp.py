@@ -21,9 +21,14 @@ import numpy as np
 
 from tapeflow.runtime.tensor import Tensor
 
+from . import pipeline
 from .api import GradFunction, parameters_of
+from .errors import TransformError
+from .kinds import kind_of_argument
 
 __all__ = ["vjp", "jacrev"]
+
+CHUNK = 64   # cotangent rows per replayed sweep (vector mode; bench/jacobian.py measures it)
 
 
 # --- output structure -------------------------------------------------------------------------
@@ -187,13 +192,18 @@ def basis(shape):
     return [eye[j].reshape(shape) if shape else 1.0 for j in range(size)]
 
 
-def jacrev(f, argnums=0, backend="auto"):
+def jacrev(f, argnums=0, backend="auto", chunk=None):
     """The Jacobian of ``f`` by reverse mode, one row per output element: for an output of
     shape S and an argument of shape A it has shape S + A (as JAX). A tuple output gives a
-    tuple of Jacobians; a tuple ``argnums`` a tuple per output."""
+    tuple of Jacobians; a tuple ``argnums`` a tuple per output.
+
+    Vector mode (backend "python"): the rows are pulled ``chunk`` at a time (default CHUNK)
+    through one primal sweep each (replay.py); where that code cannot be made, and on the
+    native and tape backends, each row is one vjp call of the compiled gradient."""
     tuple_args = isinstance(argnums, (tuple, list))
     nums = tuple(argnums) if tuple_args else (argnums,)
     fname = getattr(f, "__name__", "f")
+    k = chunk or CHUNK
 
     def jacobian(*args):
         nargs = len(args)
@@ -206,26 +216,59 @@ def jacrev(f, argnums=0, backend="auto"):
         structure = structure_of(value, fname)
         g = seeded_gradient(f, nargs, structure, idx, backend)
         out_leaves = leaves(structure)
-        zeros = [np.zeros(leaf_shape(leaf)) if leaf[0] == "array" else 0.0
-                 for leaf in out_leaves]
         shapes_in = [np.shape(np.asarray(args[i].numpy() if isinstance(args[i], Tensor)
                                          else args[i])) for i in idx]
+        rows = None
+        if backend == "python":
+            rows = rows_runner(g, args, structure, idx)
         per_leaf = []
-        for k, leaf in enumerate(out_leaves):
-            rows = [[] for _ in idx]
-            for unit in basis(leaf_shape(leaf)):
-                cts = list(zeros)
-                cts[k] = unit
-                grads = g(*args, *cts)
-                for r, gi in zip(rows, grads):
-                    r.append(np.asarray(gi, dtype=np.float64))
-            jacs = tuple(np.stack(r).reshape(leaf_shape(leaf) + s) if r else
-                         np.zeros(leaf_shape(leaf) + s) for r, s in zip(rows, shapes_in))
+        for n, leaf in enumerate(out_leaves):
+            shape = leaf_shape(leaf)
+            size = int(np.prod(shape))
+            if rows is not None:
+                blocks = [[] for _ in idx]
+                for lo in range(0, size, k):
+                    hi = min(size, lo + k)
+                    cts = [np.zeros((hi - lo,) + leaf_shape(other)) for other in out_leaves]
+                    cts[n].reshape(hi - lo, size)[:, lo:hi] = np.eye(hi - lo)
+                    got = rows(*cts)
+                    for b, gi in zip(blocks, got if len(idx) > 1 else (got,)):
+                        b.append(np.asarray(gi, dtype=np.float64))
+                stacked = [np.concatenate([x.reshape((len(x),) + s) for x in b])
+                           for b, s in zip(blocks, shapes_in)]
+            else:
+                zeros = [np.zeros(leaf_shape(o)) if o[0] == "array" else 0.0
+                         for o in out_leaves]
+                stacked = [[] for _ in idx]
+                for unit in basis(shape):
+                    cts = list(zeros)
+                    cts[n] = unit
+                    for r, gi in zip(stacked, g(*args, *cts)):
+                        r.append(np.asarray(gi, dtype=np.float64))
+                stacked = [np.stack(r) for r in stacked]
+            jacs = tuple(j.reshape(shape + s) for j, s in zip(stacked, shapes_in))
             jacs = tuple(j if j.ndim else float(j) for j in jacs)
             per_leaf.append(jacs if tuple_args else jacs[0])
         return pack(structure, iter(per_leaf))
     jacobian.__name__ = f"jacrev_{fname}"
     return jacobian
+
+
+def rows_runner(g, args, structure, argnums):
+    """``run(*cotangent_rows)``: the gradients of the argnums for k cotangents at once (rows
+    of each leaf's cotangent), from the replayed code; None where it cannot be made."""
+    args = tuple(a.numpy() if isinstance(a, Tensor) else
+                 float(a) if i in argnums and isinstance(a, numbers.Integral) else a
+                 for i, a in enumerate(args))
+    cts = [np.zeros(leaf_shape(o)) if o[0] == "array" else 0.0 for o in leaves(structure)]
+    kinds = tuple(kind_of_argument(a, i in argnums) for i, a in enumerate(args + tuple(cts)))
+    try:
+        gen = pipeline.generate(g.fn, argnums, kinds, with_value=False,
+                                rows=tuple(range(len(args), len(args) + len(cts))))
+    except TransformError:
+        return None
+    fn = gen.fn
+    return lambda *rows: fn(*args, *rows)
 
 
 def pack(structure, it):
