@@ -66,6 +66,9 @@ class Forward:
         self.batched = batched
         self.tangent_names = {}
         self.tuples = {}   # name -> elements, for a returned tuple
+        self.written = {s.targets[0].value.id for s, _ in statements(ir.body)
+                        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript)
+                        and isinstance(s.targets[0].value, gast.Name)}
         self.active = self.activity()
 
     # names
@@ -180,6 +183,10 @@ class Forward:
             first = self.dot(self.wrt[0])
             head.append(assign(BATCH, gast.Subscript(
                 value=call(np_attr("shape"), name(first)), slice=const(0), ctx=gast.Load())))
+        for p in self.wrt:   # the caller's tangent array is not written into
+            if p in self.written:
+                head.append(assign(self.dot(p), call(np_attr("array"), name(self.dot(p)),
+                                                     dtype=np_attr("float64"))))
         tangent_params = [self.dot(p) for p in self.wrt]
         params = self.a.params + tangent_params
         fn = gast.FunctionDef(
@@ -234,9 +241,25 @@ class Forward:
         index = batch_index(target.slice) if self.batched else target.slice
         slot = gast.Subscript(value=name(self.dot(base)), slice=index, ctx=gast.Store())
         write = assign(slot, self.tangent_or_zero(s.value), s.lineno)
-        return [s, write]
+        # before the primal write: what the tangent reads may be a view of the array written
+        return [write, s]
 
     def assignment(self, s, target):
+        out = self.assignment_tangent(s, target)
+        if target in self.written:
+            # its tangent gets element writes: a fresh array, never an alias of another tangent
+            # (y = x * 1.0 has the tangent x_dot) or of the caller's
+            t_dot = self.tangent_names.get(target)
+            for x in out:
+                if isinstance(x, gast.Assign) and isinstance(x.targets[0], gast.Name) and \
+                        x.targets[0].id == t_dot and not (
+                            isinstance(x.value, gast.Call) and
+                            isinstance(x.value.func, gast.Attribute) and
+                            x.value.func.attr in ("zeros", "zeros_like")):
+                    x.value = call(np_attr("array"), x.value, dtype=np_attr("float64"))
+        return out
+
+    def assignment_tangent(self, s, target):
         if target not in self.active:
             return [s]
         value = s.value
@@ -266,6 +289,8 @@ class Forward:
             # a constant, a piecewise-constant function (floor, sign), a shape: no tangent
             return [s, assign(t_dot, self.zero(target), s.lineno)]
         prelude, expr, reads_ans = self.rule_tangent(s, fn, value, target)
+        if expr is None:   # no tangent flows (only shapes are read): zero, shaped by the result
+            return [s, assign(t_dot, self.zero(target), s.lineno)]
         return self.place(s, target, prelude, expr, reads_ans)
 
     def place(self, s, target, prelude, expr, reads_ans):
@@ -348,7 +373,7 @@ class Forward:
                 self.a.kinds.setdefault(t, "float" if templates.expr_is_scalar(p.value, self.a)
                                         else "any")
         if not terms:
-            return [], self.zero(target), False
+            return [], None, False
         expr = terms[0][1]
         for _, e in terms[1:]:
             expr = add(expr, e)
@@ -390,7 +415,7 @@ class Forward:
         are (in vector mode, an axis or a shape moved past the batch axis)."""
         x = inputs[0]
         if not (isinstance(x, gast.Name) and x.id in self.active):
-            self.error(f"forward mode: {rule.name} is linear in its first argument only", s)
+            return None   # the other inputs give a shape only (unbroadcast's like): zero
         args = [name(self.dot(x.id))] + list(value.args[1:])
         keywords = list(value.keywords)
         if self.batched:

@@ -7,6 +7,7 @@ directions through one sweep of vector-mode code (tangents with a leading batch 
 gradient code, no third mechanism.
 """
 import functools
+import inspect
 import numbers
 
 import numpy as np
@@ -16,7 +17,11 @@ from .api import BACKENDS, grad
 from .errors import TransformError
 from .kinds import kind_of_argument, type_key
 
-CHUNK = 32   # directions per vector-mode sweep (bench/forward.py measures the choice)
+# Directions per vector-mode sweep. Measured (bench/forward.py): vector mode pays off in the
+# generated Python (numpy ops over k directions at once), but native scalar code is ~15x faster
+# running one direction per call than native vector code (a k-vector temporary per operation),
+# so by default the native backend runs one direction at a time.
+CHUNK = 32
 
 
 def _float_arg(a, differentiated):
@@ -27,6 +32,18 @@ def _float_arg(a, differentiated):
     if differentiated and isinstance(a, np.ndarray) and a.dtype.kind in "biu":
         return a.astype(np.float64)
     return a
+
+
+def _bind(fn, args):
+    """One value per parameter, defaults filled in, as the generated code takes them."""
+    target = getattr(fn, "fn", fn) if getattr(fn, "__tapeflow_gradient__", False) else fn
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
+        return tuple(args)
+    bound = sig.bind(*args)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
 
 
 class Tangents:
@@ -141,6 +158,8 @@ def jvp(f, primals, tangents, backend="auto"):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    primals = _bind(f, primals)
+    tangents = tangents + (None,) * (len(primals) - len(tangents))
     argnums, ts = _differentiated(primals, tangents)
     args = tuple(_float_arg(a, i in argnums) for i, a in enumerate(primals))
     engine = _tangents_of(f, backend)
@@ -158,6 +177,7 @@ class Jacobian:
         self.tuple_out = isinstance(argnums, (tuple, list))
         self.argnums = tuple(argnums) if self.tuple_out else (argnums,)
         self.backend = backend
+        self.explicit_chunk = chunk is not None
         self.chunk = chunk or CHUNK
         self.engine = _tangents_of(fn, backend)
         self.vector_refused = None   # why vector mode was not used, if it was not
@@ -169,6 +189,7 @@ class Jacobian:
         return gen.source if gen is not None else None
 
     def __call__(self, *args):
+        args = _bind(self.fn, args)
         argnums = tuple(i % len(args) for i in self.argnums)
         args = tuple(_float_arg(a, i in argnums) for i, a in enumerate(args))
         jacs = tuple(self.one(args, i) for i in argnums)
@@ -197,12 +218,19 @@ class Jacobian:
 
     def sweep(self, args, i, seeds):
         """(value, tangents with a leading batch axis) for the directions ``seeds``."""
+        if not self.explicit_chunk and self.engine.backend != "python":
+            _, used = self.engine.runner((i,), args, [seeds[0]], False)
+            if used == "native":   # one direction per call is faster natively (see CHUNK)
+                return self.one_at_a_time(args, i, seeds)
         if self.vector_refused is None:
             try:
                 value, tangent = self.engine.call((i,), args, [seeds], batched=True)
                 return value, _structure(value, tangent, len(seeds))
             except TransformError as e:
                 self.vector_refused = str(e)
+        return self.one_at_a_time(args, i, seeds)
+
+    def one_at_a_time(self, args, i, seeds):
         outs = [self.engine.call((i,), args, [s]) for s in seeds]
         value = outs[0][0]
         if isinstance(value, tuple):
@@ -229,6 +257,7 @@ def hvp(f, argnums=0, backend="auto"):
 
     def product(*args_and_v):
         *args, v = args_and_v
+        args = _bind(f, args)
         tangents = [None] * len(args)
         tangents[argnums] = v
         return jvp(g, tuple(args), tuple(tangents), backend)[1]
