@@ -32,6 +32,8 @@ class ExpressionFlattener:
             return value
         tmp = self.fresh(hint)
         self.emit(assign(tmp, value))
+        if isinstance(value, gast.Tuple):   # a tuple inside a tuple: unpacked without a container
+            self.tuples[tmp] = list(value.elts)
         return name(tmp)
 
     def atom(self, node, hint="t"):

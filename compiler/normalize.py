@@ -223,7 +223,8 @@ class Normalizer(ExpressionFlattener, CallRewriter):
             for t, p in zip(target.elts, parts):
                 if isinstance(t, gast.Name):
                     self.emit(assign(self.scope.local(t.id), p))
-                else:
+                else:   # p is in IR names, normalized again below: they resolve to themselves
+                    self.own_names(p)
                     self.assign_to(t, p)
         elif isinstance(target, gast.Subscript):
             base = self.expr(target.value)
@@ -234,6 +235,12 @@ class Normalizer(ExpressionFlattener, CallRewriter):
             self.emit(assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val))
         else:
             self.error(f"assignment to {type(target).__name__} is not supported", "assignment")
+
+    def own_names(self, node):
+        """IR names in ``node`` (normalized already) resolve to themselves in this scope."""
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name):
+                self.scope.rename.setdefault(n.id, n.id)
 
     def copy_if_name(self, atom):
         if isinstance(atom, gast.Name):
@@ -294,6 +301,9 @@ class Normalizer(ExpressionFlattener, CallRewriter):
             per_item.append((target, seq))
         prefix = []
         for tgt, seq in per_item:
+            # seq is already in IR names, and the prefix is normalized again with the body: in
+            # an inlined function those names must resolve to themselves, not to globals
+            self.own_names(seq)
             value = seq if isinstance(seq, (gast.BinOp, gast.Subscript)) else gast.Subscript(
                 value=seq, slice=name(loop_var), ctx=gast.Load())
             prefix.append(gast.Assign(targets=[tgt], value=value, type_comment=None))
