@@ -3,7 +3,7 @@
 Rules, read from every module's imports with ast (nothing is imported or run):
   * runtime/ imports neither the compiler nor the facade (tapeflow/...);
   * compiler/ does not import the facade: tapeflow (top level), tapeflow.cli,
-    tapeflow.compiler.api (the API calls the pipeline, never the other way);
+    tapeflow.compiler.api, .vjp (the API calls the pipeline, never the other way);
   * no cycle among compiler modules through module-level imports.
 Imports inside functions (done lazily, to keep llvmlite out of `import tapeflow`) may close a
 cycle; they are listed with --verbose, not failed. Prints each violation; exit status 1 if any.
@@ -17,8 +17,10 @@ import sys
 # source folder -> the package it is imported as (pyproject's package-dir)
 PACKAGES = {"tapeflow": "tapeflow", "compiler": "tapeflow.compiler",
             "runtime": "tapeflow.runtime"}
+# the API modules: they call the pipeline and each other, and no pass imports them
 FACADE = ("tapeflow", "tapeflow.cli", "tapeflow.compiler.api",
-          "tapeflow.compiler.transforms")   # jvp, jacfwd, hessian (and vjp, jacrev)
+          "tapeflow.compiler.transforms",   # jvp, jacfwd, hessian, hvp
+          "tapeflow.compiler.vjp")          # vjp, jacrev
 
 
 def modules(root):
