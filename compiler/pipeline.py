@@ -23,7 +23,8 @@ from tapeflow.runtime.stack import Stack
 
 from . import emit_python
 from .errors import TransformError
-from .analyze import Analysis, propagate_inplace_updates
+from .aliases import propagate_writes
+from .analyze import Analysis
 from .kinds import kind_of_argument, type_key  # noqa: F401  (the pipeline's vocabulary)
 from .normalize import normalize
 from .optimize import fuse_temporaries, optimize
@@ -189,9 +190,9 @@ def _generate(fn, argnums, kinds, with_value, rows=None):
     params = [a.id for a in ir.args.args]
     wrt = [params[i] for i in argnums]
     constant_kinds = {n: kind_of_argument(v, False) for n, v in constants.items()}
-    ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
-    analysis = Analysis(ir, kinds, wrt, constant_kinds)
     parsed = parse_function(fn)
+    ir = propagate_writes(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds, parsed.filename)
+    analysis = Analysis(ir, kinds, wrt, constant_kinds)
     for stmt, _names in analysis.dropped:   # refused, never a silent zero
         raise TransformError(
             "a differentiable value reaches this line inside a list or tuple (or another "

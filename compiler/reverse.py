@@ -19,7 +19,7 @@ from tapeflow.runtime import rules
 from . import resolve, templates
 from .analyze import is_differentiable_op, statements
 from .errors import TransformError
-from .normalize import assign, const, if_, name, store
+from .nodes import assign, const, if_, name, store
 
 
 ANS = "ans__"   # stands for a statement's own result in a template until it is placed
@@ -473,6 +473,13 @@ class Reverse:
         rule = rules.lookup(fn)
         if rule is None:
             self.error(f"no derivative rule for {getattr(fn, '__name__', fn)}", s)
+        if rule.n_inputs < 0:
+            # a variadic rule (np.concatenate, np.stack) reached with a name: an array whose rows
+            # are the sequence, or a list built elsewhere. Its elements are not inputs here.
+            if any(isinstance(a, gast.Name) and a.id in self.a.active for a in inputs):
+                self.error(f"{getattr(fn, '__name__', fn)} over a sequence held in a name (or "
+                           "the rows of an array): the source transform cannot see its items", s)
+            return [], [], [], []
         if len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
             tree = templates.rule_tree(rule)
             names = [a.id for a in tree.args.args][2 + rule.n_inputs:]
@@ -566,16 +573,23 @@ class Reverse:
         primal_before = []
         if base in self.a.active:
             dslot = gast.Subscript(value=name(self.d(base)), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
-                dslot = call(attr("np", "copy"), dslot)   # the slot is zeroed right after
+            element = self.a.kind_of(gast.Subscript(value=name(base), slice=target.slice,
+                                                    ctx=gast.Load()))[0] == "float"
+            if not element:
+                # a row or a slice is a view, and the slot is zeroed right after
+                dslot = call(attr("np", "copy"), dslot)
             if isinstance(value, gast.Name) and value.id in self.a.active:
+                if not element:   # a value broadcast into the slot (h[t] = x[t], a row)
+                    dslot = call(attr("np", "sum"), dslot) if \
+                        self.a.kinds.get(value.id) in ("float", "int", "bool") else \
+                        call(name("unbroadcast"), dslot, name(value.id))
                 adjoint.append(self.accumulate(value.id, dslot))
             adjoint.append(assign(gast.Subscript(value=name(self.d(base)), slice=target.slice,
                                                  ctx=gast.Store()), const(0.0)))
         restore = base in self.restore_arrays
         if restore:
             old = gast.Subscript(value=name(base), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
+            if self.a.kind_of(old)[0] != "float":
                 old = call(attr("np", "copy"), old)   # a view would see the overwrite
             primal_before.append(gast.Expr(value=call(attr(self.stack(base), "push"), old)))
             adjoint.append(assign(gast.Subscript(value=name(base), slice=target.slice,

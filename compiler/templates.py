@@ -16,7 +16,7 @@ import numpy as np
 
 from tapeflow.runtime import rules
 
-from .normalize import const, name
+from .nodes import const, name
 
 _PARSED = {}
 

@@ -47,6 +47,18 @@ def d_min(g, ans, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * extremum_weights(ans, x, axis, keepdims)
 
 
+# sqrt of the variance, with its own rule: the chain through sqrt would give 0 * inf = nan where
+# the deviation is 0 (one element per slice), whose gradient is 0
+@primitive("Std", np.std, methods=("std",), role="reduction",
+           grid=(("v",), ("m", {"axis": 1}), ("m", {"axis": 0, "ddof": 1, "keepdims": True}),
+                 ("t", {"axis": (1, 2)}), ("r", {"axis": 0})))
+def d_std(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    mean = np.mean(a, axis=axis, keepdims=True)
+    n = np.size(a) / np.size(mean)
+    safe = np.where(ans > 0, ans, 1.0)
+    return unreduce(g / safe, a, axis, keepdims) * (a - mean) / (n - ddof)
+
+
 @tangent("Min")
 def f_min(x_dot, ans, x, axis=None, keepdims=False):
     return np.sum(x_dot * extremum_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
