@@ -234,9 +234,9 @@ def _generate_forward(fn, argnums, kinds, batched):
     params = [a.id for a in ir.args.args]
     wrt = [params[i] for i in argnums]
     constant_kinds = {n: kind_of_argument(v, False) for n, v in constants.items()}
-    ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
-    analysis = Analysis(ir, kinds, wrt, constant_kinds)
     parsed = parse_function(fn)
+    ir = propagate_writes(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds, parsed.filename)
+    analysis = Analysis(ir, kinds, wrt, constant_kinds)
     jvp_ir = forward(ir, analysis, wrt, used, parsed.filename, batched)
     user_names = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
     user_names |= set(params)
