@@ -218,7 +218,11 @@ def jacrev(f, argnums=0, backend="auto", chunk=None):
         out_leaves = leaves(structure)
         shapes_in = [np.shape(np.asarray(args[i].numpy() if isinstance(args[i], Tensor)
                                          else args[i])) for i in idx]
-        rows = rows_runner(g, args, structure, idx, backend) if backend != "tape" else None
+        # Tensors of a recording tape (jacrev inside a traced function): rows stay Tensors,
+        # stacked by recorded ops, so the enclosing gradient follows them
+        traced = any(not isinstance(a, (np.ndarray, np.generic, numbers.Number)) for a in args)
+        rows = rows_runner(g, args, structure, idx, backend) if backend != "tape" and \
+            not traced else None
         per_leaf = []
         for n, leaf in enumerate(out_leaves):
             shape = leaf_shape(leaf)
@@ -242,10 +246,13 @@ def jacrev(f, argnums=0, backend="auto", chunk=None):
                     cts = list(zeros)
                     cts[n] = unit
                     for r, gi in zip(stacked, g(*args, *cts)):
-                        r.append(np.asarray(gi, dtype=np.float64))
+                        r.append(gi if traced else np.asarray(gi, dtype=np.float64))
                 stacked = [np.stack(r) for r in stacked]
-            jacs = tuple(j.reshape(shape + s) for j, s in zip(stacked, shapes_in))
-            jacs = tuple(j if j.ndim else float(j) for j in jacs)
+            if traced:
+                jacs = tuple(np.reshape(j, shape + s) for j, s in zip(stacked, shapes_in))
+            else:
+                jacs = tuple(j.reshape(shape + s) for j, s in zip(stacked, shapes_in))
+                jacs = tuple(j if j.ndim else float(j) for j in jacs)
             per_leaf.append(jacs if tuple_args else jacs[0])
         return pack(structure, iter(per_leaf))
     jacobian.__name__ = f"jacrev_{fname}"

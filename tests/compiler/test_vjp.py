@@ -346,3 +346,26 @@ def test_vector_mode_on_corpus_sample(case):
         (ref,) = central_jacobian(case.fn, args, k)
         np.testing.assert_allclose(a, ref, rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(b, 3.0 * np.asarray(a), rtol=1e-12, atol=1e-12)
+
+
+def _sin_x(x):
+    return np.sin(x) * x
+
+
+def _sum_of_jacobian(x):
+    return np.sum(tf.jacrev(_sin_x)(x) * np.arange(1.0, 4.0))
+
+
+def _vjp_inside(x):
+    _, vjp_fn = tf.vjp(_sin_x, x)
+    return np.sum(vjp_fn(np.ones(3))[0] * x)
+
+
+@pytest.mark.parametrize("outer", [_sum_of_jacobian, _vjp_inside])
+def test_gradient_through_jacrev_and_vjp(outer):
+    """jacrev/vjp called inside a differentiated function (auto: through the tape): the rows
+    stay Tensors, the enclosing gradient is not a silent zero."""
+    x = np.array([0.1, 0.5, 0.9])
+    h = 1e-6
+    expected = np.array([(outer(x + h * e) - outer(x - h * e)) / (2 * h) for e in np.eye(3)])
+    np.testing.assert_allclose(tf.grad(outer)(x), expected, rtol=1e-6, atol=1e-8)
