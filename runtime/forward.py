@@ -21,9 +21,9 @@ import logging
 import numpy as np
 
 from . import nest
-from .backward import _key, _tensor_mode_adjoint, _value_of
-from .recording import state
-from .tape import GradientTape, UnconnectedGradients, _unconnected_value
+from .backward import _tensor_mode_adjoint
+from .recording import state as _recording
+from .tape import GradientTape, UnconnectedGradients, _unconnected_value, _value_of, _key
 from .tensor import Tensor
 
 __all__ = ["ForwardAccumulator"]
@@ -88,17 +88,17 @@ class ForwardAccumulator:
         tangents = [None if t is None else t[1] for t in tangents]
         if all(t is None for t in tangents):
             return
-        saved = state.tapes
+        saved = _recording.tapes
         # this accumulator and whatever was entered after it do not see its own computation
-        state.tapes = saved[:saved.index(self._recorder)]
+        _recording.tapes = saved[:saved.index(self._recorder)]
         try:
-            tensor_mode = bool(state.tapes)
+            tensor_mode = bool(_recording.tapes)
             if type(out) is tuple or rule.forward is None:
                 results = _jvp_by_reverse(rule, out, ins, vals, params, tangents)
             else:
                 results = (_jvp_by_rule(rule, out, ins, vals, params, tangents, tensor_mode),)
         finally:
-            state.tapes = saved
+            _recording.tapes = saved
         for o, t in zip(out if type(out) is tuple else (out,), results):
             if t is not None:
                 self._tangents[id(o)] = (o, _as_tensor(t, o))
