@@ -91,8 +91,12 @@ def l2_loss(t, name=None):
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     x = as_tensor(logits)
     z = as_tensor(labels)
-    # max(x, 0) - x*z + log(1 + exp(-|x|)): the stable form TF documents
-    return M.relu(x) - x * z + M.log1p(M.exp(-M.abs(x)))
+    # max(x, 0) - x*z + log(1 + exp(-|x|)), with max and |.| as TF writes them (selects on x >= 0),
+    # so that the gradient at x == 0 is sigmoid(0) - z, as in TF
+    nonneg = x._v >= 0
+    relu_x = M.where(nonneg, x, 0.0)
+    neg_abs_x = M.where(nonneg, -x, x)
+    return relu_x - x * z + M.log1p(M.exp(neg_abs_x))
 
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):

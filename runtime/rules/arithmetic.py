@@ -56,7 +56,7 @@ def d_square(g, ans, x):
 
 @primitive("Reciprocal", np.reciprocal, domain="pos")
 def d_reciprocal(g, ans, x):
-    return -g * ans * ans
+    return np.where(g == 0, 0.0, -g * ans * ans)   # guarded as TF's ReciprocalGrad
 
 
 @primitive("Abs", np.abs, np.absolute, np.fabs, abs, math.fabs, native="unary_same")
