@@ -19,7 +19,7 @@ from tapeflow.runtime import rules
 from . import resolve, templates
 from .analyze import is_differentiable_op, statements
 from .errors import TransformError
-from .normalize import assign, const, if_, name, store
+from .nodes import assign, const, if_, name, store
 
 
 ANS = "ans__"   # stands for a statement's own result in a template until it is placed
@@ -135,6 +135,7 @@ class Reverse:
         ret = body[-1]
         assert isinstance(ret, gast.Return)
         self.depth = 0
+        self.placed_inits = []   # (var, dvar = np.zeros_like(var)) placed in the primal sweep
         primal, adjoint = self.block(body[:-1], frozenset())
         result = ret.value
         seed = []
@@ -157,7 +158,9 @@ class Reverse:
                 # var may be unbound at the end (an early return, a branch not taken): its
                 # adjoint starts where var gets its value, on every path that binds it
                 def init(var=var):
-                    return assign(self.d(var), call(attr("np", "zeros_like"), name(var)))
+                    stmt = assign(self.d(var), call(attr("np", "zeros_like"), name(var)))
+                    self.placed_inits.append((var, stmt))
+                    return stmt
                 if init_after_binding(primal, var, init):
                     continue
             inits.append(assign(self.d(var), zero))
@@ -169,6 +172,9 @@ class Reverse:
                 seed.append(assign(self.d(p), const(0.0)))
             grads.append(name(self.d(p)))
         stacks = [assign(stack, call(name("Stack"))) for stack in self.stacks_used]
+        if self.rows:   # vector mode: one primal sweep, the adjoint sweep once per cotangent row
+            from .replay import rows_function
+            return rows_function(self, stacks, primal, seed + inits + adjoint, grads)
         # without the value, whatever only computed it is dead code (grad alone is cheaper)
         self.returns_value = self.with_value or self.a.kind(result) not in ("float", "int", "bool")
         if self.returns_value and isinstance(result, gast.Name) and \
@@ -467,6 +473,13 @@ class Reverse:
         rule = rules.lookup(fn)
         if rule is None:
             self.error(f"no derivative rule for {getattr(fn, '__name__', fn)}", s)
+        if rule.n_inputs < 0:
+            # a variadic rule (np.concatenate, np.stack) reached with a name: an array whose rows
+            # are the sequence, or a list built elsewhere. Its elements are not inputs here.
+            if any(isinstance(a, gast.Name) and a.id in self.a.active for a in inputs):
+                self.error(f"{getattr(fn, '__name__', fn)} over a sequence held in a name (or "
+                           "the rows of an array): the source transform cannot see its items", s)
+            return [], [], [], []
         if len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
             tree = templates.rule_tree(rule)
             names = [a.id for a in tree.args.args][2 + rule.n_inputs:]
@@ -560,16 +573,23 @@ class Reverse:
         primal_before = []
         if base in self.a.active:
             dslot = gast.Subscript(value=name(self.d(base)), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
-                dslot = call(attr("np", "copy"), dslot)   # the slot is zeroed right after
+            element = self.a.kind_of(gast.Subscript(value=name(base), slice=target.slice,
+                                                    ctx=gast.Load()))[0] == "float"
+            if not element:
+                # a row or a slice is a view, and the slot is zeroed right after
+                dslot = call(attr("np", "copy"), dslot)
             if isinstance(value, gast.Name) and value.id in self.a.active:
+                if not element:   # a value broadcast into the slot (h[t] = x[t], a row)
+                    dslot = call(attr("np", "sum"), dslot) if \
+                        self.a.kinds.get(value.id) in ("float", "int", "bool") else \
+                        call(name("unbroadcast"), dslot, name(value.id))
                 adjoint.append(self.accumulate(value.id, dslot))
             adjoint.append(assign(gast.Subscript(value=name(self.d(base)), slice=target.slice,
                                                  ctx=gast.Store()), const(0.0)))
         restore = base in self.restore_arrays
         if restore:
             old = gast.Subscript(value=name(base), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
+            if self.a.kind_of(old)[0] != "float":
                 old = call(attr("np", "copy"), old)   # a view would see the overwrite
             primal_before.append(gast.Expr(value=call(attr(self.stack(base), "push"), old)))
             adjoint.append(assign(gast.Subscript(value=name(base), slice=target.slice,
@@ -667,11 +687,13 @@ def init_after_binding(block, var, make):
     return placed
 
 
-def reverse(ir, analysis, wrt, used, filename, with_value=True):
+def reverse(ir, analysis, wrt, used, filename, with_value=True, rows=None):
     """The gradient function of ``ir``; it returns ``(value, gradients)``, or only the
-    gradients when ``with_value`` is false and the value is known to be a scalar."""
+    gradients when ``with_value`` is false and the value is known to be a scalar.
+    ``rows``: parameters (cotangents) that take k rows at once (replay.py)."""
     r = Reverse(ir, analysis, wrt, used, filename)
     r.with_value = with_value
+    r.rows = tuple(rows or ())
     # arrays whose contents an adjoint reads must be restored when their elements are overwritten
     r.restore_arrays = arrays_read_by_adjoints(r, ir)
     return r.run()

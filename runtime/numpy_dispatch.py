@@ -85,6 +85,8 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
                 upd = inputs[2] if ufunc is np.add else M.negative(inputs[2])
                 return A.scatter_add_inplace(target, inputs[1], upd)
             raise TypeError("Tensors are immutable: np.%s.at cannot write into one" % ufunc.__name__)
+        if strict.guard is not None:   # grad's tape: the write would drop the gradient; refused
+            return _no_rule(ufunc, inputs, kwargs, method)
         return getattr(ufunc, method)(target, *[_unwrap(i) for i in inputs[1:]], **kwargs)
     return _no_rule(ufunc, inputs, kwargs, method)
 
@@ -178,6 +180,9 @@ def from_entry(entry, func, args, kwargs):
     """Run ``func`` (a callable of the primitive table) on Tensors, as its entry says."""
     if entry.kind == "composite":
         return entry.impl(*args, **kwargs)
+    if entry.name in ("Real", "Copy") and len(args) == 1 and not kwargs and \
+            isinstance(args[0], Tensor) and args[0]._v.dtype.kind == "f":
+        return args[0]            # the value itself (np.real, np.conj of a real Tensor)
     if entry.kind == "nondiff":   # its value carries no gradient: values in, constant out
         return _wrap_result(func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
     if entry.reverse is None or entry.n_inputs < 0:
@@ -193,8 +198,15 @@ def from_entry(entry, func, args, kwargs):
     return out
 
 
+# joins whose first argument is a sequence: an array given there is the sequence of its rows
+_JOINS = frozenset(id(f) for f in (np.concatenate, np.stack, np.vstack, np.hstack, np.dstack,
+                                   np.column_stack))
+
+
 def array_function(self, func, types, args, kwargs):
     args, kwargs = unwrap_variables(args), unwrap_variables(kwargs)
+    if id(func) in _JOINS and args and isinstance(args[0], Tensor) and args[0]._v.ndim:
+        args = ([args[0][i] for i in range(args[0]._v.shape[0])],) + tuple(args[1:])
     h = FUNCTIONS.get(func)
     if h is not None:
         return h(*args, **kwargs)
