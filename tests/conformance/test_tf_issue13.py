@@ -1,0 +1,171 @@
+"""Conformance with TensorFlow 2.x on the themes of issue 13: op gradients at edges, error classes
+and messages, dtype rules, custom_gradient and friends, sparse gradients, missing APIs, Keras.
+
+Expected values are TensorFlow's (closed forms, or what TF's gradient kernels compute); error
+messages are TF's kernel messages.
+"""
+import numpy as np
+import pytest
+
+import tapeflow as tf
+
+
+def grad(f, x):
+    x = tf.constant(x)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = f(x)
+    return t.gradient(y, x)
+
+
+def numeric(f, x, eps=1e-6):
+    x = np.asarray(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        d = np.zeros_like(x)
+        d[i] = eps
+        g[i] = (float(np.sum(f(x + d))) - float(np.sum(f(x - d)))) / (2 * eps)
+    return g
+
+
+# --- op gradients at edges ---------------------------------------------------------------------
+def test_sigmoid_cross_entropy_gradient_at_zero_logits_is_sigmoid_minus_label():
+    z = tf.constant([1.0, 0.0, 0.3])
+    g = grad(lambda x: tf.nn.sigmoid_cross_entropy_with_logits(labels=z, logits=x),
+             [0.0, 0.0, 0.0])
+    np.testing.assert_allclose(g.numpy(), 0.5 - z.numpy(), rtol=1e-6)
+
+
+def test_sigmoid_cross_entropy_gradient_away_from_zero():
+    z = np.array([1.0, 0.0, 0.3])
+    x = np.array([-2.0, 1.5, 0.7])
+    g = grad(lambda x: tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.constant(z), logits=x), x)
+    np.testing.assert_allclose(g.numpy(), 1 / (1 + np.exp(-x)) - z, rtol=1e-7)
+
+
+@pytest.mark.parametrize("op", [tf.sqrt, tf.math.rsqrt, tf.math.reciprocal])
+def test_masked_branch_of_where_gives_zero_where_the_op_is_singular(op):
+    # TF's SqrtGrad, RsqrtGrad and ReciprocalGrad return 0 for a zero incoming gradient
+    x = [-1.0, 0.0, 4.0]
+    g = grad(lambda x: tf.where(x > 0, op(x), 0.0), x).numpy()
+    assert g[0] == 0.0 and g[1] == 0.0
+    np.testing.assert_allclose(g[2], numeric(lambda v: op(tf.constant(v)).numpy(), [4.0])[0],
+                               rtol=1e-5)
+
+
+def test_sqrt_gradient_at_zero_with_a_nonzero_seed_is_inf():
+    assert np.isinf(grad(tf.sqrt, 0.0).numpy())
+
+
+@pytest.mark.parametrize("eq,shape", [("ii->", (3, 3)), ("ii->i", (3, 3)),
+                                      ("bxby->bxy", (2, 3, 2, 3)), ("ij->", (2, 3))])
+def test_einsum_with_a_repeated_index(eq, shape):
+    x = np.arange(np.prod(shape), dtype=np.float64).reshape(shape) / 7 + 0.5
+    g = grad(lambda t: tf.reduce_sum(tf.einsum(eq, t) ** 2), x)
+    np.testing.assert_allclose(g.numpy(), numeric(lambda v: np.einsum(eq, v) ** 2, x), rtol=1e-6)
+
+
+def test_einsum_repeated_index_second_order():
+    x = tf.constant(np.arange(4.0).reshape(2, 2) + 1)
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = tf.einsum("ii->", x) ** 2       # trace squared
+        g = inner.gradient(y, x)                # 2 tr(x) I
+        s = tf.reduce_sum(g)
+    np.testing.assert_allclose(outer.gradient(s, x).numpy(), 4 * np.eye(2))
+
+
+# --- dtype rules --------------------------------------------------------------------------------
+def test_float64_plus_float32_raises_naming_both_dtypes():
+    with pytest.raises(tf.errors.InvalidArgumentError) as e:
+        tf.constant(1.0, tf.float64) + tf.constant(1.0)
+    assert str(e.value).startswith("cannot compute AddV2 as input #1(zero-based) was expected to "
+                                   "be a double tensor but is a float tensor [Op:AddV2]")
+
+
+def test_int32_times_float32_raises():
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"expected to be a int32 tensor but "
+                       r"is a float tensor \[Op:Mul\]"):
+        tf.constant(2) * tf.constant(1.0)
+
+
+def test_matmul_of_mixed_dtypes_raises():
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"cannot compute MatMul as input "
+                       r"#1\(zero-based\) was expected to be a float tensor but is a double"):
+        tf.matmul(tf.ones((2, 2)), tf.ones((2, 2), tf.float64))
+
+
+def test_python_scalars_adopt_the_tensor_dtype():
+    assert (tf.constant(1.0, tf.float64) + 1).dtype == tf.float64
+    assert (2.5 * tf.constant(1.0, tf.float16)).dtype == tf.float16
+    assert (tf.constant(2) * 3).dtype == tf.int32
+
+
+# --- error classes ------------------------------------------------------------------------------
+def test_matmul_shape_mismatch_is_invalid_argument():
+    with pytest.raises(tf.errors.InvalidArgumentError) as e:
+        tf.matmul(tf.ones((2, 3)), tf.ones((2, 3)))
+    assert str(e.value).startswith("Matrix size-incompatible: In[0]: [2,3], In[1]: [2,3]")
+
+
+def test_broadcast_mismatch_is_invalid_argument():
+    with pytest.raises(tf.errors.InvalidArgumentError) as e:
+        tf.ones((2, 3)) + tf.ones((2, 4))
+    assert str(e.value).startswith("Incompatible shapes: [2,3] vs. [2,4] [Op:AddV2]")
+
+
+def test_bad_reduction_axis_is_invalid_argument():
+    with pytest.raises(tf.errors.InvalidArgumentError) as e:
+        tf.reduce_sum(tf.ones((2, 3)), axis=5)
+    assert str(e.value).startswith("Invalid reduction dimension (5 for input with 2 dimension(s)")
+
+
+def test_none_in_output_gradients_raises_value_error():
+    x = tf.constant([1.0, 2.0])
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y, w = x * x, 3 * x
+    with pytest.raises(ValueError):
+        t.gradient([y, w], x, output_gradients=[None, tf.ones(2)])
+
+
+# --- custom_gradient and friends ----------------------------------------------------------------
+def test_custom_gradient_with_a_variable_argument():
+    @tf.custom_gradient
+    def f(v):
+        return v * v, lambda dy: dy * 3.0
+    v = tf.Variable(2.0)
+    with tf.GradientTape() as t:
+        y = f(v)
+    assert y.numpy() == 4.0 and t.gradient(y, v).numpy() == 3.0
+
+
+def test_custom_gradient_on_a_method_self_is_not_an_input():
+    class Scale:
+        k = 5.0
+
+        @tf.custom_gradient
+        def __call__(self, x):
+            return x * self.k, lambda dy: dy * 7.0
+    x = tf.constant(1.0)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = Scale()(x)
+    assert y.numpy() == 5.0 and t.gradient(y, x).numpy() == 7.0
+
+
+def test_grad_pass_through_of_assign():
+    x, z = tf.Variable(1.0), tf.Variable(3.0)
+    with tf.GradientTape() as tape:
+        y = tf.grad_pass_through(x.assign)(z ** 2)
+    assert tape.gradient(y, z).numpy() == 6.0 and x.numpy() == 9.0
+
+
+def test_recompute_grad_values_gradients_and_wrapped():
+    def f(x):
+        return tf.sin(x) * x
+    rf = tf.recompute_grad(f)
+    assert rf.__wrapped__ is f
+    np.testing.assert_allclose(grad(rf, 0.7).numpy(), np.cos(0.7) * 0.7 + np.sin(0.7), rtol=1e-6)
