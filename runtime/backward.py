@@ -202,11 +202,7 @@ def _sweep(ops, grads, source_keys, live, found, tensor_mode, overrides):
             gs = _output_adjoints(out, grads, source_keys, found, tensor_mode)
             if gs is None:
                 continue
-            state.rules += tensor_mode
-            try:
-                res = rule.adjoint(gs, out, *(ins if tensor_mode else vals), **params)
-            finally:
-                state.rules -= tensor_mode
+            res = rule.adjoint(gs, out, *(ins if tensor_mode else vals), **params)
         else:
             k = id(out)
             g = pop(k, None)
@@ -225,11 +221,7 @@ def _sweep(ops, grads, source_keys, live, found, tensor_mode, overrides):
                     res = (res,)
             elif tensor_mode:
                 args = [i if isinstance(i, Tensor) else v for i, v in zip(ins, vals)]
-                state.rules += 1
-                try:
-                    res = _tensor_mode_adjoint(rule)(g, out, *args, **params)
-                finally:
-                    state.rules -= 1
+                res = _tensor_mode_adjoint(rule)(g, out, *args, **params)
                 if rule.n_inputs == 1:
                     res = (res,)
             elif rule.n_inputs == 1:

@@ -71,13 +71,6 @@ def _custom_gradient(f):
         n_x = len(inputs)
 
         def adjoint(gs, out, *_):
-            saved_rules, state.rules = state.rules, 0   # grad_fn is user code: TF's semantics
-            try:
-                return user_adjoint(gs)
-            finally:
-                state.rules = saved_rules
-
-        def user_adjoint(gs):
             tensor_mode = bool(state.tapes)
             up = [g if isinstance(g, Tensor) else Tensor(g) for g in gs]
             if variables:

@@ -3,6 +3,8 @@
 The factories build one closure per op so the per-call path is a few type checks, one numpy call,
 one Tensor allocation and (only while a tape is active) one ``record``.
 """
+import sys
+
 import numpy as np
 
 from .rules import RULES
@@ -113,16 +115,21 @@ def pair(x, y):
 _KERNEL_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
 
 
-def numpy_semantics():
-    """True where numpy's rules apply instead of TF's: derivative rules running on Tensors, and
-    the strict tracing of plain numpy functions (the tape backend of ``grad``)."""
-    return state.rules > 0 or strict.guard is not None
+def numpy_semantics(depth):
+    """True where numpy's rules apply instead of TF's: in tapeflow's own code (derivative rules
+    running on Tensors, helpers, layers), which the frame ``depth`` levels up belongs to, and under
+    the strict tracing of plain numpy functions (the tape backend of ``grad``). User code calling
+    TF-style ops, or numpy on Tensors, gets TF's semantics."""
+    if strict.guard is not None:
+        return True
+    return sys._getframe(depth + 1).f_globals.get("__name__", "").startswith("tapeflow.")
 
 
-def check_same_dtype(op_name, xv, yv):
-    """TF does not promote: two tensors of different numeric dtypes are refused, naming both."""
+def check_same_dtype(op_name, xv, yv, depth=2):
+    """TF does not promote: two tensors of different numeric dtypes are refused, naming both
+    (called by the op, ``depth`` frames below its caller)."""
     a, b = xv.dtype, yv.dtype
-    if a != b and a.kind in "fiuc" and b.kind in "fiuc" and not numpy_semantics():
+    if a != b and a.kind in "fiuc" and b.kind in "fiuc" and not numpy_semantics(depth):
         raise InvalidArgumentError(
             f"cannot compute {op_name} as input #1(zero-based) was expected to be a "
             f"{_KERNEL_NAMES.get(a.name, a.name)} tensor but is a "

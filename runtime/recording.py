@@ -21,9 +21,6 @@ class _State(threading.local):
 
     def __init__(self):
         self.tapes = []
-        # > 0 while derivative rules run on Tensors: their numpy code keeps numpy's semantics
-        # (dtype promotion, numpy calls dispatched to recorded ops), not TF's
-        self.rules = 0
 
 
 state = _State()
