@@ -10,6 +10,7 @@ from .dtypes import (DType, as_dtype, float16, float32, float64, bfloat16, half,
                      complex128)
 from .tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor, InvalidArgumentError
 from .tape import GradientTape, UnconnectedGradients
+from .indexed_slices import IndexedSlices
 from .variable import Variable
 from . import math_ops, array_ops, operators, numpy_dispatch  # noqa: F401 (attach Tensor methods)
 from .math_ops import (add, subtract, multiply, divide, truediv, realdiv, pow, maximum, minimum,
@@ -77,7 +78,7 @@ newaxis = None
 __all__ = [
     # types and values
     "DType", "as_dtype", "dtypes", "Tensor", "TensorShape", "Variable", "constant",
-    "convert_to_tensor", "is_tensor", "InvalidArgumentError", "newaxis",
+    "convert_to_tensor", "is_tensor", "InvalidArgumentError", "newaxis", "IndexedSlices",
     "float16", "float32", "float64", "bfloat16", "half", "double", "int8", "int16", "int32",
     "int64", "uint8", "uint16", "uint32", "uint64", "bool", "string", "complex64", "complex128",
     # differentiation

@@ -13,6 +13,7 @@ __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tan
            "sparse_softmax_cross_entropy_with_logits", "dropout", "bias_add", "moments"]
 
 relu = M.relu
+embedding_lookup = A.embedding_lookup
 sigmoid = M.sigmoid
 tanh = M.tanh
 softplus = M.softplus

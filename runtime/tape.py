@@ -185,7 +185,8 @@ class GradientTape:
             if any(og is None for og in output_gradients):
                 raise ValueError("output_gradients must not contain None: give a seed (for "
                                  "example ones) for every target")
-        grads = backward(self, flat_targets, flat_sources, output_gradients, unconnected)
+        grads = backward(self, flat_targets, flat_sources, output_gradients, unconnected,
+                         sparse=True)
         self._finish()
         return nest.pack_like(sources, grads)
 

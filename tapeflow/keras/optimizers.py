@@ -36,12 +36,20 @@ class Optimizer:
         self.iterations += 1
         for g, v in pairs:
             value = _ops.to_numpy(v)
+            if isinstance(g, _ops.IndexedSlices):
+                if self._apply_rows(id(v), v, value, g):
+                    continue
+                g = _ops.convert_to_tensor(g)    # the dense equivalent (same numbers as TF's)
             grad = np.asarray(_ops.to_numpy(g), dtype=value.dtype)
             if grad.shape != value.shape:
                 raise ValueError(f"Gradient of shape {grad.shape} for variable "
                                  f"{_ops.var_name(v)!r} of shape {value.shape}")
             _ops.assign(v, self._update(id(v), value, grad))
         return self.iterations
+
+    def _apply_rows(self, key, var, value, slices):
+        """Apply an IndexedSlices gradient to its rows only, where the update allows it."""
+        return False
 
     def minimize(self, loss, var_list, tape=None):
         """Compute gradients of ``loss`` (a Tensor recorded by ``tape``) and apply them."""
@@ -59,6 +67,16 @@ class SGD(Optimizer):
         super().__init__(learning_rate, name, **kwargs)
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
+
+    def _apply_rows(self, key, var, value, slices):
+        if self.momentum != 0.0:
+            return False
+        # plain SGD touches only the gathered rows (repeated indices add up), as TF's sparse apply
+        rows = np.asarray(slices.values.numpy(), dtype=value.dtype)
+        new = np.array(value)
+        np.subtract.at(new, np.asarray(slices.indices.numpy()), value.dtype.type(self.learning_rate) * rows)
+        _ops.assign(var, new)
+        return True
 
     def _update(self, key, value, grad):
         lr = value.dtype.type(self.learning_rate)

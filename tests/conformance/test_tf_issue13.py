@@ -169,3 +169,54 @@ def test_recompute_grad_values_gradients_and_wrapped():
     rf = tf.recompute_grad(f)
     assert rf.__wrapped__ is f
     np.testing.assert_allclose(grad(rf, 0.7).numpy(), np.cos(0.7) * 0.7 + np.sin(0.7), rtol=1e-6)
+
+
+# --- sparse gradients ---------------------------------------------------------------------------
+def test_gather_of_a_variable_gives_indexed_slices():
+    v = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(tf.gather(v, [0, 2]) * 2)
+    g = t.gradient(y, v)
+    assert isinstance(g, tf.IndexedSlices)
+    np.testing.assert_array_equal(g.values.numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal(g.indices.numpy(), [0, 2])
+    np.testing.assert_array_equal(g.dense_shape.numpy(), [3])
+    np.testing.assert_array_equal(tf.convert_to_tensor(g).numpy(), [2.0, 0.0, 2.0])
+
+
+def test_embedding_lookup_slices_concatenate_and_densify_with_repeats():
+    e = tf.Variable(np.arange(12.0).reshape(4, 3))
+    with tf.GradientTape() as t:
+        y = (tf.reduce_sum(tf.nn.embedding_lookup(e, [[0, 1], [1, 3]]) ** 2)
+             + tf.reduce_sum(tf.gather(e, [3])))
+    g = t.gradient(y, e)
+    assert isinstance(g, tf.IndexedSlices) and tuple(g.values.shape) == (5, 3)
+    x = np.arange(12.0).reshape(4, 3)
+    dense = np.zeros((4, 3))
+    dense[[0, 1, 3]] = [2 * x[0], 4 * x[1], 2 * x[3] + 1]
+    np.testing.assert_allclose(tf.convert_to_tensor(g).numpy(), dense)
+
+
+def test_gather_plus_a_dense_use_is_dense():
+    v = tf.Variable([1.0, 2.0, 3.0])
+    with tf.GradientTape() as t:
+        y = tf.reduce_sum(tf.gather(v, [1])) + tf.reduce_sum(v * v)
+    g = t.gradient(y, v)
+    assert isinstance(g, tf.Tensor)
+    np.testing.assert_allclose(g.numpy(), [2.0, 5.0, 6.0])
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_optimizers_apply_indexed_slices_as_the_dense_gradient(name):
+    from tapeflow import keras
+    out = []
+    for sparse in (True, False):
+        opt = getattr(keras.optimizers, name)(0.1)
+        v = tf.Variable([1.0, 2.0, 3.0])
+        for _ in range(3):
+            with tf.GradientTape() as t:
+                rows = tf.gather(v, [0, 0, 2]) if sparse else tf.stack([v[0], v[0], v[2]])
+                y = tf.reduce_sum(rows * rows)
+            opt.apply_gradients([(t.gradient(y, v), v)])
+        out.append(v.numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
