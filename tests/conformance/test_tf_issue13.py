@@ -220,3 +220,91 @@ def test_optimizers_apply_indexed_slices_as_the_dense_gradient(name):
             opt.apply_gradients([(t.gradient(y, v), v)])
         out.append(v.numpy())
     np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
+
+
+# --- the numpy detour -----------------------------------------------------------------------
+def test_numpy_detour_gives_none():
+    x = tf.Variable([[1.0, 2.0], [3.0, 4.0]])
+    with tf.GradientTape() as tape:
+        x2 = x ** 2
+        y = np.mean(x2, axis=0)
+        y = tf.reduce_mean(y, axis=0)
+    assert tape.gradient(y, x) is None
+
+
+# --- missing APIs, each differentiated through the table's entries ---------------------------
+_A = np.array([[1.2, -0.3, 0.5], [0.4, 0.9, -0.7], [-0.2, 0.6, 1.1]])
+_SPD = _A @ _A.T + 2 * np.eye(3)
+_W = np.cos(np.arange(9.0).reshape(3, 3))
+
+NEW_OPS = [
+    ("linalg.cholesky", lambda x: tf.reduce_sum(tf.linalg.cholesky(x) * _W), _SPD),
+    ("linalg.eigh", lambda x: tf.reduce_sum(tf.linalg.eigh(x)[0] * [1.0, 2.0, 3.0]), _SPD),
+    ("linalg.svd", lambda x: tf.reduce_sum(tf.linalg.svd(x, compute_uv=False) * [1.0, 2.0, 3.0]),
+     _A),
+    ("linalg.qr", lambda x: tf.reduce_sum(tf.linalg.qr(x)[1] * _W), _A),
+    ("linalg.logdet", lambda x: tf.linalg.logdet(x), _SPD),
+    ("linalg.matvec", lambda x: tf.reduce_sum(tf.linalg.matvec(x, [1.0, 2.0, 3.0]) ** 2), _A),
+    ("math.cumprod", lambda x: tf.reduce_sum(tf.math.cumprod(x, axis=1) * _W), _A),
+    ("math.cumprod exclusive reverse",
+     lambda x: tf.reduce_sum(tf.math.cumprod(x, axis=1, exclusive=True, reverse=True) * _W), _A),
+    ("roll", lambda x: tf.reduce_sum(tf.roll(x, 1, 0) * _W), _A),
+    ("repeat", lambda x: tf.reduce_sum(tf.repeat(x, 2, axis=1) ** 2), _A),
+    ("math.erfc", lambda x: tf.reduce_sum(tf.math.erfc(x) * _W), _A),
+    ("math.lgamma", lambda x: tf.reduce_sum(tf.math.lgamma(x) * _W), _SPD),
+    ("math.digamma", lambda x: tf.reduce_sum(tf.math.digamma(x) * _W), _SPD),
+    ("math.xlogy", lambda x: tf.reduce_sum(tf.math.xlogy(x, x * x + 1.0) * _W), _A),
+    ("math.log_softmax", lambda x: tf.reduce_sum(tf.math.log_softmax(x) * _W), _A),
+    ("meshgrid", lambda x: tf.reduce_sum(tf.meshgrid(x[0], x[1])[0] * tf.meshgrid(x[0], x[1])[1]
+                                         * _W), _A),
+    ("cond", lambda x: tf.cond(tf.reduce_sum(x) > 0, lambda: tf.reduce_sum(x ** 2),
+                               lambda: tf.reduce_sum(x)), _A),
+    ("while_loop", lambda x: tf.reduce_sum(tf.while_loop(lambda i, y: i < 3,
+                                                         lambda i, y: (i + 1, y * x),
+                                                         (0, tf.ones_like(x)))[1]), _A),
+    ("switch_case", lambda x: tf.switch_case(1, [lambda: tf.reduce_sum(x),
+                                                 lambda: tf.reduce_sum(tf.sin(x))]), _A),
+    ("map_fn", lambda x: tf.reduce_sum(tf.map_fn(lambda r: r * tf.reduce_sum(r), x)), _A),
+    ("vectorized_map", lambda x: tf.reduce_sum(tf.vectorized_map(lambda r: tf.exp(r), x)), _A),
+    ("identity_n", lambda x: tf.reduce_sum(tf.identity_n([x, x * 2])[1] ** 2), _A),
+]
+
+
+@pytest.mark.parametrize("name,f,x", NEW_OPS, ids=[n for n, _, _ in NEW_OPS])
+def test_new_api_gradient_against_differences(name, f, x):
+    g = grad(f, x)
+    np.testing.assert_allclose(g.numpy(), numeric(lambda v: f(tf.constant(v)).numpy(), x),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_special_function_values():
+    x = tf.constant([1.0, 0.5, 10.0], tf.float64)
+    np.testing.assert_allclose(tf.math.digamma(x).numpy(),
+                               [-0.5772156649015329, -1.9635100260214235, 2.251752589066721],
+                               rtol=1e-12)
+    np.testing.assert_allclose(tf.math.polygamma(1, tf.constant(1.0, tf.float64)).numpy(),
+                               np.pi ** 2 / 6, rtol=1e-12)
+    assert tf.math.xlogy(0.0, 0.0).numpy() == 0.0
+
+
+def test_lgamma_second_derivative_is_trigamma():
+    x = tf.constant(2.5, tf.float64)
+    with tf.GradientTape() as outer:
+        outer.watch(x)
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            y = tf.math.lgamma(x)
+        g = inner.gradient(y, x)
+    np.testing.assert_allclose(outer.gradient(g, x).numpy(),
+                               tf.math.polygamma(1, x).numpy(), rtol=1e-12)
+
+
+def test_searchsorted_and_nest():
+    np.testing.assert_array_equal(tf.searchsorted([1.0, 3.0, 5.0], [0.0, 3.0, 6.0]).numpy(),
+                                  [0, 1, 3])
+    np.testing.assert_array_equal(
+        tf.searchsorted([1.0, 3.0, 5.0], [3.0], side="right").numpy(), [2])
+    s = {"a": [1, 2], "b": (3,)}
+    assert tf.nest.flatten(s) == [1, 2, 3]
+    assert tf.nest.map_structure(lambda v: v * 10, s) == {"a": [10, 20], "b": (30,)}
+    assert tf.nest.pack_sequence_as(s, [4, 5, 6]) == {"a": [4, 5], "b": (6,)}
