@@ -32,7 +32,7 @@ from .array_ops import (reshape, transpose, squeeze, expand_dims, broadcast_to, 
                         segment_sum, segment_mean, diag_part, diag, top_k)
 from .module import Module
 from .forward import ForwardAccumulator
-from .eager import print, function, executing_eagerly  # noqa: A004
+from .eager import print, function, executing_eagerly, TensorSpec  # noqa: A004
 from .custom import (custom_gradient, RegisterGradient, no_gradient, NotDifferentiable,
                      unregister_gradient, gradients, grad_pass_through, recompute_grad)
 from . import nn
@@ -98,7 +98,7 @@ __all__ = [
     "nn", "math", "random", "linalg", "autodiff", "errors", "nest",
     # control flow and more ops
     "cond", "while_loop", "switch_case", "map_fn", "vectorized_map", "identity_n", "repeat",
-    "roll", "searchsorted", "meshgrid", "IndexedSlices",
+    "roll", "searchsorted", "meshgrid", "IndexedSlices", "TensorSpec",
     # math
     "add", "subtract", "multiply", "divide", "truediv", "realdiv", "pow", "maximum", "minimum",
     "negative", "identity", "square", "sqrt", "rsqrt", "reciprocal", "exp", "expm1", "log",

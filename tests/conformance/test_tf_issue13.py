@@ -308,3 +308,21 @@ def test_searchsorted_and_nest():
     assert tf.nest.flatten(s) == [1, 2, 3]
     assert tf.nest.map_structure(lambda v: v * 10, s) == {"a": [10, 20], "b": (30,)}
     assert tf.nest.pack_sequence_as(s, [4, 5, 6]) == {"a": [4, 5], "b": (6,)}
+
+
+def test_tensor_spec_and_function_input_signature():
+    @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.float64)])
+    def f(x):
+        return x * 2
+
+    y = f([1.0, 2.0])
+    assert y.dtype == tf.float64 and y.numpy().tolist() == [2.0, 4.0]
+    with pytest.raises(ValueError, match="Python inputs incompatible with input_signature"):
+        f(tf.constant([[1.0]], tf.float64))
+    assert tf.TensorSpec([None, 3]).is_compatible_with(tf.ones((5, 3)))
+    assert not tf.TensorSpec([2], tf.int32).is_compatible_with(tf.ones(2))
+    x = tf.constant([1.0, 3.0], tf.float64)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = tf.reduce_sum(f(x) ** 2)
+    np.testing.assert_allclose(t.gradient(y, x).numpy(), [8.0, 24.0])
