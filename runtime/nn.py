@@ -10,7 +10,8 @@ from .recording import state, record
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus",
            "softsign", "swish", "silu", "softmax", "log_softmax", "l2_loss", "l2_normalize",
            "sigmoid_cross_entropy_with_logits", "softmax_cross_entropy_with_logits",
-           "sparse_softmax_cross_entropy_with_logits", "dropout", "bias_add", "moments"]
+           "sparse_softmax_cross_entropy_with_logits", "dropout", "bias_add", "moments",
+           "batch_normalization", "embedding_lookup"]
 
 relu = M.relu
 embedding_lookup = A.embedding_lookup
@@ -122,6 +123,15 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
 
 def bias_add(value, bias, data_format=None, name=None):
     return M.add(value, bias)
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """(x - mean) / sqrt(variance + eps) * scale + offset; offset and scale may be None."""
+    inv = M.rsqrt(as_tensor(variance) + variance_epsilon)
+    if scale is not None:
+        inv = inv * scale
+    y = (as_tensor(x) - mean) * inv
+    return y if offset is None else y + offset
 
 
 def moments(x, axes, shift=None, keepdims=False, name=None):

@@ -326,3 +326,15 @@ def test_tensor_spec_and_function_input_signature():
         t.watch(x)
         y = tf.reduce_sum(f(x) ** 2)
     np.testing.assert_allclose(t.gradient(y, x).numpy(), [8.0, 24.0])
+
+
+def test_nn_batch_normalization_value_and_gradient():
+    x = np.array([[0.5, -1.0], [2.0, 0.3], [1.1, 0.8]])
+    mean, var = tf.nn.moments(tf.constant(x), axes=[0])
+
+    def f(t):
+        return tf.reduce_sum(tf.nn.batch_normalization(t, mean, var, 0.1, 2.0, 1e-3) * _W[:, :2])
+    expected = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-3) * 2.0 + 0.1
+    np.testing.assert_allclose(
+        tf.nn.batch_normalization(tf.constant(x), mean, var, 0.1, 2.0, 1e-3).numpy(), expected)
+    np.testing.assert_allclose(grad(f, x).numpy(), 2.0 * _W[:, :2] / np.sqrt(x.var(0) + 1e-3))
