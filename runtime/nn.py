@@ -2,6 +2,7 @@
 import numpy as np
 
 from . import array_ops as A
+from . import conv_ops as _conv
 from . import math_ops as M
 from .opdef import as_tensor, wrap
 from .rules import RULES
@@ -11,10 +12,11 @@ __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tan
            "softsign", "swish", "silu", "softmax", "log_softmax", "l2_loss", "l2_normalize",
            "sigmoid_cross_entropy_with_logits", "softmax_cross_entropy_with_logits",
            "sparse_softmax_cross_entropy_with_logits", "dropout", "bias_add", "moments",
-           "batch_normalization", "embedding_lookup"]
+           "batch_normalization", "embedding_lookup", "conv2d", "max_pool2d", "avg_pool2d"]
 
 relu = M.relu
 embedding_lookup = A.embedding_lookup
+conv2d, max_pool2d, avg_pool2d = _conv.conv2d, _conv.max_pool2d, _conv.avg_pool2d
 sigmoid = M.sigmoid
 tanh = M.tanh
 softplus = M.softplus

@@ -338,3 +338,28 @@ def test_nn_batch_normalization_value_and_gradient():
     np.testing.assert_allclose(
         tf.nn.batch_normalization(tf.constant(x), mean, var, 0.1, 2.0, 1e-3).numpy(), expected)
     np.testing.assert_allclose(grad(f, x).numpy(), 2.0 * _W[:, :2] / np.sqrt(x.var(0) + 1e-3))
+
+
+_X4 = np.random.default_rng(5).normal(size=(1, 4, 5, 2))
+_F4 = np.random.default_rng(6).normal(size=(2, 3, 2, 3))
+CONV = [
+    ("conv2d VALID", lambda x: tf.reduce_sum(tf.sin(tf.nn.conv2d(x, _F4, 1, "VALID")))),
+    ("conv2d SAME stride 2", lambda x: tf.reduce_sum(tf.sin(tf.nn.conv2d(x, _F4, 2, "SAME")))),
+    ("max_pool2d", lambda x: tf.reduce_sum(tf.sin(tf.nn.max_pool2d(x, 2, 2, "SAME")))),
+    ("avg_pool2d", lambda x: tf.reduce_sum(tf.sin(tf.nn.avg_pool2d(x, 3, 2, "SAME")))),
+]
+
+
+@pytest.mark.parametrize("name,f", CONV, ids=[n for n, _ in CONV])
+def test_conv_and_pool_gradients_against_differences(name, f):
+    np.testing.assert_allclose(grad(f, _X4).numpy(),
+                               numeric(lambda v: f(tf.constant(v)).numpy(), _X4), rtol=1e-5,
+                               atol=1e-7)
+
+
+def test_avg_pool_same_counts_only_real_entries():
+    x = np.arange(9.0).reshape(1, 3, 3, 1)
+    out = tf.nn.avg_pool2d(tf.constant(x), 2, 2, "SAME").numpy()[0, :, :, 0]
+    # windows: [0,1,3,4], [2,5], [6,7], [8]  (TF pads at the bottom/right and does not count it)
+    np.testing.assert_allclose(out, [[2.0, 3.5], [6.5, 8.0]])
+    assert tf.nn.max_pool2d(tf.constant(x), 2, 2, "VALID").numpy().ravel().tolist() == [4.0]
