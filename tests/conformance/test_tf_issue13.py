@@ -363,3 +363,35 @@ def test_avg_pool_same_counts_only_real_entries():
     # windows: [0,1,3,4], [2,5], [6,7], [8]  (TF pads at the bottom/right and does not count it)
     np.testing.assert_allclose(out, [[2.0, 3.5], [6.5, 8.0]])
     assert tf.nn.max_pool2d(tf.constant(x), 2, 2, "VALID").numpy().ravel().tolist() == [4.0]
+
+
+# --- Keras optimizers: Keras 3's update formulas, three steps on f(v) = sum(v^2 * c) --------
+def _three_steps(opt):
+    v = tf.Variable([1.0, -2.0], dtype=tf.float64)
+    c = tf.constant([1.0, 3.0], tf.float64)
+    for _ in range(3):
+        with tf.GradientTape() as t:
+            y = tf.reduce_sum(v * v * c)
+        opt.apply_gradients([(t.gradient(y, v), v)])
+    return v.numpy()
+
+
+def test_rmsprop_three_steps():
+    from tapeflow import keras
+    v, s, vel = np.array([1.0, -2.0]), np.zeros(2), np.zeros(2)
+    for _ in range(3):
+        g = 2 * v * np.array([1.0, 3.0])
+        s = 0.9 * s + 0.1 * g * g
+        vel = 0.5 * vel + 0.01 * g / np.sqrt(s + 1e-7)
+        v = v - vel
+    np.testing.assert_allclose(_three_steps(keras.optimizers.RMSprop(0.01, momentum=0.5)), v)
+
+
+def test_adagrad_three_steps():
+    from tapeflow import keras
+    v, a = np.array([1.0, -2.0]), np.full(2, 0.1)
+    for _ in range(3):
+        g = 2 * v * np.array([1.0, 3.0])
+        a = a + g * g
+        v = v - 0.1 * g / np.sqrt(a + 1e-7)
+    np.testing.assert_allclose(_three_steps(keras.optimizers.Adagrad(0.1)), v)
