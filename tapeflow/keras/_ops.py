@@ -7,6 +7,7 @@ import numpy as np
 
 from tapeflow import runtime as _rt
 
+runtime = _rt
 Tensor = _rt.Tensor
 Variable = _rt.Variable
 IndexedSlices = _rt.IndexedSlices

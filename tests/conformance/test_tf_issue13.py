@@ -395,3 +395,21 @@ def test_adagrad_three_steps():
         a = a + g * g
         v = v - 0.1 * g / np.sqrt(a + 1e-7)
     np.testing.assert_allclose(_three_steps(keras.optimizers.Adagrad(0.1)), v)
+
+
+def test_keras_crossentropy_loss_classes():
+    from tapeflow import keras
+    y = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    p = np.array([[0.2, 0.7, 0.1], [0.5, 0.3, 0.2]])
+    cce = -np.mean(np.sum(y * np.log(p), axis=-1))
+    assert keras.losses.CategoricalCrossentropy()(y, p).numpy() == pytest.approx(cce)
+    assert keras.losses.SparseCategoricalCrossentropy()([1, 0], p).numpy() == pytest.approx(cce)
+    logits = np.log(p) + 0.3
+    assert keras.losses.CategoricalCrossentropy(from_logits=True)(y, logits).numpy() == \
+        pytest.approx(cce)
+    yb, pb = np.array([[1.0, 0.0]]), np.array([[0.9, 0.2]])
+    bce = -np.mean(yb * np.log(pb) + (1 - yb) * np.log(1 - pb))
+    assert keras.losses.BinaryCrossentropy()(yb, pb).numpy() == pytest.approx(bce)
+    zb = np.log(pb / (1 - pb))
+    assert keras.losses.BinaryCrossentropy(from_logits=True)(yb, zb).numpy() == pytest.approx(bce)
+    assert keras.losses.MeanSquaredError()(yb, pb).numpy() == pytest.approx(np.mean((yb - pb) ** 2))
