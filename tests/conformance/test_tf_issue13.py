@@ -413,3 +413,13 @@ def test_keras_crossentropy_loss_classes():
     zb = np.log(pb / (1 - pb))
     assert keras.losses.BinaryCrossentropy(from_logits=True)(yb, zb).numpy() == pytest.approx(bce)
     assert keras.losses.MeanSquaredError()(yb, pb).numpy() == pytest.approx(np.mean((yb - pb) ** 2))
+
+
+def test_keras_flatten_and_lambda_layers():
+    from tapeflow import keras
+    x = tf.constant(np.arange(12.0).reshape(2, 3, 2), tf.float32)
+    assert tuple(keras.layers.Flatten()(x).shape) == (2, 6)
+    with tf.GradientTape() as t:
+        t.watch(x)
+        y = tf.reduce_sum(keras.layers.Lambda(lambda v: v ** 2)(x))
+    np.testing.assert_allclose(t.gradient(y, x).numpy(), 2 * x.numpy())
