@@ -16,7 +16,7 @@ same text is used three ways:
 """
 # importing a family registers its entries
 from . import arithmetic, arrays, composites, constants, decompositions, linalg  # noqa: F401
-from . import linalg_composites, math_functions, reductions, shapes  # noqa: F401
+from . import linalg_composites, math_functions, reductions, shapes, special  # noqa: F401
 from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sort_permutation,
                       sum_to_shape, unbroadcast, unconcat, uncumprod, undiff, unpad, unreduce,
                       unrepeat, unslice, untake, untake_along_axis, untile, untranspose)
