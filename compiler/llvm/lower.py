@@ -354,13 +354,13 @@ class FunctionLowerer:
             for e, iv, it in zip(tgt.elts, v.items, vt.items):
                 self.assign(e, iv, it)
         elif isinstance(tgt, ast.Subscript):
-            from . import arrays as A
-            A.setitem(self, tgt, v, vt)
+            from . import indexing
+            indexing.setitem(self, tgt, v, vt)
         else:
             raise self.unsupported("assignment target")
 
     def augassign(self, s):
-        from . import arrays as A
+        from . import arrays as A, indexing
         tgt = s.target
         rt = self.ti.type_of(s)
         if isinstance(tgt, ast.Name):
@@ -373,7 +373,7 @@ class FunctionLowerer:
             res = S.binop(self, s.op, cur, lt, val, vt, rt, acc=True)
             self.store_name(tgt.id, res, rt)
         elif isinstance(tgt, ast.Subscript):
-            A.aug_setitem(self, s)
+            indexing.aug_setitem(self, s)
         else:
             raise self.unsupported("augmented assignment target")
 
@@ -607,8 +607,8 @@ class FunctionLowerer:
             vt = self.ti.type_of(node.value)
             if isinstance(vt, T.Tuple):
                 return self.tuple_item(node, vt)
-            from . import arrays as A
-            return A.getitem(self, node)
+            from . import indexing
+            return indexing.getitem(self, node)
         if isinstance(node, ast.Call):
             from . import calls as C
             return C.call(self, node, t)
@@ -631,8 +631,8 @@ class FunctionLowerer:
         if node.attr == "size":
             return self.size_of(a)
         if node.attr == "T":
-            from . import arrays as A
-            return A.transpose(self, a, None)
+            from . import indexing
+            return indexing.transpose(self, a, None)
         raise self.unsupported(f"attribute {node.attr}")
 
     def size_of(self, a):
