@@ -56,3 +56,14 @@ def strip_docstring(body):
             and isinstance(body[0].value.value, str):
         return body[1:]
     return body
+
+
+def call(fn_expr, *args):
+    return gast.Call(func=fn_expr, args=list(args), keywords=[])
+
+
+def attr(base, *names):
+    node = name(base) if isinstance(base, str) else base
+    for n in names:
+        node = gast.Attribute(value=node, attr=n, ctx=gast.Load())
+    return node

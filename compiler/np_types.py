@@ -8,8 +8,9 @@ do not fit (the call is then refused natively, with its name). The lowering side
 """
 import ast
 
-from .typing import (BOOL, DTYPE_NAMES, F64, I64, NONE, Array, Scalar, Tuple, const_value,
-                     dtype_from_node, dtype_of, make, native_family, ndim_of, promote)
+from .call_types import DTYPE_NAMES, const_value, dtype_from_node, native_family
+from .native_types import (BOOL, F64, I64, NONE, Array, Scalar, Tuple, dtype_of, make, ndim_of,
+                           promote)
 
 TYPE_RULES = {}
 _KEYWORDS = ("axis", "keepdims", "dtype")

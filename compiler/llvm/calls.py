@@ -163,8 +163,8 @@ def builtin_call(lw, f, node, t):
         if vt.ndim == 0:
             raise lw.unsupported("len() of a 0-d array")
         return v.shape[0]
-    from . import arrays as A
-    return A.helper_call(lw, f, node, args, t)
+    from .rule_helpers import helper_call
+    return helper_call(lw, f, node, args, t)
 
 
 # ----------------------------------------------------------------------------------- print

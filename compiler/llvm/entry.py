@@ -156,6 +156,7 @@ def _box(em, api, ctx, t, v, adopt=True):
 
 def _box_array(em, api, ctx, a, adopt=True):
     from . import arrays as A
+    from .indexing import is_c_contiguous
     b = em.b
     mctx = em.m
     nd = a.ndim
@@ -171,7 +172,7 @@ def _box_array(em, api, ctx, a, adopt=True):
     out = L.alloca(b, L.PTR)
     # adopt the arena block when the result is exactly one fresh contiguous block
     if adopt:
-        blk = b.select(A.is_c_contiguous(em, a), b.call(mctx.arena_adopt(), [ctx, a.data, nbytes]), null)
+        blk = b.select(is_c_contiguous(em, a), b.call(mctx.arena_adopt(), [ctx, a.data, nbytes]), null)
     else:       # the code goes on using the memory: always copy
         blk = null
     with b.if_else(b.icmp_unsigned("!=", blk, null)) as (then, otherwise):

@@ -15,9 +15,12 @@ from .. import typing as T
 from . import types as L
 from . import scalars as S
 from .errors import LoweringError
+from .loops import LoopLowerer
+from .lower_expr import ExprLowerer
+from .stack_pool import StackPool
 
 
-class FunctionLowerer:
+class FunctionLowerer(StackPool, LoopLowerer, ExprLowerer):
     def __init__(self, mctx, tinfo, llname, noalias=False, contiguous=False):
         self.m = mctx
         self.ti = tinfo
@@ -236,53 +239,6 @@ class FunctionLowerer:
         b.ret(b.load(self.status, typ=L.I32))
         return self.fn
 
-    # Save-stack buffers are pooled per (function, stack) across calls: a gradient pushes the
-    # same amount every call, so after the first call no push reallocates and no page is faulted
-    # in again. The pool slot is emptied while a call holds the buffer, so re-entry stays safe.
-    POOL = ir.LiteralStructType([L.PTR, L.I64])
-
-    def _pool(self, name):
-        gname = f"tf_pool.{self.fn.name}.{name}"
-        g = self.m.module.globals.get(gname)
-        if g is None:
-            g = ir.GlobalVariable(self.m.module, self.POOL, gname)
-            g.linkage = "internal"
-            g.initializer = ir.Constant(self.POOL, None)
-            g.type = L.PTR          # opaque, like our allocas (see types.alloca)
-        return g
-
-    def _pool_fields(self, g):
-        b = self.b
-        return (b.gep(g, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=self.POOL),
-                b.gep(g, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 1)], source_etype=self.POOL))
-
-    def _stack_fields(self, name):
-        b, p = self.b, self.slots[name]
-        return [b.gep(p, [ir.Constant(L.I32, 0), ir.Constant(L.I32, k)], source_etype=L.STACK_STRUCT)
-                for k in range(3)]
-
-    def _take_pooled_stack(self, name):
-        b = self.b
-        gd, gc = self._pool_fields(self._pool(name))
-        data, length, cap = self._stack_fields(name)
-        b.store(b.load(gd, typ=L.PTR), data)
-        b.store(b.load(gc, typ=L.I64), cap)
-        b.store(ir.Constant(L.I64, 0), length)
-        b.store(ir.Constant(L.PTR, None), gd)
-        b.store(ir.Constant(L.I64, 0), gc)
-
-    def _return_pooled_stack(self, name):
-        b = self.b
-        gd, gc = self._pool_fields(self._pool(name))
-        data, length, cap = self._stack_fields(name)
-        d = b.load(data, typ=L.PTR)
-        with b.if_else(b.icmp_unsigned("==", b.load(gd, typ=L.PTR), ir.Constant(L.PTR, None))) as (keep, drop):
-            with keep:
-                b.store(d, gd)
-                b.store(b.load(cap, typ=L.I64), gc)
-            with drop:
-                b.call(self.m.free(), [d])
-
     # ------------------------------------------------------------------ statements
     def block(self, stmts):
         for s in stmts:
@@ -354,13 +310,13 @@ class FunctionLowerer:
             for e, iv, it in zip(tgt.elts, v.items, vt.items):
                 self.assign(e, iv, it)
         elif isinstance(tgt, ast.Subscript):
-            from . import arrays as A
-            A.setitem(self, tgt, v, vt)
+            from . import indexing
+            indexing.setitem(self, tgt, v, vt)
         else:
             raise self.unsupported("assignment target")
 
     def augassign(self, s):
-        from . import arrays as A
+        from . import arrays as A, indexing
         tgt = s.target
         rt = self.ti.type_of(s)
         if isinstance(tgt, ast.Name):
@@ -373,7 +329,7 @@ class FunctionLowerer:
             res = S.binop(self, s.op, cur, lt, val, vt, rt, acc=True)
             self.store_name(tgt.id, res, rt)
         elif isinstance(tgt, ast.Subscript):
-            A.aug_setitem(self, s)
+            indexing.aug_setitem(self, s)
         else:
             raise self.unsupported("augmented assignment target")
 
@@ -398,267 +354,10 @@ class FunctionLowerer:
                 b.branch(merge)
         b.position_at_end(merge)
 
-    def for_stmt(self, s):
-        b = self.b
-        it = T.range_call(s.iter)
-        backwards = it is not s.iter
-        args = [self.expr(a) for a in it.args]
-        args = [S.cast(self, v, self.ti.type_of(a), T.I64) for v, a in zip(args, it.args)]
-        one, zero = ir.Constant(L.I64, 1), ir.Constant(L.I64, 0)
-        if len(args) == 1:
-            start, stop, step = zero, args[0], one
-        elif len(args) == 2:
-            start, stop, step = args[0], args[1], one
-        else:
-            start, stop, step = args
-        # trip count up front, so LLVM sees a canonical counted loop (and vectorizes it)
-        const_step = step.constant if isinstance(step, ir.Constant) else None
-        if const_step is None:
-            with self.cold_if(b.icmp_signed("==", step, zero)):
-                self.fail("ValueError", "range() arg 3 must not be zero")
 
-        def count(lo, hi, st):
-            n = b.add(b.udiv(b.sub(b.sub(hi, lo), one), st), one)
-            return b.select(b.icmp_signed(">", hi, lo), n, zero)
-        if const_step is not None and const_step > 0:
-            n = count(start, stop, step)
-        elif const_step is not None:
-            n = count(stop, start, b.neg(step))
-        else:
-            n = b.select(b.icmp_signed(">", step, zero), count(start, stop, step),
-                         count(stop, start, b.neg(step)))
-        self._reserve_stacks(s.body, n)
-        self._mark_accumulations(s.body)
-        k_slot = self.alloca(L.I64, "k")
-        b.store(zero, k_slot)
-        head = self.fn.append_basic_block("for")
-        body = self.fn.append_basic_block("for.body")
-        latch = self.fn.append_basic_block("for.next")
-        done = self.fn.append_basic_block("for.end")
-        b.branch(head)
-        b.position_at_end(head)
-        k = b.load(k_slot, typ=L.I64)
-        b.cbranch(b.icmp_signed("<", k, n), body, done)
-        b.position_at_end(body)
-        if backwards:      # reversed(range(...)): the same values, last first
-            k = b.sub(b.sub(n, one), k)
-        i = b.add(start, b.mul(k, step, flags=["nsw"]), flags=["nsw"])
-        if (isinstance(start, ir.Constant) and start.constant >= 0 and const_step is not None
-                and const_step > 0):
-            # range(0, n) / reversed(range(n)): i >= 0, which lets the negative-index fix-ups and
-            # bounds checks on a[i], a[i + 1] fold even in loops running backwards
-            assume = self.m.declare("llvm.assume", L.VOID, [L.I1])
-            b.call(assume, [b.icmp_signed(">=", i, ir.Constant(L.I64, 0))])
-            b.call(assume, [b.icmp_signed("<", i, stop)])
-        b.store(i, self.slots[s.target.id])
-        if s.target.id in self.assigned_flags:
-            b.store(ir.Constant(L.I1, 1), self.assigned_flags[s.target.id])
-        self.loops.append((latch, done))
-        entered = self.bounds.enter_loop(s, const_step == 1)
-        self.block(s.body)
-        if entered:
-            self.bounds.exit_loop()
-        self.loops.pop()
-        if not b.block.is_terminated:
-            b.branch(latch)
-        b.position_at_end(latch)
-        b.store(b.add(b.load(k_slot, typ=L.I64), one, flags=["nsw"]), k_slot)
-        b.branch(head)
-        b.position_at_end(done)
 
-    def _mark_accumulations(self, body):
-        """Adds on a chain from a loop-carried float back into it (`t = s + a; s = t + b`, as
-        generated code writes sums) are accumulations: flag them like `s = s + a`."""
-        stmts = []
 
-        def flat(ss):
-            for st in ss:
-                stmts.append(st)
-                if isinstance(st, (ast.If, ast.For, ast.While)):
-                    flat(st.body)
-                    flat(st.orelse)
-        flat(body)
-        assigned = {st.targets[0].id for st in stmts if isinstance(st, ast.Assign)
-                    and isinstance(st.targets[0], ast.Name)
-                    and isinstance(self.ti.names.get(st.targets[0].id), T.Scalar)
-                    and self.ti.names[st.targets[0].id].is_float}
-        read = {n.id for st in stmts for n in ast.walk(st) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-        chain = assigned & read
 
-        def path(node):
-            """Flag the adds between ``node`` and a chain name it sums (nested expressions too)."""
-            if isinstance(node, ast.Name):
-                return node.id in chain
-            if (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub))
-                    and isinstance(self.ti.node_types.get(id(node)), T.Scalar)
-                    and self.ti.node_types[id(node)].is_float):
-                hit = path(node.left)
-                hit = path(node.right) or hit
-                if hit:
-                    self.acc_ops.add(id(node))
-                return hit
-            return False
-        for st in stmts:
-            if isinstance(st, ast.Assign) and isinstance(st.targets[0], ast.Name) and path(st.value):
-                chain.add(st.targets[0].id)
 
-    def _reserve_stacks(self, body, n):
-        """Pushes that run at most once per iteration of this counted loop (not inside an inner
-        loop) need at most n slots each: reserve them before the loop, push unchecked inside."""
-        counts = {}
 
-        def scan(stmts):
-            for st in stmts:
-                if isinstance(st, ast.If):
-                    scan(st.body)
-                    scan(st.orelse)
-                elif (isinstance(st, ast.Expr) and isinstance(st.value, ast.Call)
-                      and isinstance(st.value.func, ast.Attribute) and st.value.func.attr in ("push", "append")
-                      and isinstance(st.value.func.value, ast.Name)
-                      and self.ti.names.get(st.value.func.value.id) == T.STACK):
-                    name = st.value.func.value.id
-                    counts[name] = counts.get(name, 0) + 1
-                    self.unchecked_pushes.add(id(st.value))
-        scan(body)
-        from .calls import reserve_stack
-        for name, c in counts.items():
-            reserve_stack(self, name, self.b.mul(n, ir.Constant(L.I64, c)))
 
-    def while_stmt(self, s):
-        b = self.b
-        self._mark_accumulations(s.body)
-        head = self.fn.append_basic_block("while")
-        body = self.fn.append_basic_block("while.body")
-        done = self.fn.append_basic_block("while.end")
-        b.branch(head)
-        b.position_at_end(head)
-        if isinstance(s.test, ast.Constant) and s.test.value is True:
-            b.branch(body)
-        else:
-            b.cbranch(self.cond_value(s.test), body, done)
-        b.position_at_end(body)
-        self.loops.append((head, done))
-        self.block(s.body)
-        self.loops.pop()
-        if not b.block.is_terminated:
-            b.branch(head)
-        b.position_at_end(done)
-
-    # ------------------------------------------------------------------ expressions
-    def expr(self, node):
-        b = self.b
-        t = self.ti.type_of(node)
-        if isinstance(node, ast.Constant):
-            if t == T.NONE:
-                return None
-            return S.const(t, node.value)
-        if isinstance(node, ast.Name):
-            return self.load_name(node.id)
-        if isinstance(node, ast.Tuple):
-            return L.TupleVal(t, [self.expr(e) for e in node.elts])
-        if isinstance(node, ast.BinOp):
-            lt, rt_ = self.ti.type_of(node.left), self.ti.type_of(node.right)
-            lv, rv = self.expr(node.left), self.expr(node.right)
-            if isinstance(t, T.Array) or isinstance(node.op, ast.MatMult):
-                from . import arrays as A
-                return A.binop(self, node.op, lv, lt, rv, rt_, t)
-            if isinstance(t, T.Tuple):
-                return L.TupleVal(t, lv.items + rv.items)
-            return S.binop(self, node.op, lv, lt, rv, rt_, t, acc=id(node) in self.acc_ops)
-        if isinstance(node, ast.UnaryOp):
-            ot = self.ti.type_of(node.operand)
-            v = self.expr(node.operand)
-            if isinstance(node.op, ast.Not):
-                return b.xor(S.truth(self, v, ot), ir.Constant(L.I1, 1))
-            if isinstance(node.op, ast.UAdd):
-                return v
-            if isinstance(ot, T.Array):
-                from . import arrays as A
-                return A.unary(self, "negative", v, t)
-            return S.negate(self, v, ot)
-        if isinstance(node, ast.Compare):
-            lt, rt_ = self.ti.type_of(node.left), self.ti.type_of(node.comparators[0])
-            lv, rv = self.expr(node.left), self.expr(node.comparators[0])
-            if isinstance(t, T.Array):
-                from . import arrays as A
-                return A.compare(self, node.ops[0], lv, lt, rv, rt_)
-            return S.compare(self, node.ops[0], lv, lt, rv, rt_)
-        if isinstance(node, ast.BoolOp):
-            vals = [(self.expr(v), self.ti.type_of(v)) for v in node.values]
-            # operands are atoms (no side effects), so Python's short circuit is a select chain
-            res = S.cast(self, vals[-1][0], vals[-1][1], t)
-            for v, vt in reversed(vals[:-1]):
-                c = S.truth(self, v, vt)
-                cv = S.cast(self, v, vt, t)
-                res = b.select(c, res, cv) if isinstance(node.op, ast.And) else b.select(c, cv, res)
-            return res
-        if isinstance(node, ast.IfExp):
-            c = self.cond_value(node.test)
-            a = self.expr(node.body)
-            e = self.expr(node.orelse)
-            if not isinstance(t, T.Scalar):
-                raise self.unsupported("conditional expression of non-scalars")
-            a = S.cast(self, a, self.ti.type_of(node.body), t)
-            e = S.cast(self, e, self.ti.type_of(node.orelse), t)
-            return b.select(c, a, e)
-        if isinstance(node, ast.Attribute):
-            return self.attribute(node, t)
-        if isinstance(node, ast.Subscript):
-            vt = self.ti.type_of(node.value)
-            if isinstance(vt, T.Tuple):
-                return self.tuple_item(node, vt)
-            from . import arrays as A
-            return A.getitem(self, node)
-        if isinstance(node, ast.Call):
-            from . import calls as C
-            return C.call(self, node, t)
-        raise self.unsupported(f"expression {type(node).__name__}")
-
-    def attribute(self, node, t):
-        import math
-        v = node.value
-        if isinstance(v, ast.Name) and v.id in ("math", "np", "numpy") and v.id not in self.ti.names:
-            return ir.Constant(L.F64, {"pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan,
-                                       "tau": math.tau}[node.attr])
-        at = self.ti.type_of(v)
-        a = self.expr(v)
-        if isinstance(at, T.Scalar):
-            return a
-        if node.attr == "shape":
-            return L.TupleVal(t, list(a.shape))
-        if node.attr == "ndim":
-            return ir.Constant(L.I64, at.ndim)
-        if node.attr == "size":
-            return self.size_of(a)
-        if node.attr == "T":
-            from . import arrays as A
-            return A.transpose(self, a, None)
-        raise self.unsupported(f"attribute {node.attr}")
-
-    def size_of(self, a):
-        n = ir.Constant(L.I64, 1)
-        for d in a.shape:
-            n = self.b.mul(n, d)
-        return n
-
-    def tuple_item(self, node, vt):
-        tv = self.expr(node.value)
-        try:
-            k = T.const_value(node.slice, self.ti.consts)
-        except Exception:
-            k = None
-        if isinstance(k, int):
-            return tv.items[k]
-        # a runtime index into a homogeneous tuple: bounds-check, then a select chain
-        b = self.b
-        i = S.cast(self, self.expr(node.slice), self.ti.type_of(node.slice), T.I64)
-        n = ir.Constant(L.I64, len(tv.items))
-        i = b.select(b.icmp_signed("<", i, ir.Constant(L.I64, 0)), b.add(i, n), i)
-        with self.cold_if(b.icmp_unsigned(">=", i, n)):
-            self.fail("IndexError", "tuple index out of range")
-        if not isinstance(vt.items[0], T.Scalar):
-            raise self.unsupported("runtime index into a tuple of non-scalars")
-        res = tv.items[0]
-        for j in range(1, len(tv.items)):
-            res = b.select(b.icmp_signed("==", i, ir.Constant(L.I64, j)), tv.items[j], res)
-        return res

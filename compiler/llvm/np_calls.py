@@ -9,6 +9,7 @@ import ast
 
 from .. import typing as T
 from . import arrays as A
+from . import indexing, products, reductions, rule_helpers
 from . import scalars as S
 from . import types as L
 
@@ -92,23 +93,23 @@ def _clip(lw, f, vals, args, node, t, method):
 
 @lowers("reduction")
 def _reduction(lw, f, vals, args, node, t, method):
-    axis_node, kd_node = A._kw(node, "axis"), A._kw(node, "keepdims")
+    axis_node, kd_node = rule_helpers._kw(node, "axis"), rule_helpers._kw(node, "keepdims")
     axis = None if axis_node is None else T.const_value(axis_node, lw.ti.consts)
     keepdims = False if kd_node is None else T.const_value(kd_node, lw.ti.consts)
     v, vt = vals[0]
-    return A.reduce(lw, f, v, vt, axis, keepdims, t)
+    return reductions.reduce(lw, f, v, vt, axis, keepdims, t)
 
 
 @lowers("matmul")
 def _matmul(lw, f, vals, args, node, t, method):
     (a, at), (c, ct) = vals
-    return A.matmul(lw, a, at, c, ct, t)
+    return products.matmul(lw, a, at, c, ct, t)
 
 
 @lowers("outer")
 def _outer(lw, f, vals, args, node, t, method):
     (a, at), (c, ct) = vals
-    return A.outer(lw, a, at, c, ct, t)
+    return products.outer(lw, a, at, c, ct, t)
 
 
 @lowers("transpose")
@@ -117,7 +118,7 @@ def _transpose(lw, f, vals, args, node, t, method):
     if not isinstance(vt, T.Array):
         return v
     axes = None if len(args) == 1 else list(T.const_value(args[1], lw.ti.consts))
-    return A.transpose(lw, v, axes)
+    return indexing.transpose(lw, v, axes)
 
 
 @lowers("copy", "array")
@@ -136,10 +137,10 @@ def _reshape(lw, f, vals, args, node, t, method):
     if method and len(args) > 2:
         shape = [S.cast(lw, x, xt, T.I64) for x, xt in vals[1:]]
     else:
-        shape = A.shape_values(lw, args[1])
+        shape = rule_helpers.shape_values(lw, args[1])
     if not isinstance(vt, T.Array):
         raise lw.unsupported("reshape of a scalar")
-    return A.reshape(lw, v, shape)
+    return indexing.reshape(lw, v, shape)
 
 
 _FILL = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
@@ -147,7 +148,7 @@ _FILL = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
 
 @lowers("creation", "full")
 def _creation(lw, f, vals, args, node, t, method):
-    shape = A.shape_values(lw, args[0])
+    shape = rule_helpers.shape_values(lw, args[0])
     od = T.dtype_of(t)
     if f == "empty":
         return A.alloc(lw, od, shape)
@@ -170,7 +171,7 @@ def _like(lw, f, vals, args, node, t, method):
 @lowers("broadcast_to")
 def _broadcast_to(lw, f, vals, args, node, t, method):
     v, vt = vals[0]
-    return A.broadcast_to(lw, v, vt, A.shape_values(lw, args[1]))
+    return indexing.broadcast_to(lw, v, vt, rule_helpers.shape_values(lw, args[1]))
 
 
 @lowers("shape")
