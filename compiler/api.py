@@ -343,11 +343,11 @@ class Jitted:
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args):
-        compiled = self.cache.get(type_key(args))
-        if compiled is None:
-            compiled = self.cache[type_key(args)] = pipeline.compile_primal(
-                self.fn, args, self.boundscheck)
-        return compiled(*args)
+        key = type_key(args)
+        hit = self.cache.get(key)
+        if hit is None or not hit[1]():   # a rebound global or helper: compiled again
+            hit = self.cache[key] = pipeline.compile_primal(self.fn, args, self.boundscheck)
+        return hit[0](*args)
 
 
 def jit(fn=None, *, boundscheck=True):

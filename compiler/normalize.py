@@ -16,6 +16,7 @@ Each call node carries the resolved callable in ``node.callee``.
 """
 import builtins
 import copy
+import math
 import numbers
 import operator
 
@@ -44,6 +45,8 @@ UNSUPPORTED = {
 
 
 BUILTIN_NAMES = set(dir(builtins))
+# modules whose attributes nobody rebinds (np.sin): not checked before each reuse of a derivative
+_FIXED_MODULES = (np, np.linalg, np.random, math, operator, builtins)
 OPERATOR_BINOPS = {operator.add: gast.Add, operator.sub: gast.Sub, operator.mul: gast.Mult,
                    operator.truediv: gast.Div, operator.pow: gast.Pow, operator.mod: gast.Mod,
                    operator.floordiv: gast.FloorDiv, operator.matmul: gast.MatMult}
@@ -280,6 +283,33 @@ class Normalizer:
                 if t == bound or any(isinstance(p, gast.Name) and p.id == bound for p in parts):
                     del self.tuples[t]
 
+    def forget_tuples(self, s):
+        """Tuples bound, or with a part rebound, anywhere in ``s``: after a branch or in a loop
+        the name may hold either value, so it is no longer known by its parts."""
+        bound = {self.scope.local(n.id) or n.id for n in gast.walk(s)
+                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        for t, parts in list(self.tuples.items()):
+            if t in bound or any(isinstance(p, gast.Name) and p.id in bound for p in parts):
+                del self.tuples[t]
+
+    def merge_tuples(self, s, *branches):
+        """A name bound to a tuple of the same length in both branches of ``s``: each branch
+        ends by binding the items to the same fresh names, which the tuple is known by after."""
+        bound = {self.scope.local(n.id) or n.id for n in gast.walk(s)
+                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        exits = (gast.Return, gast.Break, gast.Continue)
+        merged = {}
+        for t in sorted(bound):
+            found = [known.get(t) for _, known in branches]
+            if any(f is None for f in found) or len({len(f) for f in found}) != 1 or \
+                    any(body and isinstance(body[-1], exits) for body, _ in branches):
+                continue
+            items = [self.fresh(f"{t}_item") for _ in found[0]]
+            for (body, _), parts in zip(branches, found):
+                body.extend(assign(item, part, self.lineno) for item, part in zip(items, parts))
+            merged[t] = [name(item) for item in items]
+        return merged
+
     def block(self, stmts):
         saved, self.out = self.out, []
         for s in stmts:
@@ -358,11 +388,19 @@ class Normalizer:
                 self.emit(assign(self.fresh("unused"), value))
         elif kind is gast.If:
             test = self.atom(s.test, "cond")
-            self.emit(if_(test, self.block(s.body), self.block(s.orelse), self.lineno))
-        elif kind is gast.For:
-            self.for_loop(s)
-        elif kind is gast.While:
-            self.while_loop(s)
+            known = dict(self.tuples)   # a tuple bound in one branch is not known in the other
+            body = self.block(s.body)
+            after_body, self.tuples = self.tuples, dict(known)
+            orelse = self.block(s.orelse)
+            after_else, self.tuples = self.tuples, known
+            merged = self.merge_tuples(s, (body, after_body), (orelse, after_else))
+            self.emit(if_(test, body, orelse, self.lineno))
+            self.forget_tuples(s)
+            self.tuples.update(merged)
+        elif kind in (gast.For, gast.While):
+            self.forget_tuples(s)       # the body sees the values of the previous iteration
+            self.for_loop(s) if kind is gast.For else self.while_loop(s)
+            self.forget_tuples(s)
         elif kind is gast.Return:
             value = self.atom(s.value) if s.value is not None else const(None)
             self.emit(gast.Return(value=value))
@@ -398,6 +436,8 @@ class Normalizer:
             self.emit(assign(ir, val))
             if isinstance(val, gast.Tuple):
                 self.tuples[ir] = list(val.elts)
+            elif isinstance(val, gast.Name) and val.id in self.tuples:   # out = f(x): out[1]
+                self.tuples[ir] = list(self.tuples[val.id])
         elif isinstance(target, (gast.Tuple, gast.List)):
             if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
                 # a, b = b, a*b: evaluate every right-hand side first, then bind
@@ -426,6 +466,9 @@ class Normalizer:
             base = self.expr(target.value)
             if not isinstance(base, gast.Name):
                 self.error("assignment into an element of an expression", "subscript")
+            if base.id in self.tuples:
+                self.error("assignment into an item of a list or tuple is not supported by the "
+                           "source transform", "list item assignment")
             index = self.index(target.slice)
             val = self.atom(value)
             self.emit(assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val))
@@ -486,6 +529,8 @@ class Normalizer:
             seq = self.atom(it, "seq")
             if isinstance(seq, gast.Constant):
                 self.error("a for loop over a constant", "for")
+            if isinstance(seq, gast.Name) and seq.id in self.tuples:
+                return self.unrolled_loop(s, self.tuples[seq.id])
             args = [self.as_atom(self.call_value(len, [seq], {}), "n")]
             loop_var = self.fresh("k")
             per_item.append((target, seq))
@@ -514,6 +559,29 @@ class Normalizer:
             else:
                 for stmt in s.orelse:
                     self.statement(stmt)
+
+    def stacked_items(self, tuple_name):
+        """The items of a known tuple, nested lists stacked first (np.array([[a, b], [c, d]]))."""
+        items = []
+        for item in self.tuples[tuple_name]:
+            if isinstance(item, gast.Name) and item.id in self.tuples:
+                item = self.as_atom(self.call_value(
+                    np.stack, [gast.Tuple(elts=self.stacked_items(item.id), ctx=gast.Load())],
+                    {}), "stacked")
+            items.append(item)
+        return items
+
+    def unrolled_loop(self, s, items):
+        """``for v in (a, x)``: the body once per item (a tuple's items can have different
+        kinds, so no loop with an index can hold them)."""
+        if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(s)):
+            self.error("break or continue in a loop over a list or tuple", "for")
+        for item in items:
+            self.assign_to(s.target, item)
+            for stmt in s.body:
+                self.statement(stmt)
+        for stmt in s.orelse:
+            self.statement(stmt)
 
     def while_loop(self, s):
         if s.orelse:
@@ -544,6 +612,8 @@ class Normalizer:
             return value
         tmp = self.fresh(hint)
         self.emit(assign(tmp, value))
+        if isinstance(value, gast.Tuple):
+            self.tuples[tmp] = list(value.elts)
         return name(tmp)
 
     def atom(self, node, hint="t"):
@@ -577,9 +647,14 @@ class Normalizer:
             if base is None:
                 return None
             try:
-                return getattr(base, node.attr)
+                value = getattr(base, node.attr)
             except AttributeError:
                 self.error(f"'{node.attr}' is not an attribute of {base!r}", "attribute")
+            if not any(base is m for m in _FIXED_MODULES):   # mymod.A can be rebound: a read
+                reads = getattr(self.scope.namespace, "attributes", None)
+                if reads is not None:
+                    reads.append((base, node.attr, value))
+            return value
         return None
 
     def value_ref(self, value, hint):
@@ -652,9 +727,12 @@ class Normalizer:
             self.error(f"the attribute '.{node.attr}' is not supported", "attribute")
         if kind is gast.Subscript:
             base = self.atom(node.value)
-            if isinstance(base, gast.Name) and base.id in self.tuples and \
-                    isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, int):
-                return self.tuples[base.id][node.slice.value]
+            if isinstance(base, gast.Name) and base.id in self.tuples:
+                items, k = self.tuples[base.id], literal(node.slice)
+                if not (type(k) is int and -len(items) <= k < len(items)):
+                    self.error("a list or tuple indexed by anything but a constant in range "
+                               "is not supported by the source transform", "list index")
+                return items[k]
             return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
         if kind is gast.Tuple:
             return gast.Tuple(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
@@ -775,6 +853,21 @@ class Normalizer:
             return self.call_with_out(fn, node, out)
         args = [self.atom(a) for a in node.args]
         kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
+        entry = rules.entry_of(fn)
+        if entry is not None and args and isinstance(args[0], gast.Name) and \
+                args[0].id in self.tuples:
+            if entry.n_inputs == -1:
+                # np.concatenate((a, x)): the sequence's items are the call's inputs
+                args[0] = gast.Tuple(elts=self.stacked_items(args[0].id), ctx=gast.Load())
+            elif entry.kind in ("rule", "composite", "identity") and entry.role != "shape":
+                # np.mean([x, x + 2]), np.array([x, 2 * x]): numpy reads the list as the
+                # array it stacks to
+                args[0] = self.as_atom(self.call_value(
+                    np.stack, [gast.Tuple(elts=self.stacked_items(args[0].id),
+                                          ctx=gast.Load())], {}), "stacked")
+        if fn is len and len(args) == 1 and isinstance(args[0], gast.Name) and \
+                args[0].id in self.tuples:
+            return const(len(self.tuples[args[0].id]))
         if fn is np.ravel:
             return self.call_value(np.reshape, [args[0], const(-1)], {})
         if fn in (max, min, sum):
@@ -862,6 +955,8 @@ class Normalizer:
         self.inlining.append(key)
         for p in params:
             self.emit(assign(rename[p], bound[p]))
+            if isinstance(bound[p], gast.Name) and bound[p].id in self.tuples:
+                self.tuples[rename[p]] = list(self.tuples[bound[p].id])   # tup[0] in the callee
         self.scope = inner
         result = self.fresh(f"{prefix}_result")
         body = self.prepare_inline(fn_node, result)

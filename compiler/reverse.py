@@ -467,7 +467,16 @@ class Reverse:
         rule = rules.lookup(fn)
         if rule is None:
             self.error(f"no derivative rule for {getattr(fn, '__name__', fn)}", s)
-        if len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
+        variadic = rule.n_inputs == -1
+        if variadic:
+            if not (inputs and isinstance(inputs[0], gast.Tuple)):
+                self.error(f"{getattr(fn, '__name__', fn)} of a sequence that is not a list or "
+                           f"tuple literal", s)
+            tree = templates.rule_tree(rule)
+            for pname, atom in zip([a.id for a in tree.args.kwonlyargs], inputs[1:]):
+                params[pname] = atom
+            inputs = list(inputs[0].elts)
+        elif len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
             tree = templates.rule_tree(rule)
             names = [a.id for a in tree.args.args][2 + rule.n_inputs:]
             for pname, atom in zip(names, inputs[rule.n_inputs:]):
@@ -480,8 +489,8 @@ class Reverse:
         self.a.kinds.setdefault(dy.id, self.a.kinds.get(target))
         self.a.kinds[ANS], self.a.ndims[ANS] = self.a.kinds.get(target), self.a.ndims.get(target)
         try:
-            inst = templates.instantiate(rule, dy, name(ANS), inputs, params, self.a,
-                                         self.fresh, wanted)
+            instantiate = templates.instantiate_variadic if variadic else templates.instantiate
+            inst = instantiate(rule, dy, name(ANS), inputs, params, self.a, self.fresh, wanted)
         except templates.Undecided as e:
             self.error(str(e), s)
         self.reuse_primal_values(inst)
