@@ -244,7 +244,7 @@ class GradFunction:
                         reasons.append(("native", str(e) if isinstance(e, TransformError) else
                                         f"internal error ({type(e).__name__}: {e})"))
                     else:
-                        yield "native", with_scalar_value(runner, gen, name), gen.reads
+                        yield "native", with_scalar_value(runner, gen, name, True), gen.reads
                 if self.backend in ("auto", "python"):
                     yield "python", with_scalar_value(gen.fn, gen, name), gen.reads
         if self.backend in ("auto", "tape"):
@@ -261,7 +261,12 @@ class GradFunction:
         return run
 
 
-def with_scalar_value(fn, gen, fname):
+class NativeShapeMismatch(TransformError):
+    """Native code gave a 1-element array where Python gives a scalar: a name typed as an array
+    was rebound to a scalar (``x = np.sum(x)``). Not the user's error: auto moves on."""
+
+
+def with_scalar_value(fn, gen, fname, native=False):
     """A runner returning (value, gradients): the value checked to be a real scalar, or None
     where the generated code (grad alone, scalar known beforehand) does not compute it."""
     if not gen.with_value:
@@ -275,6 +280,11 @@ def with_scalar_value(fn, gen, fname):
     def run(*args):
         value, grads = fn(*args)
         if type(value) is not float:
+            if native and isinstance(value, np.ndarray) and value.ndim and value.size == 1:
+                raise NativeShapeMismatch(
+                    "not compiled natively: a name holding both an array and a scalar is "
+                    "typed as an array, so the result would have shape (1,)", fname, None,
+                    "native")
             check(value, fname)
         return value, grads
     run.target = fn
@@ -318,7 +328,11 @@ def source(g):
         return gen.source
     src = getattr(g, "__tapeflow_source__", None)
     if src is None:
-        raise TypeError("source() expects a function returned by tapeflow.grad")
+        from . import transforms   # tangent code generated for g by jvp, jacfwd, hessian
+        src = transforms.tangent_source(g)
+    if src is None:
+        raise TypeError("source() expects a function returned by tapeflow.grad, jacfwd or "
+                        "hessian, or a function jvp has run")
     return src
 
 

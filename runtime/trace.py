@@ -67,7 +67,8 @@ NONDIFF_NUMPY = frozenset(id(f) for f in (
     np.sign, np.floor, np.ceil, np.trunc, np.fix, np.rint, np.round, np.around,
     np.floor_divide, np.heaviside,
     np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.arange, np.linspace,
+    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.arange,
+    np.imag, np.angle,
     np.shape, np.size, np.ndim, np.argmax, np.argmin, np.isnan, np.isfinite, np.isinf,
     np.all, np.any, np.count_nonzero,
 ))

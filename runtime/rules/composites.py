@@ -26,16 +26,6 @@ def var(a, axis=None, ddof=0, keepdims=False):
     return np.sum(centered * centered, axis=axis, keepdims=keepdims) / (n - ddof)
 
 
-@composite("Std", np.std, methods=("std",),
-           grid=(("v",), ("m", {"axis": 1}), ("m", {"axis": 0, "ddof": 1, "keepdims": True}),
-                 ("t", {"axis": (1, 2)})))
-def std(a, axis=None, ddof=0, keepdims=False):
-    mean = np.mean(a, axis=axis, keepdims=True)
-    centered = a - mean
-    n = np.size(a) / np.size(mean)
-    return np.sqrt(np.sum(centered * centered, axis=axis, keepdims=keepdims) / (n - ddof))
-
-
 # max - min: each extreme's ties share its gradient equally (extremum_weights)
 @composite("Ptp", np.ptp, grid=(("v",), ("m", {"axis": 0}), ("m", {"axis": 1, "keepdims": True})))
 def ptp(a, axis=None, keepdims=False):
@@ -43,16 +33,21 @@ def ptp(a, axis=None, keepdims=False):
 
 
 # Joins of a sequence, as numpy defines them for inputs of one rank (the first input's rank
-# decides; mixing ranks, which numpy allows through atleast_Nd, is not handled here).
+# decides; mixing ranks, which numpy allows through atleast_Nd, is not handled here). An array
+# given as the sequence is the sequence of its rows (the tape splits it; the compiler refuses).
 @composite("HStack", np.hstack, grid=((["v", "v"],), (["m", "m", "m"],)))
-def hstack(tup):
+def hstack(tup, dtype=None, casting="same_kind"):
+    if np.ndim(tup[0]) == 0:
+        return np.stack(tup, axis=0)
     if np.ndim(tup[0]) == 1:
         return np.concatenate(tup, axis=0)
     return np.concatenate(tup, axis=1)
 
 
 @composite("VStack", np.vstack, grid=((["v", "v"],), (["m", "r"],)))
-def vstack(tup):
+def vstack(tup, dtype=None, casting="same_kind"):
+    if np.ndim(tup[0]) == 0:
+        return np.expand_dims(np.stack(tup, axis=0), 1)
     if np.ndim(tup[0]) == 1:
         return np.stack(tup, axis=0)
     return np.concatenate(tup, axis=0)
@@ -60,6 +55,8 @@ def vstack(tup):
 
 @composite("ColumnStack", np.column_stack, grid=((["v", "v", "v"],), (["m", "c"],)))
 def column_stack(tup):
+    if np.ndim(tup[0]) == 0:
+        return np.expand_dims(np.stack(tup, axis=0), 0)
     if np.ndim(tup[0]) == 1:
         return np.stack(tup, axis=1)
     return np.concatenate(tup, axis=1)
@@ -67,6 +64,8 @@ def column_stack(tup):
 
 @composite("DStack", np.dstack, grid=((["v", "v"],), (["m", "m"],), (["t", "t"],)))
 def dstack(tup):
+    if np.ndim(tup[0]) == 0:
+        return np.reshape(np.stack(tup, axis=0), (1, 1, -1))
     if np.ndim(tup[0]) == 1:
         return np.expand_dims(np.stack(tup, axis=-1), 0)
     if np.ndim(tup[0]) == 2:

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from .helpers import unbroadcast
-from .table import define, primitive
+from .table import define, primitive, tangent
 
 # shapes and counts
 define("Shape", np.shape, kind="nondiff", role="tuple", native="shape")
@@ -40,14 +40,36 @@ def d_full(g, ans, shape, fill_value):
     return None, unbroadcast(g, fill_value)
 
 
+@tangent("Fill")
+def f_full(shape_dot, fill_value_dot, ans, shape, fill_value):
+    return None, np.broadcast_to(fill_value_dot, np.shape(ans))
+
+
 @primitive("FullLike", np.full_like, n_inputs=2, role="shape", native="full_like",
            grid=(("m", "s"),))
 def d_full_like(g, ans, like, fill_value):
     return None, unbroadcast(g, fill_value)
 
+
+@tangent("FullLike")
+def f_full_like(like_dot, fill_value_dot, ans, like, fill_value):
+    return None, np.broadcast_to(fill_value_dot, np.shape(ans))
+
 define("Eye", np.eye, np.identity, kind="nondiff", role="shape", native="eye")
 define("Range1d", np.arange, kind="nondiff", role="shape", native="arange")
-define("LinSpace", np.linspace, kind="nondiff", role="shape")
+
+
+# start + (stop - start) * t for fixed weights t; t comes from linspace itself on zero-based ends
+# shaped like start + stop, so array ends and any axis get weights of the result's shape
+@primitive("LinSpace", np.linspace, n_inputs=2, role="shape",
+           grid=(("s", "s", 5), ("s", "s", 1), ("s", "s", 4, {"endpoint": False}), ("v", "s", 3),
+                 ("v", "v", 3, {"axis": 1})))
+def d_linspace(g, ans, start, stop, num=50, endpoint=True, axis=0):
+    zero = 0.0 * (start + stop)
+    t = np.linspace(zero, zero + 1.0, num, endpoint=endpoint, axis=axis)
+    return (unbroadcast(np.sum(g * (1.0 - t), axis=axis), start),
+            unbroadcast(np.sum(g * t, axis=axis), stop))
+
 
 # the value of their argument, converted (the gradient passes through unchanged)
 define("ToFloat", float, kind="identity")

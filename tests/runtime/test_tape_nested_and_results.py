@@ -11,7 +11,6 @@ import pytest
 
 import tapeflow as tf
 from tapeflow.runtime import trace
-from tapeflow.runtime.trace import TraceEscape
 
 
 def central(f, x, eps=1e-5):
