@@ -36,11 +36,13 @@ def main():
     tried = collections.Counter()
     refused = collections.defaultdict(list)
     with tempfile.TemporaryDirectory() as directory:
-        for case in grid.cases():
+        for k, case in enumerate(grid.cases()):
             entry, name, variant = case.values
             tried[name] += 1
+            here = pathlib.Path(directory) / str(k)   # one file per case: source is re-read
+            here.mkdir()
             try:
-                f, inputs = grid.build(entry, name, variant, pathlib.Path(directory))
+                f, inputs = grid.build(entry, name, variant, here)
                 tf.grad(f, argnums=tuple(range(len(inputs))), backend="native")(*inputs)
             except (TransformError, TraceEscape) as e:
                 refused[name].append(reason(e))
