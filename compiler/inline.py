@@ -98,12 +98,18 @@ class CallRewriter:
         args = [self.atom(a) for a in node.args]
         kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
         entry = rules.entry_of(fn)
+        if fn in (np.array, np.asarray) and len(args) == 1 and not kwargs and \
+                isinstance(args[0], gast.Name) and args[0].id in self.tuples and \
+                all(isinstance(e, gast.Constant) for e in self.tuples[args[0].id]):
+            # np.array([True, False]): a constant array, as a list of numbers already is
+            return self.value_ref(np.array([e.value for e in self.tuples[args[0].id]]), "values")
         if entry is not None and args and isinstance(args[0], gast.Name) and \
                 args[0].id in self.tuples:
             if entry.n_inputs == -1:
                 # np.concatenate((a, x)): the sequence's items are the call's inputs
                 args[0] = gast.Tuple(elts=self.stacked_items(args[0].id), ctx=gast.Load())
-            elif entry.kind in ("rule", "composite", "identity") and entry.role != "shape":
+            elif entry.kind in ("rule", "composite", "identity") and entry.role != "shape" \
+                    and not all(isinstance(e, gast.Constant) for e in self.tuples[args[0].id]):
                 # np.mean([x, x + 2]), np.array([x, 2 * x]): numpy reads the list as the
                 # array it stacks to
                 args[0] = self.as_atom(self.call_value(
