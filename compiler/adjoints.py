@@ -153,14 +153,20 @@ class StatementAdjoints:
         rule = rules.lookup(fn)
         if rule is None:
             self.error(f"no derivative rule for {getattr(fn, '__name__', fn)}", s)
-        if rule.n_inputs < 0:
+        variadic = rule.n_inputs == -1 and bool(inputs) and isinstance(inputs[0], gast.Tuple)
+        if variadic:   # np.concatenate((a, x)): the literal's items are the inputs
+            tree = templates.rule_tree(rule)
+            for pname, atom in zip([a.id for a in tree.args.kwonlyargs], inputs[1:]):
+                params[pname] = atom
+            inputs = list(inputs[0].elts)
+        elif rule.n_inputs < 0:
             # a variadic rule (np.concatenate, np.stack) reached with a name: an array whose rows
             # are the sequence, or a list built elsewhere. Its elements are not inputs here.
             if any(isinstance(a, gast.Name) and a.id in self.a.active for a in inputs):
                 self.error(f"{getattr(fn, '__name__', fn)} over a sequence held in a name (or "
                            "the rows of an array): the source transform cannot see its items", s)
             return [], [], [], []
-        if len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
+        elif len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
             tree = templates.rule_tree(rule)
             names = [a.id for a in tree.args.args][2 + rule.n_inputs:]
             for pname, atom in zip(names, inputs[rule.n_inputs:]):
@@ -173,8 +179,8 @@ class StatementAdjoints:
         self.a.kinds.setdefault(dy.id, self.a.kinds.get(target))
         self.a.kinds[ANS], self.a.ndims[ANS] = self.a.kinds.get(target), self.a.ndims.get(target)
         try:
-            inst = templates.instantiate(rule, dy, name(ANS), inputs, params, self.a,
-                                         self.fresh, wanted)
+            instantiate = templates.instantiate_variadic if variadic else templates.instantiate
+            inst = instantiate(rule, dy, name(ANS), inputs, params, self.a, self.fresh, wanted)
         except templates.Undecided as e:
             self.error(str(e), s)
         self.reuse_primal_values(inst)

@@ -16,7 +16,7 @@ import numpy as np
 from tapeflow.runtime import rules
 
 from .errors import TransformError
-from .normalize import assign, name
+from .nodes import assign, name
 
 ARRAY_LIKE = ("array", "any", None)   # kinds that may hold an array (a scalar never aliases)
 _REDUCTIONS = {id(c) for e in rules.ENTRIES if e.role == "reduction" for c in e.callables}

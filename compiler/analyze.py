@@ -77,6 +77,11 @@ def is_differentiable_op(value):
     return None
 
 
+def is_variadic(fn):
+    entry = rules.entry_of(fn)
+    return entry is not None and entry.n_inputs == -1
+
+
 def differentiable_reads(value):
     """Names that ``value`` reads in positions where their value changes the result smoothly:
     everything but comparisons, nondiff calls (shapes, masks), indices and array facts."""
@@ -126,6 +131,8 @@ def operands(value):
         args = value.args
         if fn is np.where:
             args = args[1:]
+        if args and isinstance(args[0], gast.Tuple) and is_variadic(fn):
+            args = list(args[0].elts)     # np.concatenate((a, x)): the items are the inputs
         return [a.id for a in args if isinstance(a, gast.Name)]
     if isinstance(value, gast.Subscript):
         return [value.value.id] if isinstance(value.value, gast.Name) else []
@@ -255,6 +262,15 @@ class Analysis:
             return "array", None
         if fn in (np.dot, np.matmul):
             return self.matmul_kind(args[0], args[1])
+        if fn in (np.stack, np.concatenate) and args and isinstance(args[0], gast.Tuple):
+            nds = {self.ndim(e) for e in args[0].elts}   # the items: one rank, or unknown
+            nd = nds.pop() if len(nds) == 1 else None
+            if nd is not None and fn is np.stack:
+                return "array", nd + 1
+            axis = {k.arg: k.value for k in call.keywords}.get("axis")
+            if isinstance(axis, gast.Constant) and axis.value is None:
+                return "array", 1
+            return "array", nd
         like = LIKE_ARGUMENT.get(id(fn))
         if like is not None and len(args) > like:
             return self.kind(args[like]), self.ndim(args[like])   # shaped like that argument

@@ -116,13 +116,13 @@ class GradFunction:
     def __call__(self, *args, **kwargs):
         if kwargs or len(args) != self.n_params:
             args = self.bind(args, kwargs)
+        if tape_state.tapes and self.traced_inside(args):
+            return self.call_on_tensors(args)   # inside a recording tape: differentiable too
         fast = self.fast.get(type_key(args))
         if fast is not None:   # seen before, and the arguments need no conversion
             if fast[1] is None or fast[1]():
                 return self.finish(fast[0](*args), args)
             self.forget()      # something the function reads has changed: transform again
-        if any(isinstance(a, Tensor) for a in args) and tape_state.tapes:
-            return self.call_on_tensors(args)   # inside a recording tape: differentiable too
         argnums = tuple(i % len(args) for i in self.argnums)
         given = args
         args = tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else
@@ -146,6 +146,13 @@ class GradFunction:
         if all(a is b for a, b in zip(args, given)):
             self.fast[type_key(args)] = entry
         return self.finish(result, args)
+
+    def traced_inside(self, args):
+        """Whether an enclosing trace records through this call: a Tensor argument, or a traced
+        value the function closes over (``lambda y: x * y`` with x traced), which a transform
+        would read as a constant and the outer gradient would miss."""
+        from tapeflow.runtime import trace
+        return any(isinstance(a, Tensor) for a in args) or trace.reads_traced_values(self.fn)
 
     def refuse_argument(self, i, value):
         name = self.params[i] if self.params else f"#{i}"
@@ -357,11 +364,11 @@ class Jitted:
         functools.update_wrapper(self, fn, updated=())
 
     def __call__(self, *args):
-        compiled = self.cache.get(type_key(args))
-        if compiled is None:
-            compiled = self.cache[type_key(args)] = pipeline.compile_primal(
-                self.fn, args, self.boundscheck)
-        return compiled(*args)
+        key = type_key(args)
+        hit = self.cache.get(key)
+        if hit is None or not hit[1]():   # a rebound global or helper: compiled again
+            hit = self.cache[key] = pipeline.compile_primal(self.fn, args, self.boundscheck)
+        return hit[0](*args)
 
 
 def jit(fn=None, *, boundscheck=True):

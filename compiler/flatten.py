@@ -1,10 +1,12 @@
 """Expressions of the normalizer: a nested expression becomes a chain of temporaries, each
 holding one operation on names and constants (the IR's atoms)."""
+import builtins
+import math
 import numbers
+import operator
 
 import gast
 import numpy as np
-
 
 from . import resolve
 from .nodes import assign, const, if_, is_atom, literal, name, not_, store
@@ -21,6 +23,10 @@ UNSUPPORTED = {
     gast.Import: "imports", gast.ImportFrom: "imports", gast.Starred: "starred arguments",
     gast.JoinedStr: "f-strings", gast.NamedExpr: "assignment expressions",
 }
+
+
+# modules whose attributes nobody rebinds (np.sin): not checked before each reuse of a derivative
+_FIXED_MODULES = (np, np.linalg, np.random, math, operator, builtins)
 
 
 class ExpressionFlattener:
@@ -67,9 +73,14 @@ class ExpressionFlattener:
             if base is None:
                 return None
             try:
-                return getattr(base, node.attr)
+                value = getattr(base, node.attr)
             except AttributeError:
                 self.error(f"'{node.attr}' is not an attribute of {base!r}", "attribute")
+            if not any(base is m for m in _FIXED_MODULES):   # mymod.A can be rebound: a read
+                reads = getattr(self.scope.namespace, "attributes", None)
+                if reads is not None:
+                    reads.append((base, node.attr, value))
+            return value
         return None
 
     def value_ref(self, value, hint):
@@ -142,9 +153,12 @@ class ExpressionFlattener:
             self.error(f"the attribute '.{node.attr}' is not supported", "attribute")
         if kind is gast.Subscript:
             base = self.atom(node.value)
-            if isinstance(base, gast.Name) and base.id in self.tuples and \
-                    isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, int):
-                return self.tuples[base.id][node.slice.value]
+            if isinstance(base, gast.Name) and base.id in self.tuples:
+                items, k = self.tuples[base.id], literal(node.slice)
+                if not (type(k) is int and -len(items) <= k < len(items)):
+                    self.error("a list or tuple indexed by anything but a constant in range "
+                               "is not supported by the source transform", "list index")
+                return items[k]
             return gast.Subscript(value=base, slice=self.index(node.slice), ctx=gast.Load())
         if kind is gast.Tuple:
             return gast.Tuple(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())

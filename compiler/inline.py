@@ -97,12 +97,44 @@ class CallRewriter:
             return self.call_with_out(fn, node, out)
         args = [self.atom(a) for a in node.args]
         kwargs = {k.arg: self.atom(k.value) for k in node.keywords}
+        entry = rules.entry_of(fn)
+        if fn in (np.array, np.asarray) and len(args) == 1 and not kwargs and \
+                isinstance(args[0], gast.Name) and args[0].id in self.tuples and \
+                all(isinstance(e, gast.Constant) for e in self.tuples[args[0].id]):
+            # np.array([True, False]): a constant array, as a list of numbers already is
+            return self.value_ref(np.array([e.value for e in self.tuples[args[0].id]]), "values")
+        if entry is not None and args and isinstance(args[0], gast.Name) and \
+                args[0].id in self.tuples:
+            if entry.n_inputs == -1:
+                # np.concatenate((a, x)): the sequence's items are the call's inputs
+                args[0] = gast.Tuple(elts=self.stacked_items(args[0].id), ctx=gast.Load())
+            elif entry.kind in ("rule", "composite", "identity") and entry.role != "shape" \
+                    and not all(isinstance(e, gast.Constant) for e in self.tuples[args[0].id]):
+                # np.mean([x, x + 2]), np.array([x, 2 * x]): numpy reads the list as the
+                # array it stacks to
+                args[0] = self.as_atom(self.call_value(
+                    np.stack, [gast.Tuple(elts=self.stacked_items(args[0].id),
+                                          ctx=gast.Load())], {}), "stacked")
+        if fn is len and len(args) == 1 and isinstance(args[0], gast.Name) and \
+                args[0].id in self.tuples:
+            return const(len(self.tuples[args[0].id]))
         if fn is np.ravel:
             return self.call_value(np.reshape, [args[0], const(-1)], {})
         if fn in (max, min, sum):
             self.error(f"builtin {fn.__name__}() over a sequence is not supported; "
                        f"use np.{fn.__name__}", fn.__name__)
         return self.call_value(fn, args, kwargs)
+
+    def stacked_items(self, tuple_name):
+        """The items of a known tuple, nested lists stacked first (np.array([[a, b], [c, d]]))."""
+        items = []
+        for item in self.tuples[tuple_name]:
+            if isinstance(item, gast.Name) and item.id in self.tuples:
+                item = self.as_atom(self.call_value(
+                    np.stack, [gast.Tuple(elts=self.stacked_items(item.id), ctx=gast.Load())],
+                    {}), "stacked")
+            items.append(item)
+        return items
 
     def call_with_out(self, fn, node, out):
         """``np.sin(x, out=y)`` is ``y[...] = np.sin(x)``, whose value is ``y``: a write the
@@ -184,6 +216,8 @@ class CallRewriter:
         self.inlining.append(key)
         for p in params:
             self.emit(assign(rename[p], bound[p]))
+            if isinstance(bound[p], gast.Name) and bound[p].id in self.tuples:
+                self.tuples[rename[p]] = list(self.tuples[bound[p].id])   # tup[0] in the callee
         self.scope = inner
         result = self.fresh(f"{prefix}_result")
         body = self.prepare_inline(fn_node, result)

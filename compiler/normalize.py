@@ -83,6 +83,33 @@ class Normalizer(ExpressionFlattener, CallRewriter):
                 if t == bound or any(isinstance(p, gast.Name) and p.id == bound for p in parts):
                     del self.tuples[t]
 
+    def forget_tuples(self, s):
+        """Tuples bound, or with a part rebound, anywhere in ``s``: after a branch or in a loop
+        the name may hold either value, so it is no longer known by its parts."""
+        bound = {self.scope.local(n.id) or n.id for n in gast.walk(s)
+                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        for t, parts in list(self.tuples.items()):
+            if t in bound or any(isinstance(p, gast.Name) and p.id in bound for p in parts):
+                del self.tuples[t]
+
+    def merge_tuples(self, s, *branches):
+        """A name bound to a tuple of the same length in both branches of ``s``: each branch
+        ends by binding the items to the same fresh names, which the tuple is known by after."""
+        bound = {self.scope.local(n.id) or n.id for n in gast.walk(s)
+                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        exits = (gast.Return, gast.Break, gast.Continue)
+        merged = {}
+        for t in sorted(bound):
+            found = [known.get(t) for _, known in branches]
+            if any(f is None for f in found) or len({len(f) for f in found}) != 1 or \
+                    any(body and isinstance(body[-1], exits) for body, _ in branches):
+                continue
+            items = [self.fresh(f"{t}_item") for _ in found[0]]
+            for (body, _), parts in zip(branches, found):
+                body.extend(assign(item, part, self.lineno) for item, part in zip(items, parts))
+            merged[t] = [name(item) for item in items]
+        return merged
+
     def block(self, stmts):
         saved, self.out = self.out, []
         for s in stmts:
@@ -161,11 +188,19 @@ class Normalizer(ExpressionFlattener, CallRewriter):
                 self.emit(assign(self.fresh("unused"), value))
         elif kind is gast.If:
             test = self.atom(s.test, "cond")
-            self.emit(if_(test, self.block(s.body), self.block(s.orelse), self.lineno))
-        elif kind is gast.For:
-            self.for_loop(s)
-        elif kind is gast.While:
-            self.while_loop(s)
+            known = dict(self.tuples)   # a tuple bound in one branch is not known in the other
+            body = self.block(s.body)
+            after_body, self.tuples = self.tuples, dict(known)
+            orelse = self.block(s.orelse)
+            after_else, self.tuples = self.tuples, known
+            merged = self.merge_tuples(s, (body, after_body), (orelse, after_else))
+            self.emit(if_(test, body, orelse, self.lineno))
+            self.forget_tuples(s)
+            self.tuples.update(merged)
+        elif kind in (gast.For, gast.While):
+            self.forget_tuples(s)       # the body sees the values of the previous iteration
+            self.for_loop(s) if kind is gast.For else self.while_loop(s)
+            self.forget_tuples(s)
         elif kind is gast.Return:
             value = self.atom(s.value) if s.value is not None else const(None)
             self.emit(gast.Return(value=value))
@@ -201,6 +236,8 @@ class Normalizer(ExpressionFlattener, CallRewriter):
             self.emit(assign(ir, val))
             if isinstance(val, gast.Tuple):
                 self.tuples[ir] = list(val.elts)
+            elif isinstance(val, gast.Name) and val.id in self.tuples:   # out = f(x): out[1]
+                self.tuples[ir] = list(self.tuples[val.id])
         elif isinstance(target, (gast.Tuple, gast.List)):
             if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts):
                 # a, b = b, a*b: evaluate every right-hand side first, then bind
@@ -230,6 +267,9 @@ class Normalizer(ExpressionFlattener, CallRewriter):
             base = self.expr(target.value)
             if not isinstance(base, gast.Name):
                 self.error("assignment into an element of an expression", "subscript")
+            if base.id in self.tuples:
+                self.error("assignment into an item of a list or tuple is not supported by the "
+                           "source transform", "list item assignment")
             index = self.index(target.slice)
             val = self.atom(value)
             self.emit(assign(gast.Subscript(value=base, slice=index, ctx=gast.Store()), val))
@@ -296,6 +336,8 @@ class Normalizer(ExpressionFlattener, CallRewriter):
             seq = self.atom(it, "seq")
             if isinstance(seq, gast.Constant):
                 self.error("a for loop over a constant", "for")
+            if isinstance(seq, gast.Name) and seq.id in self.tuples:
+                return self.unrolled_loop(s, self.tuples[seq.id])
             args = [self.as_atom(self.call_value(len, [seq], {}), "n")]
             loop_var = self.fresh("k")
             per_item.append((target, seq))
@@ -327,6 +369,18 @@ class Normalizer(ExpressionFlattener, CallRewriter):
             else:
                 for stmt in s.orelse:
                     self.statement(stmt)
+
+    def unrolled_loop(self, s, items):
+        """``for v in (a, x)``: the body once per item (a tuple's items can have different
+        kinds, so no loop with an index can hold them)."""
+        if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(s)):
+            self.error("break or continue in a loop over a list or tuple", "for")
+        for item in items:
+            self.assign_to(s.target, item)
+            for stmt in s.body:
+                self.statement(stmt)
+        for stmt in s.orelse:
+            self.statement(stmt)
 
     def while_loop(self, s):
         if s.orelse:

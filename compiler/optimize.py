@@ -306,6 +306,8 @@ def try_fuse(block, k, record, kept):
         uses = sum(1 for n in gast.walk(s) if isinstance(n, gast.Name) and n.id == t and
                    isinstance(n.ctx, gast.Load))
         if uses:
+            if written_into(s, t):   # t[i] = v writes into t: it must stay a name
+                return False
             if not isinstance(s, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) or \
                     (uses > 1 and not copy) or (has_stack_op(s) and not isinstance(s, gast.Expr)):
                 return False
@@ -325,6 +327,17 @@ def try_fuse(block, k, record, kept):
     for s in readers:
         substitute(s, t, value)
     return True
+
+
+def written_into(stmt, t):
+    """Whether ``stmt`` writes into an element of the array named ``t``."""
+    target = stmt.targets[0] if isinstance(stmt, gast.Assign) else \
+        stmt.target if isinstance(stmt, gast.AugAssign) else None
+    while isinstance(target, gast.Subscript):
+        target = target.value
+        if isinstance(target, gast.Name) and target.id == t:
+            return True
+    return False
 
 
 def substitute(stmt, name, value):

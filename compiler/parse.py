@@ -28,6 +28,7 @@ class Namespace(dict):
     def __init__(self, *args):
         super().__init__(*args)
         self.read = set()
+        self.attributes = []   # (object, attribute, value) read through a dotted name: mymod.A
 
     def __getitem__(self, key):
         self.read.add(key)

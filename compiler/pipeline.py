@@ -59,12 +59,13 @@ def check_result(value, fname):
 class Reads:
     """What a transform read besides the source: functions (their code and defaults), and the
     global and closure values they looked up. ``valid()`` says whether all are unchanged."""
-    __slots__ = ("functions", "names", "cells")
+    __slots__ = ("functions", "names", "cells", "attributes")
 
     def __init__(self):
         self.functions = []   # (fn, __code__, __defaults__, __kwdefaults__)
         self.names = []       # (globals dict, name, value) ; value _MISSING: a builtin
         self.cells = []       # (cell, value)
+        self.attributes = []  # (object, attribute, value): mymod.A
 
     def add_parsed(self, parsed):
         fn = parsed.fn
@@ -76,16 +77,19 @@ class Reads:
                 self.cells.append((cells[key], value))
             else:
                 self.names.append((fn.__globals__, key, fn.__globals__.get(key, _MISSING)))
+        self.attributes += getattr(parsed.namespace, "attributes", [])
 
     def extend(self, other):
         self.functions += other.functions
         self.names += other.names
         self.cells += other.cells
+        self.attributes += other.attributes
 
     def checker(self):
         """``valid``, or for the common case (one function, no globals or cells read) an
         equivalent closure cheap enough for every call of a gradient."""
-        if len(self.functions) == 1 and not self.names and not self.cells:
+        if len(self.functions) == 1 and not self.names and not self.cells and \
+                not self.attributes:
             fn, code, defaults, kwdefaults = self.functions[0]
 
             def unchanged():
@@ -107,6 +111,10 @@ class Reads:
                 now = cell.cell_contents
             except ValueError:
                 return False
+            if now is not value and not _same(now, value):
+                return False
+        for obj, attr, value in self.attributes:
+            now = getattr(obj, attr, _MISSING)
             if now is not value and not _same(now, value):
                 return False
         return True
@@ -301,8 +309,11 @@ def compile_gradient(generated, args, boundscheck=True):
 
 
 def compile_primal(fn, args, boundscheck=True):
-    """``fn`` itself (no gradient) compiled to native code for these arguments."""
+    """``fn`` itself (no gradient) compiled to native code for these arguments, and a check
+    that what it read (globals, helpers, ``__code__``, ``mymod.A``) is unchanged."""
     from . import native
     native.check_arguments(fn.__name__, args)
-    ir, constants = primal_ir(fn, tuple(kind_of_argument(a, False) for a in args))
-    return native.compile_ir(ir, constants, args, boundscheck)
+    kinds = tuple(kind_of_argument(a, False) for a in args)
+    ir, constants = primal_ir(fn, kinds)
+    reads = normalized(fn, kinds)[3]
+    return native.compile_ir(ir, constants, args, boundscheck), reads.checker()

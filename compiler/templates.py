@@ -111,6 +111,40 @@ def instantiate(rule, g, ans, inputs, params, analysis, fresh, wanted, tangents=
     return Instance(prelude, outputs)
 
 
+def instantiate_variadic(rule, g, ans, inputs, params, analysis, fresh, wanted):
+    """Specialise a rule of a sequence's items (``d_concat(g, ans, *xs, axis=0)``, returning
+    one adjoint per item): ``xs`` is the tuple of the items, the adjoints are its items."""
+    tree = copy.deepcopy(rule_tree(rule))
+    g_name, ans_name = [a.id for a in tree.args.args]
+    binding = {g_name: g, ans_name: ans,
+               tree.args.vararg.id: gast.Tuple(elts=list(inputs), ctx=gast.Load())}
+    keywords = [a.id for a in tree.args.kwonlyargs]
+    for pname, default in zip(keywords, tree.args.kw_defaults):
+        binding[pname] = params.get(pname, default if default is not None else const(None))
+    unknown = sorted(set(params) - set(keywords))
+    if unknown:
+        raise Undecided(f"the {rule.name} rule does not take the keyword {unknown[0]}=")
+    renamed = {n.id: fresh(n.id) for n in gast.walk(tree) if isinstance(n, gast.Name)
+               and isinstance(n.ctx, gast.Store)}
+
+    class Substitute(gast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id in binding and isinstance(node.ctx, gast.Load):
+                return copy.deepcopy(binding[node.id])
+            if node.id in renamed:
+                node.id = renamed[node.id]
+            return node
+    body = [Substitute().visit(s) for s in tree.body]
+    if any(isinstance(n, gast.Return) for s in body[:-1] for n in gast.walk(s)):
+        raise Undecided(f"the {rule.name} rule has more than one return")
+    parts = fresh("d_items")
+    unpack = gast.Assign(targets=[name(parts, gast.Store())], value=body[-1].value,
+                         type_comment=None)
+    outputs = {k: gast.Subscript(value=name(parts), slice=const(k), ctx=gast.Load())
+               for k in wanted}
+    return Instance(body[:-1] + [unpack], outputs)
+
+
 def decide_ndim_branches(stmts, ndims):
     out = []
     for s in stmts:

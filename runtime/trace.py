@@ -638,15 +638,23 @@ def reads_traced_values(fn):
             value = cell.cell_contents
         except ValueError:   # a cell not yet bound
             continue
-        if is_traced(value) or (inspect.isfunction(value) and value is not fn and
-                                reads_traced_values(value)):
+        if is_traced(value) or _will_be_watched(value) or (
+                inspect.isfunction(value) and value is not fn and reads_traced_values(value)):
             return True
     names = set(code.co_names)
     for const in code.co_consts:   # names used by nested functions and lambdas
         if isinstance(const, types.CodeType):
             names |= set(const.co_names)
     globals_ = getattr(fn, "__globals__", {})
-    return any(is_traced(globals_[n]) for n in names if n in globals_)
+    return any(is_traced(globals_[n]) or _will_be_watched(globals_[n])
+               for n in names if n in globals_)
+
+
+def _will_be_watched(value):
+    """A trainable Variable that a recording tape watches as soon as it is read (TensorFlow's
+    watch_accessed_variables): traced, though not read yet."""
+    return getattr(value, "_trainable", False) and hasattr(value, "_handle") and any(
+        tape._watch_accessed_variables for tape in tape_state.tapes)
 
 
 def run_traced(fn, args):

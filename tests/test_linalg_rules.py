@@ -153,9 +153,6 @@ def test_undefined_completion_columns_give_nan(backend):
     assert np.isnan(tf.grad(f, backend=backend)(RECT)).all()
 
 
-@pytest.mark.xfail(strict=True, reason="compiler: a tuple returned by an inlined function, bound "
-                   "to one name and subscripted (out = f(x); out[1]), loses its gradient in the "
-                   "python backend (unpacking `a, b = f(x)` is right)")
 def test_subscripted_tuple_result():
     def f(a):
         out = np.linalg.slogdet(a)

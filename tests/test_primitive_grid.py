@@ -34,9 +34,6 @@ REDUCTION_GRID = (("v",), ("m",), ("m", {"axis": 0}), ("m", {"axis": 1, "keepdim
 MODULES = (("np", np), ("np.linalg", np.linalg), ("math", math), ("operator", operator))
 # entries whose python-backend refusal is known and accepted (the tape answers them)
 PYTHON_MAY_REFUSE = set()
-# entries whose python backend gives a WRONG gradient (zeros) when inputs sit in a list literal:
-# the source transform drops them (issue 9.3, being fixed in compiler/normalize.py)
-LIST_LITERAL_WRONG = {"ConcatV2", "Pack", "HStack", "VStack", "ColumnStack", "DStack"}
 
 
 def spelling(fn):
@@ -71,11 +68,7 @@ def cases():
                 if name.startswith("math.") and any(c.rstrip("+-") != "s" for c in variant
                                                     if is_input(c)):
                     continue
-                marks = ()
-                if entry.name in LIST_LITERAL_WRONG and any(isinstance(c, list) for c in variant):
-                    marks = pytest.mark.xfail(strict=True,
-                                              reason="list literals in the source transform (issue 9.3)")
-                out.append(pytest.param(entry, name, variant, id=f"{name}-{k}", marks=marks))
+                out.append(pytest.param(entry, name, variant, id=f"{name}-{k}"))
     return out
 
 

@@ -71,6 +71,10 @@ def untranspose(g, axes=None):
 
 def unconcat(g, axis, *xs):
     """Adjoint of ``np.concatenate(xs, axis)``: ``g`` split back into pieces shaped like ``xs``."""
+    if axis is None:   # the inputs were flattened first
+        sizes = [np.size(x) for x in xs]
+        parts = np.split(np.reshape(g, (-1,)), np.cumsum(sizes)[:-1])
+        return tuple(np.reshape(p, np.shape(x)) for p, x in zip(parts, xs))
     sizes = [np.shape(x)[axis] for x in xs]
     return tuple(np.split(g, np.cumsum(sizes)[:-1], axis=axis))
 

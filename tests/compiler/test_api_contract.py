@@ -159,6 +159,49 @@ def test_closure_cell_and_global_array(backend):
         W = saved
 
 
+SETTINGS = types.SimpleNamespace(scale=2.0)   # read as SETTINGS.scale, like mymod.A
+
+
+def reads_an_attribute(x):
+    return SETTINGS.scale * x * x
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_rebound_module_attribute_gives_a_fresh_gradient(backend):
+    g = tf.grad(reads_an_attribute, backend=backend)
+    try:
+        assert g(1.0) == pytest.approx(4.0)
+        SETTINGS.scale = 7.0
+        assert g(1.0) == pytest.approx(14.0) == pytest.approx(fd(reads_an_attribute, 1.0))
+    finally:
+        SETTINGS.scale = 2.0
+
+
+def test_jit_sees_rebound_globals_helpers_attributes_and_code():
+    global A, helper
+    j, k, m = tf.jit(reads_global), tf.jit(calls_helper), tf.jit(reads_an_attribute)
+    saved = helper
+    try:
+        assert (j(1.5), k(2.0), m(1.0)) == (pytest.approx(4.5), pytest.approx(12.0), 2.0)
+        A, SETTINGS.scale = 5.0, 3.0
+
+        def helper(x):         # noqa: F811  (redefined on purpose)
+            return x * x * x
+        assert (j(1.5), k(2.0), m(1.0)) == (pytest.approx(11.25), pytest.approx(24.0), 3.0)
+    finally:
+        A, helper, SETTINGS.scale = 2.0, saved, 2.0
+
+    def f(x):
+        return x * x
+
+    def f_new(x):
+        return 4.0 * x
+    jf = tf.jit(f)
+    assert jf(3.0) == pytest.approx(9.0)
+    f.__code__ = f_new.__code__
+    assert jf(3.0) == pytest.approx(12.0)
+
+
 def test_reads_check_is_by_identity_and_equal_numbers():
     r = pipeline.Reads()
     ns = {"k": 2.5, "arr": W}

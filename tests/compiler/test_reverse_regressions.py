@@ -314,3 +314,23 @@ def test_out_into_a_global_is_refused():
     for backend in ("python", "native"):
         with pytest.raises(tf.TransformError, match="out="):
             tf.grad(ufunc_out_into_a_global, backend=backend)(np.array([0.5, -0.3]))
+
+
+# Found by bench/fuzz.py (seed 100127): a helper's array, written into and never read again,
+# was fused as a temporary into its own element write (np.sqrt(t)[2] = v): the optimizer crashed.
+def helper_writes_into_a_dead_array(p0):
+    v1 = np.sqrt(p0 * p0 + 0.5)
+    v1[2] = p0[1] * 2.0
+    return -np.sqrt(p0 * p0 + 0.5)
+
+
+def calls_a_helper_that_writes(x):
+    return np.sum(helper_writes_into_a_dead_array(x))
+
+
+def test_an_element_write_is_never_fused_away():
+    x = np.array([0.348, 0.639, 0.674, -0.618])
+    expected = central_difference(calls_a_helper_that_writes, x)
+    for backend in ("python", "native"):
+        got = tf.grad(calls_a_helper_that_writes, backend=backend)(x.copy())
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=backend)

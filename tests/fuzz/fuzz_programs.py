@@ -2,7 +2,9 @@
 
 A program is a module: a few small helpers and ``f(x)``, where x is a float or a 1-d array of
 length N, made of scalar and array float math, loops (for, while, break, continue), branches,
-early returns, element reads and writes, and augmented assignment. Values stay bounded where
+early returns, element reads and writes, augmented assignment, and lists and tuples (literals
+read by index, unpacked and iterated, passed to np.stack/np.concatenate/np.mean, and tuples
+returned by helpers). Values stay bounded where
 the operations allow it (log and sqrt of positive expressions, divisions by 2 + cos) so that f
 is smooth near the input, except at branches and np.maximum.
 
@@ -73,6 +75,10 @@ ARRAY_UNARY = ["np.sin({:b})", "np.cos({:b})", "np.tanh({:b})", "np.exp({:b})",
                "np.log(1.0 + {0} * {0})", "np.sqrt({0} * {0} + 0.5)", "{} ** 2", "-{}"]
 BINARY = ["{} + {}", "{} - {}", "{} * {}", "{} / (2.0 + np.cos({:b}))"]
 REDUCTIONS = ["np.sum({:b})", "np.mean({:b})", "np.max({:b})"]
+# an array of length N from two: through a list or tuple literal ({2} is N)
+LIST_ARRAY = ["np.mean([{0:b}, {1:b}], axis=0)", "np.sum(np.stack(({0:b}, {1:b})), axis=0)",
+              "np.concatenate([{0:b}, {1:b}])[:{2:b}]", "np.array([{0:b}, {1:b}])[1]",
+              "np.stack([{0:b}, {1:b}], axis=1)[:, 0]"]
 
 
 class Scope:
@@ -170,6 +176,9 @@ class Program:
             return fmt("np.ones({:b}) * {}", Code(str(self.n)), self.scalar(scope, depth - 1))
         if depth <= 0 or r.random() < 0.3:
             return Code(r.choice(scope.arrays))
+        if r.random() < 0.08:
+            a, b = self.array(scope, depth - 1), self.array(scope, depth - 1)
+            return fmt(r.choice(LIST_ARRAY), a, b, Code(str(self.n)))
         pick = r.random()
         if pick < 0.35:
             return fmt(r.choice(ARRAY_UNARY), self.array(scope, depth - 1))
@@ -217,6 +226,8 @@ class Program:
             self.emit(indent, fmt("if {:b}:", self.condition(scope)))
             self.emit(indent + 1, fmt("return {:b}", self.scalar(scope, 2)))
             return
+        if pick < 0.48 and r.random() < 0.5:
+            return self.tuple_statement(scope, indent)
         if pick < 0.52 and self.array_input:
             return self.buffer(scope, indent)
         if pick < 0.62 and scope.arrays:
@@ -252,6 +263,33 @@ class Program:
         name = self.fresh("s" if kind == "s" else "v")
         (scope.scalars if kind == "s" else scope.arrays).append(name)
         return name
+
+    def tuple_statement(self, scope, indent):
+        """A tuple (a literal, or a helper's result) read by index, unpacked or iterated."""
+        r = self.rng
+        calls = [h for h in self.helpers if h[2] == "t"]
+        if calls and r.random() < 0.5:
+            name, params, _ = r.choice(calls)
+            args = [self.scalar(scope, 1) if p == "s" else self.array(scope, 1) for p in params]
+            value = Code(f"{name}({', '.join(a.plain for a in args)})",
+                         f"{name}({', '.join(a.probed for a in args)})")
+        else:
+            value = fmt("({:b}, {:b})", self.scalar(scope, 2), self.scalar(scope, 2))
+        t = self.fresh("t")
+        self.emit(indent, fmt(f"{t} = {{:b}}", value))
+        pick = r.random()
+        if pick < 0.35:
+            a, b = self.fresh("s"), self.fresh("s")
+            self.emit(indent, f"{a}, {b} = {t}")
+            scope.scalars += [a, b]
+        elif pick < 0.7:
+            a = self.new_name(scope, "s")
+            self.emit(indent, f"{a} = {t}[{r.choice(['0', '1', '-1'])}] * {t}[0] + len({t})")
+        else:
+            a, e = self.new_name(scope, "s"), self.fresh("e")
+            self.emit(indent, f"{a} = 0.0")
+            self.emit(indent, f"for {e} in {t}:")
+            self.emit(indent + 1, f"{a} = {a} + math.sin({e}) * {e}")
 
     def buffer(self, scope, indent):
         name = self.fresh("b")
@@ -297,14 +335,18 @@ class Program:
     # -- functions
     def helper(self, name):
         r = self.rng
-        kind = r.choice(["ss", "ss", "as", "aa"]) if self.array_input else "ss"
-        params = ["s"] * r.randint(1, 2) if kind == "ss" else ["a"]
+        kind = r.choice(["ss", "ss", "as", "aa", "st"]) if self.array_input else \
+            r.choice(["ss", "ss", "st"])
+        params = ["s"] * r.randint(1, 2) if kind[0] == "s" else ["a"]
         names = [f"p{k}" for k in range(len(params))]
         self.emit(0, f"def {name}({', '.join(names)}):")
         arrays = [n for n, p in zip(names, params) if p == "a"]
         scope = Scope([n for n, p in zip(names, params) if p == "s"], arrays, params=arrays)
         self.block(scope, 1, r.randint(0, 2), 1)
-        result = self.array(scope, 2) if kind[1] == "a" else self.scalar(scope, 2)
+        if kind[1] == "t":
+            result = fmt("{:b}, {:b}", self.scalar(scope, 2), self.scalar(scope, 2))
+        else:
+            result = self.array(scope, 2) if kind[1] == "a" else self.scalar(scope, 2)
         self.emit(1, fmt("return {:b}", result))
         self.emit(0, "")
         self.emit(0, "")
