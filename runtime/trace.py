@@ -403,7 +403,33 @@ def _traced_numpy():
         return np.asarray(a, dtype=dtype, **kwargs)
     m.asarray = m.asanyarray = m.ascontiguousarray = asarray
     m.copy = lambda a: _plain(a) if isinstance(_plain(a), Tensor) else np.copy(a)
+    m.r_, m.c_ = _Joiner(np.r_, 0), _Joiner(np.c_, -1)
     return m
+
+
+class _Joiner:
+    """np.r_ / np.c_ on traced items: each item made an array (a slice: its arange; a scalar: one
+    element; for c_, 1-d items become columns), joined by np.concatenate, which records. A
+    string directive ('0,2', 'r') or no traced item: numpy's own object."""
+
+    def __init__(self, plain, axis):
+        self.plain, self.axis = plain, axis
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        items = tuple(_plain(i) for i in items)
+        if not any(isinstance(i, Tensor) for i in items) or any(isinstance(i, str) for i in items):
+            return self.plain[key]
+        parts = []
+        for i in items:
+            if isinstance(i, slice):
+                i = self.plain[i]
+            if np.ndim(i) == 0:
+                i = np.reshape(i, (1,))
+            if self.axis == -1 and np.ndim(i) == 1:
+                i = np.reshape(i, (-1, 1))
+            parts.append(i)
+        return np.concatenate(parts, axis=self.axis)
 
 
 TRACED_NUMPY = _traced_numpy()
