@@ -110,7 +110,8 @@ def d_partition(g, ans, x, kth=None, axis=-1):
 
 # --- padding, differences, cumulative products ----------------------------------------------------
 @primitive("Pad", np.pad, role="shape",
-           grid=(("v", 2), ("v", (1, 2)), ("m", ((1, 0), (2, 1))), ("m", 1, {"constant_values": 3.0})))
+           grid=(("v", 2), ("v", (1, 2)), ("m", ((1, 0), (2, 1))), ("m", 1, {"constant_values": 3.0}),
+                 ("m", (2,))))
 def d_pad(g, ans, x, pad_width=None, mode="constant", constant_values=0):
     # the constant mode's interior is x; other modes (reflect, edge...) are refused by unpad
     return unpad(g, x, pad_width, mode)
