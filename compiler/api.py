@@ -321,7 +321,11 @@ def source(g):
         return gen.source
     src = getattr(g, "__tapeflow_source__", None)
     if src is None:
-        raise TypeError("source() expects a function returned by tapeflow.grad")
+        from . import transforms   # tangent code generated for g by jvp, jacfwd, hessian
+        src = transforms.tangent_source(g)
+    if src is None:
+        raise TypeError("source() expects a function returned by tapeflow.grad, jacfwd or "
+                        "hessian, or a function jvp has run")
     return src
 
 

@@ -23,12 +23,14 @@ from tapeflow.runtime.stack import Stack
 
 from . import emit_python
 from .errors import TransformError
-from .analyze import Analysis, propagate_inplace_updates
+from .aliases import propagate_writes
+from .analyze import Analysis
 from .kinds import kind_of_argument, type_key  # noqa: F401  (the pipeline's vocabulary)
 from .normalize import normalize
 from .optimize import fuse_temporaries, optimize
 from .parse import parse_function
 from .reverse import reverse
+from .forward import forward
 
 _MISSING = object()
 
@@ -170,33 +172,34 @@ def _check_returned(ir, fname):
 _GENERATED = {}
 
 
-def generate(fn, argnums, kinds, with_value=True):
+def generate(fn, argnums, kinds, with_value=True, rows=None):
     """Transform ``fn`` for arguments of the given kinds (cached); raises TransformError.
     The generated function returns ``(value, gradients)``; without ``with_value``, where the
     value is known to be a scalar, only the gradients (``Generated.with_value`` says which)."""
-    key = (fn, tuple(argnums), tuple(kinds), with_value)
+    key = (fn, tuple(argnums), tuple(kinds), with_value, rows)
     gen = _GENERATED.get(key)
     if gen is None or not gen.reads.valid():
-        gen = _GENERATED[key] = _generate(fn, argnums, kinds, with_value)
+        gen = _GENERATED[key] = _generate(fn, argnums, kinds, with_value, rows)
     return gen
 
 
-def _generate(fn, argnums, kinds, with_value):
+def _generate(fn, argnums, kinds, with_value, rows=None):
     fn = as_function(fn)
     ir, constants, used, reads = normalized(fn, tuple(kinds))
     ir = copy.deepcopy(ir)
     params = [a.id for a in ir.args.args]
     wrt = [params[i] for i in argnums]
     constant_kinds = {n: kind_of_argument(v, False) for n, v in constants.items()}
-    ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
-    analysis = Analysis(ir, kinds, wrt, constant_kinds)
     parsed = parse_function(fn)
+    ir = propagate_writes(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds, parsed.filename)
+    analysis = Analysis(ir, kinds, wrt, constant_kinds)
     for stmt, _names in analysis.dropped:   # refused, never a silent zero
         raise TransformError(
             "a differentiable value reaches this line inside a list or tuple (or another "
             "container) that the source transform cannot carry a gradient through",
             parsed.filename, getattr(stmt, "lineno", None), "container")
-    grad_ir = reverse(ir, analysis, wrt, used, parsed.filename, with_value)
+    grad_ir = reverse(ir, analysis, wrt, used, parsed.filename, with_value,
+                      [params[i] for i in rows or ()])
     user_names = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
     user_names |= set(params)
     # the user's variables and their adjoints (dx for x) stay named; temporaries may be fused
@@ -208,6 +211,43 @@ def _generate(fn, argnums, kinds, with_value):
     filename = f"<gradient of {ir.name}>"
     loaded, source = emit_python.load(grad_ir, namespace, filename)
     return Generated(source, loaded, grad_ir, filename, grad_ir.returns_value, reads)
+
+
+_FORWARD = {}
+
+
+def generate_forward(fn, argnums, kinds, batched=False):
+    """The tangent code of ``fn`` (cached): ``jvp_f(*args, *tangents)`` returning ``(value,
+    tangent)``, the tangents of arguments ``argnums`` carrying a leading batch axis of k
+    directions if ``batched``. Raises TransformError."""
+    key = (fn, tuple(argnums), tuple(kinds), batched)
+    gen = _FORWARD.get(key)
+    if gen is None or not gen.reads.valid():
+        gen = _FORWARD[key] = _generate_forward(fn, argnums, kinds, batched)
+    return gen
+
+
+def _generate_forward(fn, argnums, kinds, batched):
+    fn = as_function(fn)
+    ir, constants, used, reads = normalized(fn, tuple(kinds))
+    ir = copy.deepcopy(ir)
+    params = [a.id for a in ir.args.args]
+    wrt = [params[i] for i in argnums]
+    constant_kinds = {n: kind_of_argument(v, False) for n, v in constants.items()}
+    ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
+    analysis = Analysis(ir, kinds, wrt, constant_kinds)
+    parsed = parse_function(fn)
+    jvp_ir = forward(ir, analysis, wrt, used, parsed.filename, batched)
+    user_names = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
+    user_names |= set(params)
+    keep = user_names | {t for v, t in jvp_ir.tangent_names.items() if v in user_names}
+    jvp_ir = optimize(jvp_ir, keep=keep)
+    namespace = {"np": np, "Stack": Stack, "math": math, "operator": operator}
+    namespace.update({n: getattr(rules, n) for n in rules.HELPERS})
+    namespace.update(constants)
+    filename = f"<tangent of {ir.name}>"
+    loaded, source = emit_python.load(jvp_ir, namespace, filename)
+    return Generated(source, loaded, jvp_ir, filename, True, reads)
 
 
 def as_function(fn):

@@ -19,7 +19,7 @@ from tapeflow.runtime import rules
 from . import resolve, templates
 from .analyze import is_differentiable_op, statements
 from .errors import TransformError
-from .normalize import assign, const, if_, name, store
+from .nodes import assign, const, if_, name, store
 
 
 ANS = "ans__"   # stands for a statement's own result in a template until it is placed
@@ -135,6 +135,7 @@ class Reverse:
         ret = body[-1]
         assert isinstance(ret, gast.Return)
         self.depth = 0
+        self.placed_inits = []   # (var, dvar = np.zeros_like(var)) placed in the primal sweep
         primal, adjoint = self.block(body[:-1], frozenset())
         result = ret.value
         seed = []
@@ -157,7 +158,9 @@ class Reverse:
                 # var may be unbound at the end (an early return, a branch not taken): its
                 # adjoint starts where var gets its value, on every path that binds it
                 def init(var=var):
-                    return assign(self.d(var), call(attr("np", "zeros_like"), name(var)))
+                    stmt = assign(self.d(var), call(attr("np", "zeros_like"), name(var)))
+                    self.placed_inits.append((var, stmt))
+                    return stmt
                 if init_after_binding(primal, var, init):
                     continue
             inits.append(assign(self.d(var), zero))
@@ -169,6 +172,9 @@ class Reverse:
                 seed.append(assign(self.d(p), const(0.0)))
             grads.append(name(self.d(p)))
         stacks = [assign(stack, call(name("Stack"))) for stack in self.stacks_used]
+        if self.rows:   # vector mode: one primal sweep, the adjoint sweep once per cotangent row
+            from .replay import rows_function
+            return rows_function(self, stacks, primal, seed + inits + adjoint, grads)
         # without the value, whatever only computed it is dead code (grad alone is cheaper)
         self.returns_value = self.with_value or self.a.kind(result) not in ("float", "int", "bool")
         if self.returns_value and isinstance(result, gast.Name) and \
@@ -681,11 +687,13 @@ def init_after_binding(block, var, make):
     return placed
 
 
-def reverse(ir, analysis, wrt, used, filename, with_value=True):
+def reverse(ir, analysis, wrt, used, filename, with_value=True, rows=None):
     """The gradient function of ``ir``; it returns ``(value, gradients)``, or only the
-    gradients when ``with_value`` is false and the value is known to be a scalar."""
+    gradients when ``with_value`` is false and the value is known to be a scalar.
+    ``rows``: parameters (cotangents) that take k rows at once (replay.py)."""
     r = Reverse(ir, analysis, wrt, used, filename)
     r.with_value = with_value
+    r.rows = tuple(rows or ())
     # arrays whose contents an adjoint reads must be restored when their elements are overwritten
     r.restore_arrays = arrays_read_by_adjoints(r, ir)
     return r.run()

@@ -16,7 +16,7 @@ import numpy as np
 
 from tapeflow.runtime import rules
 
-from .normalize import const, name
+from .nodes import const, name
 
 _PARSED = {}
 
@@ -25,13 +25,15 @@ class Undecided(Exception):
     pass
 
 
-def rule_tree(rule):
-    tree = _PARSED.get(rule.name)
+def rule_tree(rule, forward=False):
+    """The parsed reverse rule of an entry (``forward``: its tangent rule)."""
+    key = (rule.name, forward)
+    tree = _PARSED.get(key)
     if tree is None:
-        source = textwrap.dedent(inspect.getsource(rule.adjoint))
+        source = textwrap.dedent(inspect.getsource(rule.forward if forward else rule.adjoint))
         tree = gast.parse(source).body[0]
         tree.decorator_list = []
-        _PARSED[rule.name] = tree
+        _PARSED[key] = tree
     return tree
 
 
@@ -57,18 +59,22 @@ class Instance:
         return names
 
 
-def instantiate(rule, g, ans, inputs, params, analysis, fresh, wanted):
-    """Specialise ``rule`` for a statement. ``inputs`` are atoms, ``params`` name -> atom."""
-    tree = copy.deepcopy(rule_tree(rule))
+def instantiate(rule, g, ans, inputs, params, analysis, fresh, wanted, tangents=None):
+    """Specialise ``rule`` for a statement. ``inputs`` are atoms, ``params`` name -> atom.
+    With ``tangents`` (one atom per input, None for an input without one), the forward rule
+    ``f(*tangents, ans, *inputs, **params)`` instead, ``g`` unused: its terms per input."""
+    tree = copy.deepcopy(rule_tree(rule, forward=tangents is not None))
     arg_names = [a.id for a in tree.args.args]
     defaults = dict(zip(arg_names[len(arg_names) - len(tree.args.defaults):], tree.args.defaults))
     n_in = len(inputs)
-    binding = {arg_names[0]: g, arg_names[1]: ans}
-    for pname, atom in zip(arg_names[2:2 + n_in], inputs):
+    lead = [g] if tangents is None else [t if t is not None else const(None) for t in tangents]
+    binding = dict(zip(arg_names, lead + [ans]))
+    first = len(lead) + 1   # where the inputs start
+    for pname, atom in zip(arg_names[first:first + n_in], inputs):
         binding[pname] = atom
-    for pname in arg_names[2 + n_in:]:
+    for pname in arg_names[first + n_in:]:
         binding[pname] = params.get(pname, defaults.get(pname, const(None)))
-    unknown = sorted(set(params) - set(arg_names[2 + n_in:]))
+    unknown = sorted(set(params) - set(arg_names[first + n_in:]))
     if unknown:   # a keyword the rule does not read (np.mean(where=...)) would be silently dropped
         raise Undecided(f"the {rule.name} rule does not take the keyword {unknown[0]}=")
     local_names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)

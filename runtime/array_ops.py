@@ -4,7 +4,7 @@ import numpy as np
 from . import dtypes as _dt
 from .opdef import as_tensor, wrap
 from .rules import RULES, unslice
-from .tape import state, record, stop_recording_all
+from .recording import state, record, stop_recording_all
 from .tensor import Tensor, _python_value_to_numpy
 
 _int = int

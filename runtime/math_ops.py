@@ -4,9 +4,10 @@ import builtins
 import numpy as np
 
 from . import dtypes as _dt
-from .opdef import (unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand, pair)
+from .opdef import (unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand, pair,
+                    op_for)
 from .rules import RULES
-from .tape import state, record
+from .recording import state, record
 from .tensor import Tensor, convert_to_tensor
 
 _np_abs = np.abs
@@ -75,12 +76,12 @@ is_nan = nondiff_unary(np.isnan)
 is_inf = nondiff_unary(np.isinf)
 is_finite = nondiff_unary(np.isfinite)
 logical_not = nondiff_unary(np.logical_not)
-equal = nondiff_binary(np.equal)
-not_equal = nondiff_binary(np.not_equal)
-less = nondiff_binary(np.less)
-less_equal = nondiff_binary(np.less_equal)
-greater = nondiff_binary(np.greater)
-greater_equal = nondiff_binary(np.greater_equal)
+equal = nondiff_binary(np.equal, "Equal")
+not_equal = nondiff_binary(np.not_equal, "NotEqual")
+less = nondiff_binary(np.less, "Less")
+less_equal = nondiff_binary(np.less_equal, "LessEqual")
+greater = nondiff_binary(np.greater, "Greater")
+greater_equal = nondiff_binary(np.greater_equal, "GreaterEqual")
 logical_and = nondiff_binary(np.logical_and)
 logical_or = nondiff_binary(np.logical_or)
 logical_xor = nondiff_binary(np.logical_xor)
@@ -284,6 +285,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if state.tapes:
         record(_MATMUL, out, (a, b), (av, bv))
     return out
+
+
+op_for("MatMul", matmul)
 
 
 def tensordot(a, b, axes, name=None):

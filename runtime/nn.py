@@ -5,7 +5,7 @@ from . import array_ops as A
 from . import math_ops as M
 from .opdef import as_tensor, wrap
 from .rules import RULES
-from .tape import state, record
+from .recording import state, record
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus",
            "softsign", "swish", "silu", "softmax", "log_softmax", "l2_loss", "l2_normalize",

@@ -14,22 +14,23 @@ import numpy as np
 from . import array_ops as A
 from . import math_ops as M
 from . import rules
-from .opdef import as_tensor, wrap
-from .tape import record, state
+from .opdef import OPS, as_tensor, wrap
+from .recording import record, state
 from .tensor import Tensor, strict
 
-UFUNCS = {
-    np.add: M.add, np.subtract: M.subtract, np.multiply: M.multiply, np.divide: M.divide,
-    np.true_divide: M.divide, np.power: M.pow, np.maximum: M.maximum, np.minimum: M.minimum,
-    np.arctan2: M.atan2, np.matmul: M.matmul,
-    np.negative: M.negative, np.positive: M.identity, np.square: M.square, np.sqrt: M.sqrt,
-    np.reciprocal: M.reciprocal, np.exp: M.exp, np.expm1: M.expm1, np.log: M.log,
-    np.log1p: M.log1p, np.sin: M.sin, np.cos: M.cos, np.tan: M.tan, np.tanh: M.tanh,
-    np.arcsin: M.asin, np.arccos: M.acos, np.arctan: M.atan, np.sinh: M.sinh, np.cosh: M.cosh,
-    np.absolute: M.abs, np.fabs: M.abs,
-    np.greater: M.greater, np.greater_equal: M.greater_equal, np.less: M.less,
-    np.less_equal: M.less_equal, np.equal: M.equal, np.not_equal: M.not_equal,
-}
+def _ufunc_ops():
+    """A view of the table: each numpy ufunc of an entry that has a TF-style op runs that op."""
+    out = {}
+    for entry in rules.ENTRIES:
+        op = OPS.get(entry.name)
+        if op is not None:
+            for c in entry.callables:
+                if isinstance(c, np.ufunc):
+                    out.setdefault(c, op)
+    return out
+
+
+UFUNCS = _ufunc_ops()
 
 
 def _unwrap(x):
@@ -84,6 +85,8 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
                 upd = inputs[2] if ufunc is np.add else M.negative(inputs[2])
                 return A.scatter_add_inplace(target, inputs[1], upd)
             raise TypeError("Tensors are immutable: np.%s.at cannot write into one" % ufunc.__name__)
+        if strict.guard is not None:   # grad's tape: the write would drop the gradient; refused
+            return _no_rule(ufunc, inputs, kwargs, method)
         return getattr(ufunc, method)(target, *[_unwrap(i) for i in inputs[1:]], **kwargs)
     return _no_rule(ufunc, inputs, kwargs, method)
 
@@ -99,18 +102,6 @@ def _mean(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
         raise NotImplementedError("np.mean(where=...) has no gradient rule; use "
                                   "np.sum(x * mask) / np.sum(mask)")
     return M.reduce_mean(a, axis, keepdims)
-
-
-def _prod(a, axis=None, dtype=None, out=None, keepdims=False, **kw):
-    return M.reduce_prod(a, axis, keepdims)
-
-
-def _max(a, axis=None, out=None, keepdims=False, **kw):
-    return M.reduce_max(a, axis, keepdims)
-
-
-def _min(a, axis=None, out=None, keepdims=False, **kw):
-    return M.reduce_min(a, axis, keepdims)
 
 
 def _reshape(a, shape=None, order="C", **kw):
@@ -129,12 +120,6 @@ def _clip(a, a_min=None, a_max=None, out=None, **kw):
     lo = -np.inf if a_min is None else a_min
     hi = np.inf if a_max is None else a_max
     return M.clip_by_value(a, lo, hi)
-
-
-def _dot(a, b, out=None):
-    if np.ndim(_unwrap(a)) == 0 or np.ndim(_unwrap(b)) == 0:
-        return M.multiply(a, b)
-    return M.matmul(a, b)
 
 
 def _outer(a, b, out=None):
@@ -159,74 +144,22 @@ def _split(ary, indices_or_sections, axis=0):
     return A.split(ary, [b - a for a, b in zip(cuts[:-1], cuts[1:])], axis)
 
 
-def _moveaxis(a, source, destination):
-    n = np.ndim(_unwrap(a))
-    order = [i for i in range(n) if i != source % n]
-    order.insert(destination % n, source % n)
-    return A.transpose(a, order)
-
-
-def _swapaxes(a, axis1, axis2):
-    n = np.ndim(_unwrap(a))
-    order = list(range(n))
-    order[axis1 % n], order[axis2 % n] = order[axis2 % n], order[axis1 % n]
-    return A.transpose(a, order)
-
-
-def _flip(m, axis=None):
-    n = np.ndim(_unwrap(m))
-    axes = range(n) if axis is None else ([axis] if isinstance(axis, int) else axis)
-    return A.reverse(m, [a % n for a in axes])
-
-
-def _cumsum(a, axis=None, dtype=None, out=None):
-    if axis is None:
-        return M.cumsum(A.reshape(a, (-1,)), 0)
-    return M.cumsum(a, axis)
-
-
-def _zeros_like(a, dtype=None, **kw):
-    return A.zeros_like(a, dtype)
-
-
-def _ones_like(a, dtype=None, **kw):
-    return A.ones_like(a, dtype)
-
-
 def _result_type(*args):
     return np.result_type(*[_unwrap(a) if isinstance(a, Tensor) else a for a in args])
 
 
+# Adapters where numpy's signature differs from what the entry's rule takes, or where TF's op
+# conversion applies (dtype=, where=, newshape=, the one-argument np.where, open clip bounds, lists
+# of arrays, flat take). Every other numpy function of the table runs from its entry (from_entry).
 FUNCTIONS = {
-    np.sum: _sum, np.mean: _mean, np.prod: _prod, np.max: _max, np.amax: _max, np.min: _min,
-    np.amin: _min,
-    np.reshape: _reshape, np.transpose: lambda a, axes=None: A.transpose(a, axes),
-    np.squeeze: lambda a, axis=None: A.squeeze(a, axis),
-    np.expand_dims: lambda a, axis: A.expand_dims(a, axis) if isinstance(axis, int) else
-    _expand_many(a, axis),
-    np.broadcast_to: lambda array, shape, subok=False: A.broadcast_to(array, shape),
+    np.sum: _sum, np.mean: _mean, np.reshape: _reshape,
     np.where: _where, np.clip: _clip, np.outer: _outer,
     np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
-    np.swapaxes: _swapaxes, np.flip: _flip, np.cumsum: _cumsum,
     np.take: lambda a, indices, axis=None, **kw: A.gather(a, indices, axis=axis) if axis is not None
     else A.gather(A.reshape(a, (-1,)), indices),
-    np.shape: lambda a: tuple(np.shape(_unwrap(a))),
-    np.ndim: lambda a: np.ndim(_unwrap(a)),
-    np.size: lambda a, axis=None: np.size(_unwrap(a), axis),
-    np.zeros_like: _zeros_like, np.ones_like: _ones_like,
     np.result_type: _result_type,
-    np.linalg.inv: lambda a: M.matrix_inverse(a),
-    np.linalg.det: lambda a: M.matrix_determinant(a),
     np.copy: lambda a, **kw: M.identity(a),
-    np.ravel: lambda a, order="C": A.reshape(a, (-1,)),
-    np.atleast_1d: lambda *arys: A.reshape(arys[0], (-1,)) if np.ndim(_unwrap(arys[0])) == 0 else arys[0],
 }
-
-
-def _expand_many(a, axes):
-    for ax in sorted(a_ % (np.ndim(_unwrap(a)) + len(axes)) for a_ in axes):
-        a = A.expand_dims(a, ax)
-    return a
 
 
 _PARAMS = {}

@@ -6,10 +6,21 @@ one Tensor allocation and (only while a tape is active) one ``record``.
 import numpy as np
 
 from .rules import RULES
-from .tape import state, record
+from .recording import state, record
 from .tensor import Tensor, convert_to_tensor, _python_value_to_numpy, _scalarize
 
-__all__ = ["unary", "binary", "operand", "nondiff_binary", "nondiff_unary", "as_tensor", "wrap"]
+__all__ = ["unary", "binary", "operand", "nondiff_binary", "nondiff_unary", "as_tensor", "wrap",
+           "OPS", "op_for"]
+
+# table entry name -> the TensorFlow-style op that runs it (with TF's operand conversion); the
+# numpy protocols (numpy_dispatch.UFUNCS) send an entry's numpy callables to this op
+OPS = {}
+
+
+def op_for(name, op):
+    """Register ``op`` as the op of the table entry ``name`` (the first registration wins)."""
+    OPS.setdefault(name, op)
+    return op
 
 
 def as_tensor(x):
@@ -76,7 +87,7 @@ def unary(rule_name, npfn):
         if state.tapes:
             record(r, out, (x,), (xv,))
         return out
-    return op
+    return op_for(rule_name, op)
 
 
 def pair(x, y):
@@ -107,7 +118,7 @@ def binary(rule_name, npfn):
         if state.tapes:
             record(r, out, (x, y), (xv, yv))
         return out
-    return op
+    return op_for(rule_name, op)
 
 
 def _values(x, y):
@@ -123,18 +134,19 @@ def _values(x, y):
     return xv, yv
 
 
-def nondiff_binary(npfn):
-    """An op with no gradient (comparisons, logical ops): never recorded."""
+def nondiff_binary(npfn, entry=None):
+    """An op with no gradient (comparisons, logical ops): never recorded. ``entry``: the name of
+    the table's nondiff entry it runs, if any."""
     def op(x, y, name=None):
         xv, yv = _values(x, y)
         return wrap(npfn(xv, yv))
-    return op
+    return op if entry is None else op_for(entry, op)
 
 
-def nondiff_unary(npfn):
+def nondiff_unary(npfn, entry=None):
     def op(x, name=None):
         return wrap(npfn(as_tensor(x)._v))
-    return op
+    return op if entry is None else op_for(entry, op)
 
 
 def python_value(x, dtype=None):

@@ -271,6 +271,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
         return t
     if isinstance(value, Tensor):  # subclasses
         return value
+    if hasattr(type(value), "__tapeflow_tensor__"):   # a traced numpy buffer: what it holds
+        return convert_to_tensor(value.__tapeflow_tensor__, dtype)
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         from .array_ops import stack
         t = stack([convert_to_tensor(v, dtype) for v in value])

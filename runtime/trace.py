@@ -123,11 +123,16 @@ class Guard:
             rest = {k: v for k, v in kwargs.items() if k != "out"}
             return _write_outputs(out, getattr(func, method)(*args, **rest))
         result = on_values()
+        name = _numpy_name(func, method)
+        if (method == "at" or result is None) and (is_traced(args) or is_traced(kwargs)):
+            # np.add.at(a, i, t), np.copyto(a, t), np.put...: numpy wrote the values in place
+            raise TraceEscape(f"{_where_in_user_code()}{name} writes a traced value into a "
+                              f"numpy array made outside the function, so its gradient would "
+                              f"be lost; build the array from the result instead")
         if id(func) in NONDIFF_NUMPY or not _carries_gradient(result):
             return result
         if not (is_traced(args) or is_traced(kwargs)):
             return result
-        name = _numpy_name(func, method)
         if out is not None:
             raise TraceEscape(f"{_where_in_user_code()}{name}(..., out=...) writes a traced value "
                               f"into a numpy array, so its gradient would be lost; use the "
@@ -268,8 +273,13 @@ class Buffer:
 
     def __init__(self, value):
         self.t = value if isinstance(value, Tensor) else constant(np.asarray(value))
+        self.viewed = None   # how a view of it was taken that would not see later writes
 
     def __setitem__(self, index, value):
+        if self.viewed is not None:
+            raise TraceEscape(f"{_where_in_user_code()}writing into an array after taking a "
+                              f"view of it ({self.viewed}): numpy's view sees the write, the tape's "
+                              f"copy would not (the python backend handles this function)")
         mask = np.zeros(self.t.shape, dtype=bool)
         mask[_plain(index)] = True
         value = _plain(value)
@@ -280,10 +290,19 @@ class Buffer:
             value = np.where(mask, _place(value, mask, index, self.t.shape), full)
         self.t = np.where(mask, value, self.t)
 
+    @property
+    def __tapeflow_tensor__(self):   # Tensor arithmetic with a buffer operand reads its Tensor
+        return self.t
+
     def __getitem__(self, index):
-        return self.t[_plain(index)]
+        index = _plain(index)
+        if _is_view_index(index, self.t.ndim):
+            return BufferView(self, index)   # numpy's view: it sees later writes
+        return self.t[index]
 
     def __getattr__(self, name):
+        if name in _VIEW_ATTRIBUTES:
+            self.viewed = f".{name}"
         return getattr(self.t, name)
 
     def __len__(self):
@@ -302,6 +321,11 @@ class Buffer:
         return _write_outputs(out, result)
 
     def __array_function__(self, func, types_, args, kwargs):
+        if func.__name__ in _VIEW_FUNCTIONS and args and args[0] is self:
+            self.viewed = f"np.{func.__name__}"
+        if func is np.copyto and args and args[0] is self and len(args) == 2 and not kwargs:
+            self[...] = args[1]    # a recorded write, as b[...] = src
+            return None
         return func(*[_plain(a) for a in args], **{k: _plain(v) for k, v in kwargs.items()})
 
     def __array__(self, dtype=None, copy=None):
@@ -314,6 +338,47 @@ class Buffer:
 
     def __repr__(self):
         return f"Buffer({self.t!r})"
+
+
+class BufferView(Buffer):
+    """``b[1:]``, ``b[i]`` of a buffer: reads its current values (numpy's view sees later
+    writes into b) and writes through into it."""
+
+    def __init__(self, base, index):
+        self.base, self.index, self.viewed = base, index, None
+
+    @property
+    def t(self):
+        return self.base.t[self.index]
+
+    def __setitem__(self, index, value):
+        # the view's elements as positions in its base, then one write into the base
+        positions = np.arange(int(np.prod(self.base.t.shape))).reshape(self.base.t.shape)
+        chosen = np.asarray(positions[self.index][_plain(index)])
+        self.base[np.unravel_index(chosen, self.base.t.shape)] = value
+
+
+# spellings that return a view of an array (which a later write would change)
+_VIEW_ATTRIBUTES = {"T", "mT", "real", "imag", "flat", "reshape", "ravel", "transpose",
+                    "swapaxes", "squeeze", "diagonal", "view", "__array_interface__"}
+_VIEW_FUNCTIONS = {"reshape", "ravel", "transpose", "swapaxes", "moveaxis", "rollaxis", "squeeze",
+                   "expand_dims", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to",
+                   "diagonal", "flip", "fliplr", "flipud", "rot90", "real", "imag", "asarray",
+                   "asanyarray", "split", "array_split", "hsplit", "vsplit", "dsplit"}
+
+
+def _is_view_index(index, ndim):
+    """Whether numpy's basic indexing by ``index`` gives a view (not a scalar, not a copy)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    ints = 0
+    for p in parts:
+        if isinstance(p, (slice, type(Ellipsis))) or p is None:
+            return True
+        if isinstance(p, (int, np.integer)) and not isinstance(p, bool):
+            ints += 1
+        else:
+            return False    # fancy or boolean indexing copies
+    return ints < ndim
 
 
 def _write_outputs(out, result):
@@ -394,6 +459,8 @@ def _traced_numpy():
     def asarray(a, dtype=None, **kwargs):
         # np.asarray(x) at the top of a function is common; on a Tensor it is the Tensor itself
         # (as the compiler reads it, an identity), where numpy would convert it to plain numbers
+        if isinstance(a, Buffer) and (dtype is None or np.dtype(dtype) == a.t.numpy().dtype):
+            return a      # the same array, as numpy gives
         a = _plain(a)
         if isinstance(a, Tensor):
             if dtype is None or np.dtype(dtype) == a._v.dtype:

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import dtypes as _dt
 from .rules import RULES
-from .tape import state, record
+from .recording import state, record
 from .tensor import Tensor, TensorShape, _numpy_text, _python_value_to_numpy, _scalarize
 
 __all__ = ["Variable"]

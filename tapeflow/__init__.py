@@ -14,4 +14,8 @@ from . import keras  # noqa: E402,F401  (tf.keras; keras imports only tapeflow.r
 from .compiler.api import grad, value_and_grad, differentiable, source, explain  # noqa: E402
 from .compiler.errors import TransformError  # noqa: E402
 from .compiler.api import jit  # noqa: E402
+# forward mode (tangent code): jvp, jacfwd, hessian (forward over reverse), hvp
+from .compiler.transforms import jvp, jacfwd, hessian, hvp  # noqa: E402,F401
+# reverse mode for any output structure: vjp, jacrev
+from .compiler.vjp import vjp, jacrev  # noqa: E402,F401
 from .cli import build  # noqa: E402,F401  (tapeflow.build: ahead-of-time modules)

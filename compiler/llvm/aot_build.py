@@ -7,6 +7,7 @@ file for the chosen CPU and link that with the system C compiler. Files are writ
 temporary directory inside the output directory and moved into place at the end, the loader
 last, so a failed build never leaves a half-written module behind.
 """
+import hashlib
 import importlib.util
 import inspect
 import os
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-from .aot_loader import ExportInfo, header_text, loader_text
+from .aot_loader import ExportInfo, header_text, identity_description, loader_text
 from .aot_signature import BuildError, Export, parse_export, parse_types
 
 
@@ -162,6 +163,20 @@ def _exports(functions):
     return out
 
 
+def identity_module(name, texts, description, tm):
+    """LLVM assembly of ``NAME_identity()``, returning "TAPEFLOW-ID:<sha256>:<description>": the
+    hash covers the module name, the signatures, the CPU and every module's IR, so two builds
+    of different functions never share an identity. The loader finds it in the file's bytes."""
+    import llvmlite.binding as llvm
+    digest = hashlib.sha256("\0".join([name, description] + texts).encode()).hexdigest()
+    text = f"TAPEFLOW-ID:{digest}:{description}".encode("utf-8")[:2000] + b"\0"
+    body = "".join(chr(c) if 32 <= c < 127 and c not in (34, 92) else f"\\{c:02X}" for c in text)
+    return (f'target triple = "{llvm.get_process_triple()}"\n'
+            f'target datalayout = "{tm.target_data}"\n'
+            f'@tf_aot_identity = internal constant [{len(text)} x i8] c"{body}"\n'
+            f"define ptr @{name}_identity() nounwind {{\n  ret ptr @tf_aot_identity\n}}\n")
+
+
 def cpu_description(cpu):
     from . import aot
     import llvmlite.binding as llvm
@@ -191,6 +206,9 @@ def build(file, functions, output, name, cpu=None, boundscheck=True):
     texts = [aot.support_module(name, tm)]
     for fn, e in zip(fns, exports):
         texts += export_modules(fn, e, name, tm, boundscheck)
+    cpu_desc = cpu_description(cpu)
+    texts.append(identity_module(name, texts, identity_description(infos, cpu_desc), tm))
+    identity = texts[-1].split("TAPEFLOW-ID:")[1][:64]
     try:
         llmod = aot.link_modules(texts, tm)
         obj = aot.emit_object(llmod, tm)
@@ -199,7 +217,6 @@ def build(file, functions, output, name, cpu=None, boundscheck=True):
 
     os.makedirs(output, exist_ok=True)
     src = os.path.basename(file)
-    cpu_desc = cpu_description(cpu)
     tmp = tempfile.mkdtemp(prefix=f".{name}-build-", dir=output)
     try:
         obj_path = os.path.join(tmp, f"{name}.o")
@@ -209,8 +226,10 @@ def build(file, functions, output, name, cpu=None, boundscheck=True):
         link_shared(obj_path, os.path.join(tmp, files["library"]), cc)
         with open(os.path.join(tmp, files["header"]), "w") as f:
             f.write(header_text(name, infos, src, cpu_desc))
+        with open(os.path.join(tmp, files["library"]), "rb") as f:
+            lib_sha256 = hashlib.sha256(f.read()).hexdigest()
         with open(os.path.join(tmp, files["loader"]), "w") as f:
-            f.write(loader_text(name, infos, src, cpu_desc))
+            f.write(loader_text(name, infos, src, cpu_desc, identity, lib_sha256))
         out = {}
         for key in ("library", "header", "loader"):         # the loader last: it marks completion
             dst = os.path.join(output, files[key])

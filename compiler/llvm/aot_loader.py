@@ -52,28 +52,55 @@ _C_RESERVED = set("""auto break case char const continue default do double else 
 for goto if inline int long register restrict return short signed sizeof static struct switch
 typedef union unsigned void volatile while bool true false class new delete this template
 typename namespace operator private protected public virtual friend explicit mutable using
-catch throw try out_value""".split())
+catch throw try int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t
+uint64_t size_t NULL""".split())
 
 
-def _c_name(p):
-    return p + "_" if p in _C_RESERVED else p
+def _c_names(info):
+    """C parameter names: {(param, role): name} with role "", "shape", "strides" or "grad", and
+    the name of the value output. The user's names come first (a C keyword gets "_"); a derived
+    name (``x_shape``, ``out_grad_x``, ``out_value``) that another parameter already uses gets
+    "_" appended until it is unique."""
+    taken, names = set(), {}
+    for p in info.params:
+        c = p + "_" if p in _C_RESERVED else p
+        while c in taken:
+            c += "_"
+        taken.add(c)
+        names[(p, "")] = c
 
-
-def _c_args(info):
-    out = []
-    for p, a in zip(map(_c_name, info.params), info.args):
+    def fresh(base):
+        while base in taken:
+            base += "_"
+        taken.add(base)
+        return base
+    for p, a in zip(info.params, info.args):
         if a.ndim:
-            out += [f"const {a.ctype} *{p}", f"const int64_t *{p}_shape", f"const int64_t *{p}_strides"]
+            names[(p, "shape")] = fresh(names[(p, "")] + "_shape")
+            names[(p, "strides")] = fresh(names[(p, "")] + "_strides")
+    for i in info.wrt:
+        p = info.params[i]
+        names[(p, "grad")] = fresh("out_grad_" + names[(p, "")])
+    names["out_value"] = fresh("out_value")
+    return names
+
+
+def _c_args(info, names):
+    out = []
+    for p, a in zip(info.params, info.args):
+        if a.ndim:
+            out += [f"const {a.ctype} *{names[(p, '')]}", f"const int64_t *{names[(p, 'shape')]}",
+                    f"const int64_t *{names[(p, 'strides')]}"]
         else:
-            out.append(f"{a.ctype} {p}")
+            out.append(f"{a.ctype} {names[(p, '')]}")
     return out
 
 
-def _c_grads(info):
+def _c_grads(info, names):
     out = []
     for i in info.wrt:
-        a, p = info.args[i], _c_name(info.params[i])
-        out.append(f"{a.ctype} *out_grad_{p}" if a.ndim else f"double *out_grad_{p}")
+        a, g = info.args[i], names[(info.params[i], "grad")]
+        out.append(f"{a.ctype} *{g}" if a.ndim else f"double *{g}")
     return out
 
 
@@ -86,15 +113,19 @@ def header_text(module, infos, source_name, cpu_desc):
               "#ifdef __cplusplus", 'extern "C" {', "#endif", "",
               f"/* Message of this thread's last failed call (\"ExceptionName: text\"). */",
               f"const char *{module}_last_error(void);", ""]
+    lines += ["/* Identity of this build (\"TAPEFLOW-ID:<sha256>:<signatures>\"). */",
+              f"const char *{module}_identity(void);", ""]
     for info in infos:
-        args = _c_args(info)
+        names = _c_names(info)
+        args = _c_args(info, names)
+        out_value = f"double *{names['out_value']}"
         wrt = ", ".join(info.params[i] for i in info.wrt) or "nothing (no float argument)"
         lines.append(f"/* {info.describe()}; gradient with respect to {wrt} */")
-        lines.append(f"int32_t {module}_{info.name}({', '.join(args + ['double *out_value'])});")
+        lines.append(f"int32_t {module}_{info.name}({', '.join(args + [out_value])});")
         if info.wrt:
-            lines.append(f"int32_t {module}_{info.name}_grad({', '.join(args + _c_grads(info))});")
+            lines.append(f"int32_t {module}_{info.name}_grad({', '.join(args + _c_grads(info, names))});")
             lines.append(f"int32_t {module}_{info.name}_value_and_grad("
-                         f"{', '.join(args + ['double *out_value'] + _c_grads(info))});")
+                         f"{', '.join(args + [out_value] + _c_grads(info, names))});")
         lines.append("")
     lines += ["#ifdef __cplusplus", "}", "#endif", f"#endif /* {guard} */", ""]
     return "\n".join(lines)
@@ -108,7 +139,37 @@ import os as _os
 
 import numpy as _np
 
-_lib = _ct.CDLL(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "lib{module}.so"))
+_IDENTITY = "{identity}"
+_LIB_SHA256 = "{lib_sha256}"
+
+
+def _open_library():
+    """The library, after checking (before dlopen: a truncated file would SIGBUS) that it is
+    exactly the build this loader was written for."""
+    import hashlib
+    import re
+    path = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "lib{module}.so")
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise ImportError(f"{module}: cannot read its library {{path}}: {{e}}") from None
+    if hashlib.sha256(data).hexdigest() != _LIB_SHA256:
+        found = re.search(rb"TAPEFLOW-ID:([0-9a-f]{{64}}):([^\\0]{{0,2000}})", data)
+        what = (f"build {{found.group(1).decode()}} of {{found.group(2).decode('utf-8', 'replace')}}"
+                if found else f"not a tapeflow build, or damaged ({{len(data)}} bytes)")
+        raise ImportError(f"{module}: {{path}} is not the library this loader was built with: "
+                          f"the loader expects build {{_IDENTITY}} ({describe}); the file is {{what}}. "
+                          "Rebuild the module, or keep the loader and library of one build together.")
+    lib = _ct.CDLL(path)
+    lib.{module}_identity.restype = _ct.c_char_p
+    lib.{module}_identity.argtypes = []
+    if lib.{module}_identity().decode().split(":")[1] != _IDENTITY:
+        raise ImportError(f"{module}: library identity mismatch (expected {{_IDENTITY}})")
+    return lib
+
+
+_lib = _open_library()
 _lib.{module}_last_error.restype = _ct.c_char_p
 _lib.{module}_last_error.argtypes = []
 _P = _ct.c_void_p
@@ -140,6 +201,10 @@ def _int(v, name):
     if isinstance(v, (int, _np.integer)) and not isinstance(v, (bool, _np.bool_)):
         return int(v)
     raise TypeError(f"argument {{name!r}}: expected an int, got {{type(v).__name__}}")
+
+
+def _overflow(v, name):
+    raise OverflowError(f"argument {{name!r}}: {{v}} does not fit int64")
 
 
 def _bool(v, name):
@@ -179,32 +244,55 @@ def _array(v, name, dtype, ndim):
 '''
 
 
-def _check_lines(info, numpy_objects=False):
+# Inside the generated functions every name that is not a parameter starts with a prefix no
+# parameter starts with (``_tf_``, lengthened if needed), bound at module level to the helpers:
+# a parameter named ``_np``, ``_v``, ``type`` or ``x_c`` shadows nothing the body uses.
+_HELPERS = ("np", "ct", "ndarray", "F8", "F4", "I8", "B1", "array", "float", "int", "bool",
+            "overflow", "fail")
+_BUILTINS = ("type", "pyfloat", "pyint", "pybool")
+
+
+def name_prefix(infos):
+    prefix = "_tf_"
+    while any(p.startswith(prefix) for info in infos for p in info.params):
+        prefix += "_"
+    return prefix
+
+
+def _aliases(P):
+    lines = [f"{P}{h} = _{h}" for h in _HELPERS]
+    lines += [f"{P}type, {P}pyfloat, {P}pyint, {P}pybool = type, float, int, bool"]
+    return lines
+
+
+def _check_lines(info, P, numpy_objects=False):
     """Argument checks: a fast identity test inline, the full check only when it fails."""
     lines = []
     for p, a in zip(info.params, info.args):
         if a.ndim:
-            dt = _NP_NAMES[a.dtype]
-            lines.append(f"    if type({p}) is not _ndarray or {p}.dtype is not {dt} or {p}.ndim != {a.ndim} "
+            dt = P + _NP_NAMES[a.dtype][1:]
+            lines.append(f"    if {P}type({p}) is not {P}ndarray or {p}.dtype is not {dt} or {p}.ndim != {a.ndim} "
                          f"or not {p}.flags.aligned:")
-            lines.append(f"        {p} = _array({p}, {p!r}, {dt}, {a.ndim})")
+            lines.append(f"        {p} = {P}array({p}, {p!r}, {dt}, {a.ndim})")
             if not numpy_objects:
-                lines.append(f"    {p}_c = {p}.ctypes")
+                lines.append(f"    {P}a_{p} = {p}.ctypes")
         else:
-            py, conv = {"float64": ("float", "_float"), "float32": ("float", "_float"),
-                        "int64": ("int", "_int"), "bool": ("bool", "_bool")}[a.dtype]
+            py, conv = {"float64": ("pyfloat", "float"), "float32": ("pyfloat", "float"),
+                        "int64": ("pyint", "int"), "bool": ("pybool", "bool")}[a.dtype]
             if a.dtype == "bool":
-                lines.append(f"    {p} = _bool({p}, {p!r})")
+                lines.append(f"    {p} = {P}bool({p}, {p!r})")
             else:
-                lines.append(f"    if type({p}) is not {py}: {p} = {conv}({p}, {p!r})")
+                lines.append(f"    if {P}type({p}) is not {P}{py}: {p} = {P}{conv}({p}, {p!r})")
+            if a.dtype == "int64":      # ctypes would wrap silently
+                lines.append(f"    if not -0x8000000000000000 <= {p} <= 0x7fffffffffffffff: {P}overflow({p}, {p!r})")
     return lines
 
 
-def _call_args(info, numpy_objects):
+def _call_args(info, P, numpy_objects):
     out = []
     for p, a in zip(info.params, info.args):
         if a.ndim:
-            out += [p] if numpy_objects else [f"{p}_c.data", f"{p}_c.shape", f"{p}_c.strides"]
+            out += [p] if numpy_objects else [f"{P}a_{p}.data", f"{P}a_{p}.shape", f"{P}a_{p}.strides"]
         else:
             out.append(p)
     return out
@@ -223,28 +311,29 @@ def _argtypes(info, value, grads, numpy_objects):
     return "[" + ", ".join(out) + "]"
 
 
-def _grad_outputs(info, numpy_objects):
+def _grad_outputs(info, P, numpy_objects):
     """(allocation lines, call arguments, result expressions) of the gradient outputs."""
     alloc, cargs, results = [], [], []
     for i in info.wrt:
         p, a = info.params[i], info.args[i]
+        g = f"{P}g_{p}"
         if a.ndim:
-            alloc.append(f"    _g_{p} = _np.empty({p}.shape, {_NP_NAMES[a.dtype]})")
-            cargs.append(f"_g_{p}" if numpy_objects else f"_g_{p}.ctypes.data")
-            results.append(f"_g_{p}")
+            alloc.append(f"    {g} = {P}np.empty({p}.shape, {P}{_NP_NAMES[a.dtype][1:]})")
+            cargs.append(g if numpy_objects else f"{g}.ctypes.data")
+            results.append(g)
         else:
-            alloc.append(f"    _g_{p} = _ct.c_double()")
-            cargs.append(f"_ct.byref(_g_{p})")
-            results.append(f"_g_{p}.value")
+            alloc.append(f"    {g} = {P}ct.c_double()")
+            cargs.append(f"{P}ct.byref({g})")
+            results.append(f"{g}.value")
     return alloc, cargs, results
 
 
-def _function(module, info, suffix, numpy_objects=False):
+def _function(module, info, suffix, P, numpy_objects=False):
     cname = f"{module}_{info.name}{suffix}" + ("__np" if numpy_objects else "")
     value = suffix != "_grad"
     grads = suffix != ""
-    g_alloc, g_args, g_res = _grad_outputs(info, numpy_objects) if grads else ([], [], [])
-    handle = f"_c_{info.name}{suffix}"
+    g_alloc, g_args, g_res = _grad_outputs(info, P, numpy_objects) if grads else ([], [], [])
+    handle = f"{P}c_{info.name}{suffix}"
     lines = [f"{handle} = _lib.{cname}",
              f"{handle}.argtypes = {_argtypes(info, value, grads, numpy_objects)}",
              f"{handle}.restype = _I32", "", "",
@@ -253,29 +342,33 @@ def _function(module, info, suffix, numpy_objects=False):
     wrt = ", ".join(info.params[i] for i in info.wrt)
     lines.append(f'    """{what.capitalize() if what[0] != "(" else what} of {info.describe()}'
                  + (f" with respect to {wrt}" if grads else "") + '."""')
-    lines += _check_lines(info, numpy_objects)
+    lines += _check_lines(info, P, numpy_objects)
     outs = []
     if value:
-        lines.append("    _v = _ct.c_double()")
-        outs.append("_ct.byref(_v)")
+        lines.append(f"    {P}v = {P}ct.c_double()")
+        outs.append(f"{P}ct.byref({P}v)")
     lines += g_alloc
     outs += g_args
-    lines.append(f"    _r = {handle}({', '.join(_call_args(info, numpy_objects) + outs)})")
-    lines.append("    if _r:")
-    lines.append("        _fail(_r)")
+    lines.append(f"    {P}r = {handle}({', '.join(_call_args(info, P, numpy_objects) + outs)})")
+    lines.append(f"    if {P}r:")
+    lines.append(f"        {P}fail({P}r)")
     grad_expr = None
     if grads:
         grad_expr = f"({', '.join(g_res)},)" if info.tuple_grads else g_res[0]
     if suffix == "":
-        lines.append("    return _v.value")
+        lines.append(f"    return {P}v.value")
     elif suffix == "_grad":
         lines.append(f"    return {grad_expr}")
     else:
-        lines.append(f"    return _v.value, {grad_expr}")
+        lines.append(f"    return {P}v.value, {grad_expr}")
     return lines
 
 
-def loader_text(module, infos, source_name, cpu_desc):
+def identity_description(infos, cpu_desc):
+    return "; ".join(info.describe() for info in infos) + f"; cpu {cpu_desc}"
+
+
+def loader_text(module, infos, source_name, cpu_desc, identity="", lib_sha256=""):
     names = []
     for info in infos:
         names.append(info.name)
@@ -291,17 +384,21 @@ def loader_text(module, infos, source_name, cpu_desc):
         wrt = ", ".join(info.params[i] for i in info.wrt) or "(none)"
         doc.append(f"    {info.describe()}  -- gradient with respect to {wrt}")
     doc.append('"""')
-    out = doc + [_PRELUDE.format(module=module)]
+    describe = identity_description(infos, cpu_desc).replace("\\", "/").replace('"', "'")
+    out = doc + [_PRELUDE.format(module=module, identity=identity, lib_sha256=lib_sha256,
+                                 describe=describe.replace("{", "{{").replace("}", "}}"))]
+    P = name_prefix(infos)
+    out += _aliases(P)
     for info in infos:
         for suffix in ("", "_grad", "_value_and_grad") if info.wrt else ("",):
             if not any(a.ndim for a in info.args):
-                out += ["", ""] + _function(module, info, suffix)
+                out += ["", ""] + _function(module, info, suffix, P)
                 continue
             # arrays: pass the numpy objects themselves when numpy's layout is the known one
             out += ["", "", "if _NP_FIELDS:"]
-            out += [("    " + ln) if ln else ln for ln in _function(module, info, suffix, True)]
+            out += [("    " + ln) if ln else ln for ln in _function(module, info, suffix, P, True)]
             out += ["else:"]
-            out += [("    " + ln) if ln else ln for ln in _function(module, info, suffix, False)]
+            out += [("    " + ln) if ln else ln for ln in _function(module, info, suffix, P, False)]
     out += ["", "", f"__all__ = {names!r}", ""]
     return "\n".join(out)
 

@@ -691,22 +691,28 @@ def sum_to(lw, g, gt, target_shape):
     out = full(lw, gt.dtype, list(target_shape), S.const(gt.dtype, 0))
     nd = gt.ndim
     lead = nd - len(target_shape)
-    ostr = []
+    ostr, gstr, shape = [], [], []
     for d in range(nd):
         j = d - lead
         if j < 0:
             ostr.append(ZERO)
+            gstr.append(g.strides[d])
+            shape.append(g.shape[d])
             continue
         tj, gd = target_shape[j], g.shape[d]
-        ok = b.or_(b.icmp_signed("==", tj, gd), b.icmp_signed("==", tj, ONE))
+        # an axis of size 1 in g (a zero adjoint kept small) broadcasts up, as numpy's does
+        g_one = b.icmp_signed("==", gd, ONE)
+        ok = b.or_(b.or_(b.icmp_signed("==", tj, gd), b.icmp_signed("==", tj, ONE)), g_one)
         with lw.cold_if(b.xor(ok, ir.Constant(L.I1, 1))):
             lw.fail("ValueError", "cannot sum an axis of size {} to size {} (axis {})", gd, tj, c64(d))
         ostr.append(b.select(b.icmp_signed("==", tj, ONE), ZERO, out.strides[j]))
+        gstr.append(b.select(g_one, ZERO, g.strides[d]))
+        shape.append(b.select(g_one, tj, gd))
 
     def body(offs, idx):
         x = load_at(lw, g, offs[0])
         store_at(lw, out, offs[1], _combine(lw, "sum", load_at(lw, out, offs[1]), x, gt.dtype))
-    strided_nest(lw, g.shape, [g.strides, ostr], body)
+    strided_nest(lw, shape, [gstr, ostr], body)
     return out
 
 

@@ -6,11 +6,12 @@ unique per compile; helpers are internal to their module.
 """
 import hashlib
 import os
-import tempfile
 import threading
 
 import llvmlite
 import llvmlite.binding as llvm
+
+from . import disk_cache
 
 # Loop unrolling measured no faster here (the vectorizer interleaves already) and ~40% slower
 # to compile; off.
@@ -98,35 +99,29 @@ def optimize(mod, speed_level=3):
 # ----------------------------------------------------------------------------- on-disk cache
 # Off by default. Keyed by the exact IR text (which already spells the signature, the embedded
 # constants' addresses and the entry names), the host CPU and the llvmlite/LLVM versions; a hit
-# skips optimization and code generation (the expensive part) and loads the object file.
-_cache = {"dir": os.environ.get("TAPEFLOW_NATIVE_CACHE") or None}
+# skips optimization and code generation (the expensive part) and loads the object file. The
+# checks that make it safe to execute what it holds are in disk_cache.py.
+_cache = {"dir": None, "requested": os.environ.get("TAPEFLOW_NATIVE_CACHE") or None}
 
 
 def enable_disk_cache(path):
-    """Cache compiled object code under ``path`` (None turns the cache off)."""
-    if path is not None:
-        os.makedirs(path, exist_ok=True)
-    _cache["dir"] = path
+    """Cache compiled object code under ``path`` (None turns the cache off). An unsafe
+    directory (another owner, group/world-writable) warns and leaves the cache off."""
+    _cache["requested"] = None
+    _cache["dir"] = None if path is None else disk_cache.checked_directory(path)
 
 
-def _cache_path(ir_text, s):
-    key = hashlib.sha256("\0".join([ir_text, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(),
+def _cache_dir():
+    if _cache["requested"] is not None:        # from the environment: checked on first use
+        path, _cache["requested"] = _cache["requested"], None
+        _cache["dir"] = disk_cache.checked_directory(path)
+    return _cache["dir"]
+
+
+def _cache_key(ir_text):
+    return hashlib.sha256("\0".join([ir_text, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(),
                                      llvmlite.__version__, ".".join(map(str, llvm.llvm_version_info)),
                                      str(UNROLL)]).encode()).hexdigest()
-    return os.path.join(_cache["dir"], key[:2], key + ".o")
-
-
-def _write_atomically(path, data):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)          # readers never see a partial file
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def compile_ir(ir_text, entry_names, opt=True, global_names=()):
@@ -134,22 +129,26 @@ def compile_ir(ir_text, entry_names, opt=True, global_names=()):
     entry functions and the named globals (module is None when loaded from the disk cache)."""
     with _lock:
         s = _init()
-        path = _cache_path(ir_text, s) if _cache["dir"] else None
+        directory = _cache_dir()
+        sec = disk_cache.secret() if directory else None
+        key = _cache_key(ir_text) if sec else None
+        obj = disk_cache.load(sec, directory, key) if key else None
         mod = None
-        if path is not None and os.path.exists(path):
-            s["engine"].add_object_file(path)
-        else:
+        if obj is None:
             mod = llvm.parse_assembly(ir_text)
             mod.triple = s["triple"]
             mod.data_layout = s["data_layout"]
             mod.verify()
             if opt:
                 optimize(mod)
-            if path is not None:
-                _write_atomically(path, s["tm"].emit_object(mod))
-                s["engine"].add_object_file(path)
-            else:
-                s["engine"].add_module(mod)
+            if key:
+                obj = s["tm"].emit_object(mod)
+                disk_cache.store(sec, directory, key, obj)
+        if obj is not None:
+            # the checked bytes themselves are loaded: no window between check and load
+            s["engine"].add_object_file(llvm.ObjectFileRef.from_data(obj))
+        else:
+            s["engine"].add_module(mod)
         s["engine"].finalize_object()
         addrs = {n: s["engine"].get_function_address(n) for n in entry_names}
         addrs.update({n: s["engine"].get_global_value_address(n) for n in global_names})

@@ -34,6 +34,14 @@ def _to_int(v, name):
                     "(compiled for an integer argument)")
 
 
+_I64_MIN, _I64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
+def _overflow(v, name):
+    raise OverflowError(f"argument {name!r}: {v} does not fit the compiled int64 "
+                        f"(range {_I64_MIN}..{_I64_MAX})")
+
+
 def _to_bool(v, name):
     if isinstance(v, (bool, np.bool_)):
         return bool(v)
@@ -107,7 +115,7 @@ def _generate(nf):
     params = list(nf.type_info.params)
     env = {"_c": nf._cfunc, "_type": type, "_float": float, "_int": int, "_bool": bool,
            "_ndarray": np.ndarray, "_to_float": _to_float, "_to_int": _to_int, "_to_bool": _to_bool,
-           "_bad_array": _bad_array, "_tuple": tuple, "_len": len,
+           "_bad_array": _bad_array, "_overflow": _overflow, "_tuple": tuple, "_len": len,
            "_may_share": np.may_share_memory, "_aliased": nf._aliased_call}
     lines = [f"def {nf.name}_native({', '.join(params)}):"]
     cargs = []
@@ -119,6 +127,8 @@ def _generate(nf):
             py, conv = {"float64": ("_float", "_to_float"), "float32": ("_float", "_to_float"),
                         "int64": ("_int", "_to_int"), "bool": ("_bool", "_to_bool")}[t.name]
             lines.append(f"    if _type({expr}) is not {py}: {expr} = {conv}({expr}, {label!r})")
+            if t == T.I64:      # ctypes would wrap silently: refuse before native code runs
+                lines.append(f"    if not {_I64_MIN} <= {expr} <= {_I64_MAX}: _overflow({expr}, {label!r})")
             cargs.append(expr)
         elif isinstance(t, T.Array):
             k = counter[0]

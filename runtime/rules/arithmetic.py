@@ -5,7 +5,7 @@ import operator
 import numpy as np
 
 from .helpers import unbroadcast
-from .table import define, primitive
+from .table import define, primitive, tangent
 
 
 @primitive("AddV2", np.add, operator.add, operator.iadd, n_inputs=2, native="binary")
@@ -13,9 +13,19 @@ def d_add(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(g, y)
 
 
+@tangent("AddV2")
+def f_add(x_dot, y_dot, ans, x, y):
+    return x_dot, y_dot
+
+
 @primitive("Sub", np.subtract, operator.sub, operator.isub, n_inputs=2, native="binary")
 def d_sub(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g, y)
+
+
+@tangent("Sub")
+def f_sub(x_dot, y_dot, ans, x, y):
+    return x_dot, -y_dot
 
 
 @primitive("Mul", np.multiply, operator.mul, operator.imul, n_inputs=2, native="binary")
@@ -23,10 +33,20 @@ def d_mul(g, ans, x, y):
     return unbroadcast(g * y, x), unbroadcast(g * x, y)
 
 
+@tangent("Mul")
+def f_mul(x_dot, y_dot, ans, x, y):
+    return x_dot * y, x * y_dot
+
+
 @primitive("RealDiv", np.divide, np.true_divide, operator.truediv, operator.itruediv, n_inputs=2,
            native="binary", domain="pos")
 def d_div(g, ans, x, y):
     return unbroadcast(g / y, x), unbroadcast(-g * ans / y, y)
+
+
+@tangent("RealDiv")
+def f_div(x_dot, y_dot, ans, x, y):
+    return x_dot / y, -y_dot * ans / y
 
 
 @primitive("Pow", np.power, operator.pow, operator.ipow, math.pow, n_inputs=2, native="binary",
@@ -39,9 +59,21 @@ def d_pow(g, ans, x, y):
             unbroadcast(g * ans * np.log(safe_x) * (x > 0), y))
 
 
+@tangent("Pow", "FloatPower")
+def f_pow(x_dot, y_dot, ans, x, y):
+    safe_x = np.where(x > 0, x, 1.0)
+    return (x_dot * np.where(y == 0, 0.0, y * np.power(x, y - 1)),
+            y_dot * ans * np.log(safe_x) * (x > 0))
+
+
 @primitive("Neg", np.negative, operator.neg, native="unary_same")
 def d_neg(g, ans, x):
     return -g
+
+
+@tangent("Neg")
+def f_neg(x_dot, ans, x):
+    return -x_dot
 
 
 @primitive("Identity", np.positive, operator.pos, native="unary_same")
@@ -49,9 +81,19 @@ def d_identity(g, ans, x):
     return g
 
 
+@tangent("Identity")
+def f_identity(x_dot, ans, x):
+    return x_dot
+
+
 @primitive("Square", np.square, native="unary_same")
 def d_square(g, ans, x):
     return g * 2.0 * x
+
+
+@tangent("Square")
+def f_square(x_dot, ans, x):
+    return x_dot * 2.0 * x
 
 
 @primitive("Reciprocal", np.reciprocal, domain="pos")
@@ -59,9 +101,19 @@ def d_reciprocal(g, ans, x):
     return -g * ans * ans
 
 
+@tangent("Reciprocal")
+def f_reciprocal(x_dot, ans, x):
+    return -x_dot * ans * ans
+
+
 @primitive("Abs", np.abs, np.absolute, np.fabs, abs, math.fabs, native="unary_same")
 def d_abs(g, ans, x):
     return g * np.sign(x)
+
+
+@tangent("Abs")
+def f_abs(x_dot, ans, x):
+    return x_dot * np.sign(x)
 
 
 @primitive("Maximum", np.maximum, n_inputs=2, native="binary")
@@ -71,10 +123,22 @@ def d_maximum(g, ans, x, y):
     return unbroadcast(g * x_wins, x), unbroadcast(g * (1 - x_wins), y)
 
 
+@tangent("Maximum")
+def f_maximum(x_dot, y_dot, ans, x, y):
+    x_wins = x >= y
+    return x_dot * x_wins, y_dot * (1 - x_wins)
+
+
 @primitive("Minimum", np.minimum, n_inputs=2, native="binary")
 def d_minimum(g, ans, x, y):
     x_wins = x <= y
     return unbroadcast(g * x_wins, x), unbroadcast(g * (1 - x_wins), y)
+
+
+@tangent("Minimum")
+def f_minimum(x_dot, y_dot, ans, x, y):
+    x_wins = x <= y
+    return x_dot * x_wins, y_dot * (1 - x_wins)
 
 
 @primitive("Fmax", np.fmax, n_inputs=2, native="binary")
@@ -84,16 +148,33 @@ def d_fmax(g, ans, x, y):
     return unbroadcast(g * x_wins, x), unbroadcast(g * (1 - x_wins), y)
 
 
+@tangent("Fmax")
+def f_fmax(x_dot, y_dot, ans, x, y):
+    x_wins = np.logical_or(x >= y, np.isnan(y))
+    return x_dot * x_wins, y_dot * (1 - x_wins)
+
+
 @primitive("Fmin", np.fmin, n_inputs=2, native="binary")
 def d_fmin(g, ans, x, y):
     x_wins = np.logical_or(x <= y, np.isnan(y))
     return unbroadcast(g * x_wins, x), unbroadcast(g * (1 - x_wins), y)
 
 
+@tangent("Fmin")
+def f_fmin(x_dot, y_dot, ans, x, y):
+    x_wins = np.logical_or(x <= y, np.isnan(y))
+    return x_dot * x_wins, y_dot * (1 - x_wins)
+
+
 @primitive("CopySign", np.copysign, math.copysign, n_inputs=2, native="binary")
 def d_copysign(g, ans, x, y):
     # |x| with y's sign: the slope is +-1 in x, flat in y
     return unbroadcast(g * np.sign(x) * np.sign(ans), x), None
+
+
+@tangent("CopySign")
+def f_copysign(x_dot, y_dot, ans, x, y):
+    return x_dot * np.sign(x) * np.sign(ans), None
 
 
 _MASK = np.array([True, False, False, True])
@@ -106,12 +187,23 @@ def d_where(g, ans, cond, x, y):
     return None, unbroadcast(g * cond, x), unbroadcast(g * (1 - cond), y)
 
 
+@tangent("SelectV2")
+def f_where(cond_dot, x_dot, y_dot, ans, cond, x, y):
+    return None, np.where(cond, x_dot, 0.0), np.where(cond, 0.0, y_dot)
+
+
 @primitive("ClipByValue", np.clip, n_inputs=3, methods=("clip",), native="clip",
            grid=(("v", "v-", "v+"), ("m", "s-", "v+"), ("m", -0.5, 0.5)))
 def d_clip(g, ans, x, lo, hi):
     inside = (x >= lo) * (x <= hi)
     return (unbroadcast(g * inside, x), unbroadcast(g * (x < lo), lo),
             unbroadcast(g * (x > hi), hi))
+
+
+@tangent("ClipByValue")
+def f_clip(x_dot, lo_dot, hi_dot, ans, x, lo, hi):
+    inside = (x >= lo) * (x <= hi)
+    return x_dot * inside, lo_dot * (x < lo), hi_dot * (x > hi)
 
 
 @primitive("FloorMod", np.mod, np.remainder, operator.mod, operator.imod, n_inputs=2,
@@ -121,9 +213,19 @@ def d_mod(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g * np.floor_divide(x, y), y)
 
 
+@tangent("FloorMod")
+def f_mod(x_dot, y_dot, ans, x, y):
+    return x_dot, -y_dot * np.floor_divide(x, y)
+
+
 @primitive("TruncateMod", np.fmod, math.fmod, n_inputs=2, native="binary", domain="pos")
 def d_fmod(g, ans, x, y):
     return unbroadcast(g, x), unbroadcast(-g * np.trunc(x / y), y)
+
+
+@tangent("TruncateMod")
+def f_fmod(x_dot, y_dot, ans, x, y):
+    return x_dot, -y_dot * np.trunc(x / y)
 
 
 # Piecewise constant: their values carry no gradient (zero almost everywhere).
@@ -161,3 +263,8 @@ define("FloatPower", np.float_power, reverse=d_pow, n_inputs=2, domain="pos")
 def d_nan_to_num(g, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
     # finite values pass through; nan and infinities become constants
     return g * np.isfinite(x)
+
+
+@tangent("NanToNum")
+def f_nan_to_num(x_dot, ans, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    return x_dot * np.isfinite(x)

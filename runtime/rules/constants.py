@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from .helpers import unbroadcast
-from .table import define, primitive
+from .table import define, primitive, tangent
 
 # shapes and counts
 define("Shape", np.shape, kind="nondiff", role="tuple", native="shape")
@@ -40,10 +40,20 @@ def d_full(g, ans, shape, fill_value):
     return None, unbroadcast(g, fill_value)
 
 
+@tangent("Fill")
+def f_full(shape_dot, fill_value_dot, ans, shape, fill_value):
+    return None, np.broadcast_to(fill_value_dot, np.shape(ans))
+
+
 @primitive("FullLike", np.full_like, n_inputs=2, role="shape", native="full_like",
            grid=(("m", "s"),))
 def d_full_like(g, ans, like, fill_value):
     return None, unbroadcast(g, fill_value)
+
+
+@tangent("FullLike")
+def f_full_like(like_dot, fill_value_dot, ans, like, fill_value):
+    return None, np.broadcast_to(fill_value_dot, np.shape(ans))
 
 define("Eye", np.eye, np.identity, kind="nondiff", role="shape", native="eye")
 define("Range1d", np.arange, kind="nondiff", role="shape", native="arange")

@@ -8,7 +8,7 @@ Tensors, for helpers whose numpy code no tape can follow (in-place writes, cumpr
 """
 import numpy as np
 
-from .table import define, primitive
+from .table import define, linear, primitive
 
 
 def _shape(x):
@@ -135,9 +135,15 @@ def d_unbroadcast(g, ans, x, like):
     return np.broadcast_to(g, np.shape(x)), None
 
 
+linear("Unbroadcast")
+
+
 @primitive("SumToShape", sum_to_shape, native="helper")
 def d_sum_to_shape(g, ans, x, shape=None):
     return np.broadcast_to(g, np.shape(x))
+
+
+linear("SumToShape")
 
 
 @primitive("Unreduce", unreduce, n_inputs=2, like=1, native="helper")
@@ -145,14 +151,23 @@ def d_unreduce(g, ans, x, like, axis=None, keepdims=False):
     return np.sum(g, axis=axis, keepdims=keepdims), None
 
 
+linear("Unreduce")
+
+
 @primitive("Untranspose", untranspose, like=0, native="helper")
 def d_untranspose(g, ans, x, axes=None):
     return np.transpose(g, axes)
 
 
+linear("Untranspose")
+
+
 @primitive("Unslice", unslice, n_inputs=2, like=1, tensor_op="unslice_op")
 def d_unslice(g, ans, x, like, index=None):
     return g[index], None
+
+
+linear("Unslice")
 
 
 # weights of a max/min's adjoint, and the exclusive products of prod's: no gradient of their own

@@ -10,7 +10,7 @@ import operator
 
 from .decompositions import on_tensors
 from .helpers import einsum_adjoints, sum_to_shape, unbroadcast
-from .table import define, primitive
+from .table import define, linear, multilinear, primitive, tangent
 
 
 @primitive("MatMul", np.matmul, operator.matmul, n_inputs=2, native="matmul",
@@ -39,6 +39,9 @@ def d_matmul(g, ans, x, y):
             unbroadcast(np.matmul(np.swapaxes(x, -1, -2), g), y))
 
 
+multilinear("MatMul")
+
+
 @primitive("Dot", np.dot, n_inputs=2, methods=("dot",), native="matmul",
            grid=(("v", "v"), ("m", "v"), ("w", "m"), ("q", "m"), ("t", "v"), ("s", "m"),
                  ("w", "t"), ("t", "u"), ("m", "u"), ("t", "n"), ("m", "s")))
@@ -64,6 +67,9 @@ def d_dot(g, ans, x, y):
             np.moveaxis(np.tensordot(x, g, axes=(lead, lead)), 0, -2))
 
 
+multilinear("Dot")
+
+
 @primitive("Outer", np.outer, n_inputs=2, role="shape", native="outer",
            grid=(("v", "w"), ("m", "v"), ("s", "w"), ("v", "t")))
 def d_outer(g, ans, x, y):
@@ -72,6 +78,9 @@ def d_outer(g, ans, x, y):
     # np.outer flattens both operands first
     return (np.reshape(np.dot(g, np.ravel(y)), np.shape(x)),
             np.reshape(np.dot(np.ravel(x), g), np.shape(y)))
+
+
+multilinear("Outer")
 
 
 @primitive("Tensordot", np.tensordot, n_inputs=2, role="shape",
@@ -95,6 +104,9 @@ def d_tensordot(g, ans, x, y, axes=2):
             np.transpose(gy, np.argsort(np.concatenate([ay[np.argsort(ax)], fy]))))
 
 
+multilinear("Tensordot")
+
+
 @primitive("Kron", np.kron, n_inputs=2,
            grid=(("v", "w"), ("m", "q"), ("m", "v"), ("s", "m"), ("c", "r")))
 def d_kron(g, ans, x, y):
@@ -111,6 +123,9 @@ def d_kron(g, ans, x, y):
             np.reshape(np.sum(g4 * x4, axis=tuple(range(0, 2 * nd, 2))), np.shape(y)))
 
 
+multilinear("Kron")
+
+
 @primitive("Cross", np.cross, n_inputs=2,
            grid=(("w", "w"), ("q", "w"), ("m", "m", {"axis": 0}), ("q", "q", {"axisa": 0}),
                  ("t", "t", {"axisa": 1, "axisb": 1, "axisc": 0})))
@@ -124,6 +139,9 @@ def d_cross(g, ans, x, y, axisa=-1, axisb=-1, axisc=-1, axis=None):
             unbroadcast(np.cross(g, x, axisa=ac, axisb=ax, axisc=ay), y))
 
 
+multilinear("Cross")
+
+
 @primitive("Trace", np.trace, methods=("trace",), role="shape",
            grid=(("q",), ("m",), ("m", {"offset": 1}), ("m", {"offset": -1}),
                  ("t", {"axis1": 1, "axis2": 2}), ("t", {"offset": 1, "axis1": 2, "axis2": 0})))
@@ -133,6 +151,9 @@ def d_trace(g, ans, x, offset=0, axis1=0, axis2=1):
     # g on the chosen diagonal of the (axis1, axis2) planes, which numpy moved to the end
     spread = np.expand_dims(g, (-2, -1)) * np.eye(n, m, k=offset)
     return np.moveaxis(spread, (-2, -1), (axis1, axis2))
+
+
+linear("Trace")
 
 
 @primitive("Diagonal", np.diagonal, methods=("diagonal",), role="shape",
@@ -147,6 +168,9 @@ def d_diagonal(g, ans, x, offset=0, axis1=0, axis2=1):
     return np.moveaxis(np.tensordot(g, planes, axes=1), (-2, -1), (axis1, axis2))
 
 
+linear("Diagonal")
+
+
 @primitive("Diag", np.diag, role="shape",
            grid=(("v",), ("v", 1), ("w", {"k": -2}), ("q",), ("m", {"k": 1}), ("m", {"k": -2})))
 def d_diag(g, ans, x, k=0):
@@ -158,6 +182,9 @@ def d_diag(g, ans, x, k=0):
     return np.reshape(np.dot(g, np.eye(n * m)[rows * m + rows + k]), (n, m))
 
 
+linear("Diag")
+
+
 @primitive("Tril", np.tril, role="shape",
            grid=(("m",), ("q", {"k": -1}), ("m", {"k": 1}), ("t",), ("v",)))
 def d_tril(g, ans, x, k=0):
@@ -165,10 +192,16 @@ def d_tril(g, ans, x, k=0):
     return sum_to_shape(np.tril(g, k), np.shape(x))
 
 
+linear("Tril")
+
+
 @primitive("Triu", np.triu, role="shape",
            grid=(("m",), ("q", {"k": 1}), ("m", {"k": -1}), ("t",), ("v",)))
 def d_triu(g, ans, x, k=0):
     return sum_to_shape(np.triu(g, k), np.shape(x))
+
+
+linear("Triu")
 
 
 # --- einsum ---------------------------------------------------------------------------------------
@@ -270,11 +303,17 @@ def d_einsum_one(g, ans, x, plan=None):
     return sum_to_shape(np.einsum(plan[1][0], g, *plan[2][0]), np.shape(x))
 
 
+linear("EinsumOne")
+
+
 @primitive("EinsumTwo", einsum_two, n_inputs=2, role="shape")
 def d_einsum_two(g, ans, x, y, plan=None):
     # sum_to_shape: an ellipsis may broadcast a length-1 axis
     return (sum_to_shape(np.einsum(plan[1][0], g, y, *plan[2][0]), np.shape(x)),
             sum_to_shape(np.einsum(plan[1][1], g, x, *plan[2][1]), np.shape(y)))
+
+
+multilinear("EinsumTwo")
 
 
 @primitive("EinsumThree", einsum_three, n_inputs=3, role="shape")
@@ -284,6 +323,9 @@ def d_einsum_three(g, ans, x, y, z, plan=None):
             sum_to_shape(np.einsum(plan[1][2], g, x, y, *plan[2][2]), np.shape(z)))
 
 
+multilinear("EinsumThree")
+
+
 # --- np.linalg: inverse, determinant, solve ------------------------------------------------------
 @primitive("MatrixInverse", np.linalg.inv, domain="spd", grid=(("q",), ("b",)))
 def d_matrix_inverse(g, ans, x):
@@ -291,10 +333,21 @@ def d_matrix_inverse(g, ans, x):
     return -np.matmul(ans_t, np.matmul(g, ans_t))
 
 
+@tangent("MatrixInverse")
+def f_matrix_inverse(x_dot, ans, x):
+    return -np.matmul(ans, np.matmul(x_dot, ans))
+
+
 @primitive("MatrixDeterminant", np.linalg.det, role="shape", domain="spd", grid=(("q",), ("b",)))
 def d_matrix_determinant(g, ans, x):
     # d det(A) = det(A) tr(A^-1 dA)
     return np.expand_dims(np.expand_dims(g * ans, -1), -1) * np.swapaxes(np.linalg.inv(x), -1, -2)
+
+
+@tangent("MatrixDeterminant")
+def f_matrix_determinant(x_dot, ans, x):
+    # d det(A) = det(A) tr(A^-1 dA)
+    return ans * np.trace(np.linalg.solve(x, x_dot), axis1=-2, axis2=-1)
 
 
 @primitive("MatrixSolve", np.linalg.solve, n_inputs=2, role="shape", domain="spd",
@@ -310,6 +363,15 @@ def d_solve(g, ans, a, b):
     return unbroadcast(-np.matmul(gb, np.swapaxes(ans, -1, -2)), a), unbroadcast(gb, b)
 
 
+@tangent("MatrixSolve")
+def f_solve(a_dot, b_dot, ans, a, b):
+    # A x = b: A dx = db - dA x (b a vector when it is 1-d, as in numpy 2)
+    if np.ndim(b) == 1:
+        return (-np.linalg.solve(a, np.matmul(a_dot, np.expand_dims(ans, -1)))[..., 0],
+                np.linalg.solve(a, np.expand_dims(b_dot, -1))[..., 0])
+    return -np.linalg.solve(a, np.matmul(a_dot, ans)), np.linalg.solve(a, b_dot)
+
+
 @primitive("Pinv", np.linalg.pinv, grid=(("m",), ("q",), ("n",), ("b",)))
 def d_pinv(g, ans, x):
     # Golub & Pereyra (constant rank): with P = A+ (n x m),
@@ -321,3 +383,15 @@ def d_pinv(g, ans, x):
     return (-np.matmul(p_t, np.matmul(g, p_t))
             + np.matmul(left, np.matmul(g_t, np.matmul(ans, p_t)))
             + np.matmul(np.matmul(p_t, ans), np.matmul(g_t, right)))
+
+
+@tangent("Pinv")
+def f_pinv(x_dot, ans, x):
+    # the derivative of Golub & Pereyra (constant rank), applied to dA
+    d_t = np.swapaxes(x_dot, -1, -2)
+    p_t = np.swapaxes(ans, -1, -2)
+    left = np.eye(np.shape(x)[-2]) - np.matmul(x, ans)
+    right = np.eye(np.shape(x)[-1]) - np.matmul(ans, x)
+    return (-np.matmul(ans, np.matmul(x_dot, ans))
+            + np.matmul(np.matmul(ans, p_t), np.matmul(d_t, left))
+            + np.matmul(right, np.matmul(d_t, np.matmul(p_t, ans))))

@@ -2,7 +2,7 @@
 import numpy as np
 
 from .helpers import extremum_weights, prod_of_others, unreduce
-from .table import primitive
+from .table import linear, primitive, tangent
 
 
 @primitive("Sum", np.sum, methods=("sum",), role="reduction", native="reduction")
@@ -10,9 +10,15 @@ def d_sum(g, ans, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims)
 
 
+linear("Sum")
+
+
 @primitive("Mean", np.mean, methods=("mean",), role="reduction", native="reduction")
 def d_mean(g, ans, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * (np.size(ans) / np.size(x))
+
+
+linear("Mean")
 
 
 @primitive("Prod", np.prod, methods=("prod",), role="reduction", native="reduction")
@@ -21,9 +27,19 @@ def d_prod(g, ans, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * prod_of_others(x, axis)
 
 
+@tangent("Prod")
+def f_prod(x_dot, ans, x, axis=None, keepdims=False):
+    return np.sum(x_dot * prod_of_others(x, axis), axis=axis, keepdims=keepdims)
+
+
 @primitive("Max", np.max, np.amax, methods=("max",), role="reduction", native="reduction")
 def d_max(g, ans, x, axis=None, keepdims=False):
     return unreduce(g, x, axis, keepdims) * extremum_weights(ans, x, axis, keepdims)
+
+
+@tangent("Max")
+def f_max(x_dot, ans, x, axis=None, keepdims=False):
+    return np.sum(x_dot * extremum_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
 @primitive("Min", np.min, np.amin, methods=("min",), role="reduction", native="reduction")
@@ -43,14 +59,29 @@ def d_std(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     return unreduce(g / safe, a, axis, keepdims) * (a - mean) / (n - ddof)
 
 
+@tangent("Min")
+def f_min(x_dot, ans, x, axis=None, keepdims=False):
+    return np.sum(x_dot * extremum_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
+
+
 @primitive("Softmax")
 def d_softmax(g, ans, x, axis=-1):
     return ans * (g - np.sum(g * ans, axis=axis, keepdims=True))
 
 
+@tangent("Softmax")
+def f_softmax(x_dot, ans, x, axis=-1):
+    return ans * (x_dot - np.sum(x_dot * ans, axis=axis, keepdims=True))
+
+
 @primitive("LogSoftmax")
 def d_log_softmax(g, ans, x, axis=-1):
     return g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)
+
+
+@tangent("LogSoftmax")
+def f_log_softmax(x_dot, ans, x, axis=-1):
+    return x_dot - np.sum(np.exp(ans) * x_dot, axis=axis, keepdims=True)
 
 
 @primitive("Cumsum", np.cumsum, methods=("cumsum",),
@@ -60,3 +91,6 @@ def d_cumsum(g, ans, x, axis=None):
     # (flip(g, None) and cumsum(axis=None) are then the 1-d ones) and the reshape puts it back;
     # with an axis the reshape is a no-op. (No branch: templates decide only np.ndim tests.)
     return np.reshape(np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis), np.shape(x))
+
+
+linear("Cumsum")

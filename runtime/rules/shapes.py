@@ -3,7 +3,7 @@ import numpy as np
 import operator
 
 from .helpers import sum_to_shape, unbroadcast, unconcat, unslice, untile, untranspose
-from .table import define, primitive
+from .table import define, linear, primitive
 
 # slice(...) builds an index: a plain value
 define("Slice", slice, kind="nondiff")
@@ -14,10 +14,16 @@ def d_transpose(g, ans, x, axes=None):
     return untranspose(g, axes)
 
 
+linear("Transpose")
+
+
 @primitive("Reshape", np.reshape, methods=("reshape",), role="shape", native="reshape",
            grid=(("m", (4, 3)), ("m", (-1,)), ("v", (2, 2)), ("t", (6, 4))))
 def d_reshape(g, ans, x, shape=None):
     return np.reshape(g, np.shape(x))
+
+
+linear("Reshape")
 
 
 @primitive("Squeeze", np.squeeze, methods=("squeeze",), role="shape",
@@ -26,10 +32,16 @@ def d_squeeze(g, ans, x, axis=None):
     return np.reshape(g, np.shape(x))
 
 
+linear("Squeeze")
+
+
 @primitive("ExpandDims", np.expand_dims, role="shape",
            grid=(("v", 0), ("m", -1), ("m", (0, 2)), ("s", 0)))
 def d_expand_dims(g, ans, x, axis=None):
     return np.reshape(g, np.shape(x))
+
+
+linear("ExpandDims")
 
 
 @primitive("BroadcastTo", np.broadcast_to, role="shape", native="broadcast_to",
@@ -40,9 +52,15 @@ def d_broadcast_to(g, ans, x, shape=None):
     return sum_to_shape(g, np.shape(x))
 
 
+linear("BroadcastTo")
+
+
 @primitive("Cast")
 def d_cast(g, ans, x, dtype=None):
     return g
+
+
+linear("Cast")
 
 
 # a fancy index that repeats a position must accumulate: x[[0, 0]] gives 2 at 0 (np.add.at)
@@ -51,6 +69,9 @@ def d_cast(g, ans, x, dtype=None):
                  ("m", (1, slice(0, 3, 2))), ("m", np.array([2, 0, 2]))))
 def d_getitem(g, ans, x, index=None):
     return unslice(g, x, index)
+
+
+linear("StridedSlice")
 
 
 # Variadic primitives (n_inputs=-1): one adjoint per input, returned as a tuple.
@@ -70,6 +91,9 @@ def d_pack(g, ans, *xs, axis=0):
 def d_tile(g, ans, x, reps=None, multiples=None):
     # numpy calls the repetitions reps, TensorFlow's tile op (array_ops) multiples
     return untile(g, x, reps, multiples)
+
+
+linear("Tile")
 
 
 @primitive("TensorScatterAdd", n_inputs=2)

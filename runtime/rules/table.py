@@ -9,7 +9,27 @@ An entry says everything the project knows about one operation:
   ``"composite"`` (written in the supported subset in terms of other entries: the compiler inlines
   its source, the tape runs it on Tensors), or ``"helper"`` (a shape helper that rules call);
 * ``reverse``: the rule ``d_<name>(g, ans, *inputs, **params)`` returning one adjoint per input;
-  ``forward``: room for the tangent rule (``None`` until forward mode is written);
+* ``forward``: the tangent rule ``f_<name>(*tangents, ans, *inputs, **params)`` (registered with
+  ``@tangent("<Name>")`` right after the reverse rule). It takes one tangent per input, named
+  ``<input>_dot`` (``x_dot``), then the primal output ``ans``, the inputs, and the parameters as
+  the reverse rule takes them (keywords with defaults; extra positional arguments at the call site
+  bind to them in order). It returns one *term* per input (a tuple when ``n_inputs > 1``), each
+  linear in its own input's tangent and reading no other tangent; the output's tangent is the sum
+  of the terms of the inputs that have a tangent. An input without one (a constant, an integer)
+  contributes nothing: its term is never built, so a rule never sees a zero or None tangent. A
+  term ``None`` says the input carries no derivative (``where``'s condition). A term may be
+  smaller than ``ans`` (``x_dot`` of a scalar added to an array): the transform broadcasts it.
+  Example: ``def f_mul(x_dot, y_dot, ans, x, y): return x_dot * y, x * y_dot``. Tangents may
+  carry a leading batch dimension (vector mode: k directions at once), so elementwise rules are
+  written with numpy broadcasting and never reduce or reshape a tangent themselves;
+* ``linear``: the primitive is linear in its first input (reshape, transpose, getitem, sum, ...;
+  any further inputs are read for their shape only, as ``unbroadcast``'s ``like``), or, for a
+  variadic entry (``n_inputs == -1``: concatenate, stack), jointly in all of them: its tangent is
+  the primitive applied to the tangent(s) in place of the input(s), with the same parameters
+  (``linear("<Name>", ...)`` next to the entry); it needs no forward function. ``"each"``
+  (``multilinear(...)``: matmul, dot, outer, ...): linear in each input separately, so the term
+  of input k is the primitive applied with input k replaced by its tangent. An entry with ``kind == "rule"`` and
+  neither is refused by forward mode with the construct and its line, never taken as zero;
 * ``role``: what the analysis needs to know of the result (``"reduction"``, ``"shape"``: a new
   array whose ndim the call decides, ``"int"``, ``"like"``: shaped like argument ``like``);
 * ``native``: the family under which the native backend's typing and lowering registries know it
@@ -25,17 +45,18 @@ An entry says everything the project knows about one operation:
   (-0.9..0.9), ``"gt1"`` (1.2..3), ``"spd"`` (square inputs made symmetric positive definite).
 """
 
-__all__ = ["Primitive", "RULES", "BY_CALLABLE", "METHODS", "ATTRIBUTES", "ENTRIES", "primitive",
-           "define", "lookup", "entry_of", "method", "attribute"]
+__all__ = ["Primitive", "RULES", "BY_CALLABLE", "BY_NAME", "METHODS", "ATTRIBUTES", "ENTRIES",
+           "primitive", "define", "lookup", "entry_of", "method", "attribute", "tangent", "linear",
+           "multilinear"]
 
 
 class Primitive:
     __slots__ = ("name", "callables", "methods", "attributes", "kind", "reverse", "forward",
-                 "n_inputs", "role", "like", "native", "impl", "tensor_op", "grid",
+                 "linear", "n_inputs", "role", "like", "native", "impl", "tensor_op", "grid",
                  "domain")
 
     def __init__(self, name, callables=(), *, methods=(), attributes=(), kind="rule",
-                 reverse=None, forward=None, n_inputs=1, role=None, like=None, native=None,
+                 reverse=None, forward=None, linear=False, n_inputs=1, role=None, like=None, native=None,
                  impl=None, tensor_op=None, grid=None, domain="any"):
         self.name = name
         self.callables = tuple(callables)
@@ -44,6 +65,7 @@ class Primitive:
         self.kind = kind
         self.reverse = reverse
         self.forward = forward
+        self.linear = linear
         self.n_inputs = n_inputs
         self.role = role
         self.like = like
@@ -65,6 +87,8 @@ class Primitive:
 ENTRIES = []      # every entry, in registration order
 RULES = {}        # name -> entry with a reverse rule (the tape records ops under these names)
 BY_CALLABLE = {}  # id(callable) -> entry
+BY_NAME = {}      # name -> entry
+_PENDING = {}     # name -> (field, value) given before the entry was defined
 METHODS = {}      # "sum" -> the callable x.sum(...) stands for
 ATTRIBUTES = {}   # "T" -> the callable x.T stands for; None: a non-differentiable attribute
 
@@ -73,6 +97,10 @@ def define(name, *callables, **fields):
     """Register an entry without a rule (nondiff, identity, composite, or a rule given directly)."""
     p = Primitive(name, callables, **fields)
     ENTRIES.append(p)
+    BY_NAME.setdefault(name, p)
+    if name in _PENDING:
+        field, value = _PENDING.pop(name)
+        setattr(p, field, value)
     if p.reverse is not None:
         RULES[name] = p
     for c in p.callables:
@@ -91,6 +119,36 @@ def primitive(name, *callables, **fields):
         define(name, *callables, reverse=adjoint, **fields)
         return adjoint
     return register
+
+
+def tangent(*names):
+    """Decorator: the decorated function is the forward (tangent) rule of the named entries."""
+    def register(rule):
+        for n in names:
+            if n in BY_NAME:
+                BY_NAME[n].forward = rule
+            else:   # an entry defined further down its family file
+                _PENDING[n] = ("forward", rule)
+        return rule
+    return register
+
+
+def linear(*names):
+    """Mark the named entries linear: forward mode applies the primitive itself to the tangent."""
+    for n in names:
+        if n in BY_NAME:
+            BY_NAME[n].linear = True
+        else:
+            _PENDING[n] = ("linear", True)
+
+
+def multilinear(*names):
+    """Mark the named entries linear in each input separately (products: matmul, outer...)."""
+    for n in names:
+        if n in BY_NAME:
+            BY_NAME[n].linear = "each"
+        else:
+            _PENDING[n] = ("linear", "each")
 
 
 def lookup(fn):

@@ -336,3 +336,104 @@ def test_cli_build(src, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "climod.py" in proc.stdout
     assert sorted(os.listdir(tmp_path / "o")) == ["climod.h", "climod.py", "libclimod.so"]
+
+
+# ------------------------------------------------------------------ issue 14: loader safety
+
+CLASH_SOURCE = textwrap.dedent('''
+    import numpy as np
+
+    def clash(_v, _r, _np, x, x_shape, _tf_a, type, out_value):
+        return _v * _r + _np * np.sum(x * x) * x_shape + _tf_a * type + out_value
+''')
+
+
+@pytest.fixture(scope="module")
+def clash_mod(tmp_path_factory):
+    d = tmp_path_factory.mktemp("aotclash")
+    (d / "clash_src.py").write_text(CLASH_SOURCE)
+    # same module name as native_mod: a library that could be swapped in for the other
+    paths = tapeflow.build(str(d / "clash_src.py"), ["clash:f8,f8,f8,f8[:],i8,f8,f8,f8@0,1,2,3,5,6,7"],
+                           str(d / "out"), "gradmod", cpu="native")
+    return d / "out", paths
+
+
+def _import_from(directory, alias):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(alias, os.path.join(directory, "gradmod.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@needs_cc
+def test_parameter_names_never_collide_with_generated_names(clash_mod):
+    out, paths = clash_mod
+    header = open(paths["header"]).read()
+    assert ("int32_t gradmod_clash(double _v, double _r, double _np, const double *x, "
+            "const int64_t *x_shape_, const int64_t *x_strides, int64_t x_shape, double _tf_a, "
+            "double type, double out_value, double *out_value_);") in header
+    if shutil.which("cc"):
+        (out / "t.c").write_text('#include "gradmod.h"\nint main(void) { return 0; }\n')
+        subprocess.run(["cc", "-fsyntax-only", "-Wall", "-Werror", str(out / "t.c")], check=True, cwd=out)
+    mod = _import_from(out, "gradmod_clash")
+    x = np.array([0.5, -1.5, 2.0])
+    args = (1.5, -2.0, 0.25, x, 3, 0.7, 4.0, -1.25)
+    value = 1.5 * -2.0 + 0.25 * np.sum(x * x) * 3 + 0.7 * 4.0 - 1.25
+    assert mod.clash(*args) == pytest.approx(value, rel=1e-14)
+    g = mod.clash_grad(*args)
+    expected = (-2.0, 1.5, np.sum(x * x) * 3, 2 * 0.25 * 3 * x, 4.0, 0.7, 1.0)
+    assert len(g) == len(expected)
+    for a, b in zip(g, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+    v, g2 = mod.clash_value_and_grad(*args)
+    assert v == mod.clash(*args) and all(np.array_equal(a, b) for a, b in zip(g, g2))
+    with pytest.raises(OverflowError, match="x_shape"):
+        mod.clash(1.5, -2.0, 0.25, x, 2 ** 64 + 1, 0.7, 4.0, 1.0)
+
+
+@needs_cc
+def test_int_arguments_beyond_int64_raise_overflow(native_mod):
+    mod = _import_from(native_mod[0], "gradmod_overflow")
+    assert mod.pick(X, 1) == X[1] * 2.0
+    for bad in (2 ** 64 + 1, 2 ** 63, -2 ** 63 - 1):
+        with pytest.raises(OverflowError, match="argument 'i'"):
+            mod.pick(X, bad)
+    assert mod.pick(X, -2 ** 63 + 2 ** 63 - 1) == X[-1] * 2.0
+
+
+@needs_cc
+def test_loader_refuses_a_library_of_another_build(native_mod, clash_mod, tmp_path):
+    import re
+    matches = {
+        "swapped": r"expects build [0-9a-f]{64} \(rosen\(x: f8\[:\]\).*the file is build [0-9a-f]{64} of clash\(",
+        "truncated": r"expects build [0-9a-f]{64} \(rosen.*(damaged \(4096 bytes\)|the file is build)",
+        "empty": r"expects build .*damaged \(0 bytes\)"}
+    dirs = []
+    for damage in matches:
+        d = tmp_path / damage
+        shutil.copytree(native_mod[0], d)
+        lib = d / "libgradmod.so"
+        if damage == "swapped":
+            shutil.copy(clash_mod[1]["library"], lib)
+        else:
+            lib.write_bytes(lib.read_bytes()[:4096] if damage == "truncated" else b"")
+        dirs.append(str(d))
+    # in a fresh interpreter: a SIGBUS would kill it instead of raising
+    code = textwrap.dedent("""
+        import importlib.util, os, sys
+        for k, d in enumerate(sys.argv[1:]):
+            spec = importlib.util.spec_from_file_location(f"m{k}", os.path.join(d, "gradmod.py"))
+            try:
+                spec.loader.exec_module(importlib.util.module_from_spec(spec))
+            except ImportError as e:
+                print(str(e).replace(chr(10), " "))
+            else:
+                print("loaded")
+    """)
+    r = subprocess.run([sys.executable, "-c", code] + dirs, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert len(lines) == 3
+    for line, pattern in zip(lines, matches.values()):
+        assert re.search(pattern, line), line

@@ -1,6 +1,7 @@
 """Memory, errors across calls, the jit dispatcher, and entry overhead sanity."""
 import gc
 import math
+import os
 
 import numpy as np
 import pytest
@@ -173,7 +174,8 @@ def test_disk_cache_reuses_object_code_across_processes(tmp_path):
         "src = 'def f(x, a):\\n    y = x * a\\n    s = np.sum(y)\\n    return s, y\\n'\n"
         "nf = compile_source(src, 'f', (T.Array(T.F64, 1), T.F64))\n"
         "print(nf(np.arange(4.0), 2.0)[0])\n")
-    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-            for _ in range(2)]
+    env = dict(os.environ, TAPEFLOW_CACHE_KEY=str(tmp_path.parent / (tmp_path.name + ".key")))
+    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env=env).stdout for _ in range(2)]
     assert outs[0] == outs[1] == "12.0\n"
     assert len(list(tmp_path.rglob("*.o"))) == 1       # written once, then loaded

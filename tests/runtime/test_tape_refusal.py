@@ -370,3 +370,115 @@ def test_writing_into_a_traced_tensor_is_refused_with_line():
     # outside a trace, a Tensor is immutable as in TensorFlow
     with pytest.raises(TypeError, match="does not support item assignment"):
         tf.constant([1.0, 2.0])[0] = 3.0
+
+
+# --- buffers (arrays made with np.zeros & co. inside the function) -----------------------------
+def buffer_on_the_right(x):
+    b = np.zeros(2)
+    b[0] = np.tanh(-1.01)        # a constant buffer: float64, as numpy keeps it
+    b[1] = x[1] * x[0]           # a traced one: its gradient flows
+    return np.sum(np.sqrt(x * x + 0.5) + b)
+
+
+def buffer_read_through_a_slice_after_a_write(x):
+    b = np.zeros(3)
+    v = b[1:]                    # numpy's view: it sees the write below
+    b[1] = x[0] * 3.0
+    return np.sum(v * x[1])
+
+
+def buffer_written_through_a_row(x):
+    b = np.zeros((2, 2))
+    r = b[1]
+    r[1] = x[0]                  # writes into b
+    b[0, 0] = x[1]
+    return np.sum(b * b) + np.sum(r)
+
+
+@pytest.mark.parametrize("fn", [buffer_on_the_right, buffer_read_through_a_slice_after_a_write,
+                                buffer_written_through_a_row])
+def test_buffers_keep_numpy_semantics(fn):
+    x = np.array([0.626, 0.268])
+    got = tf.grad(fn, backend="tape")(x.copy())
+    np.testing.assert_allclose(got, numeric_grad(fn, x), rtol=1e-7, atol=1e-9)
+
+
+def buffer_written_after_a_transpose(x):
+    b = np.zeros((2, 2))
+    r = b.T
+    b[0, 1] = x[0]
+    return np.sum(r * r)
+
+
+def test_buffer_written_after_a_view_is_refused():
+    with pytest.raises(TraceEscape, match="view of it"):
+        tf.grad(buffer_written_after_a_transpose, backend="tape")(np.array([0.5, 0.2]))
+    with pytest.raises((TraceEscape, tf.TransformError), match="may share memory|view of it"):
+        tf.grad(buffer_written_after_a_transpose)(np.array([0.5, 0.2]))   # refused everywhere
+
+
+# --- in-place numpy writes of traced values --------------------------------------------------
+OUTSIDE = np.zeros(2)
+
+
+def add_at_into_an_outside_array(x):
+    OUTSIDE[:] = 0.0
+    np.add.at(OUTSIDE, [0, 1], x * 2.0)
+    return np.sum(OUTSIDE * x)
+
+
+def add_at_into_an_argument(x, a):
+    np.add.at(a, [0, 1], x * 2.0)
+    return np.sum(a * x)
+
+
+def copyto_an_outside_array(x):
+    np.copyto(OUTSIDE, x * 2.0)
+    return np.sum(OUTSIDE * x)
+
+
+def ufunc_out_into_an_outside_array(x):
+    np.multiply(x, 2.0, out=OUTSIDE)
+    return np.sum(OUTSIDE * x)
+
+
+@pytest.mark.parametrize("fn", [add_at_into_an_outside_array, add_at_into_an_argument,
+                                copyto_an_outside_array, ufunc_out_into_an_outside_array])
+def test_writing_a_traced_value_into_an_outside_array_is_refused(fn):
+    args = (np.array([0.5, -0.3]),) + ((np.zeros(2),) if fn is add_at_into_an_argument else ())
+    with pytest.raises(TraceEscape, match="numpy array"):
+        tf.grad(fn, backend="tape")(*args)
+
+
+def copyto_a_local_buffer(x):
+    a = np.zeros(2)
+    np.copyto(a, x * 2.0)
+    return np.sum(a * x)
+
+
+def ufunc_out_into_a_local_buffer(x):
+    a = np.zeros(2)
+    np.sin(x, out=a)
+    return np.sum(a * a)
+
+
+@pytest.mark.parametrize("fn", [copyto_a_local_buffer, ufunc_out_into_a_local_buffer])
+def test_writes_into_a_local_buffer_are_followed(fn):
+    x = np.array([0.5, -0.3])
+    for backend in ("tape", "python", "auto"):
+        try:
+            got = tf.grad(fn, backend=backend)(x.copy())
+        except tf.TransformError:   # the source transform has no np.copyto: refused, fine
+            assert backend == "python" and fn is copyto_a_local_buffer
+            continue
+        np.testing.assert_allclose(got, numeric_grad(fn, x), rtol=1e-7, atol=1e-9,
+                                   err_msg=backend)
+
+
+def test_gradient_tape_add_at_into_numpy_breaks_the_chain_as_tf():
+    x = tf.Variable(np.array([0.5, -0.3]))
+    with tf.GradientTape() as tape:
+        a = np.zeros(2)
+        np.add.at(a, [0, 1], x * 2.0)   # numpy holds plain values now, as under TensorFlow
+        y = tf.reduce_sum(a)
+    assert tape.gradient(y, x) is None

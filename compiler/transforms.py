@@ -1,0 +1,273 @@
+"""Forward-mode transforms of the public face: jvp, jacfwd, hessian, hvp (JAX's names and shapes).
+
+Each runs the tangent code that compiler/forward.py writes (``tapeflow.source`` shows it), on the
+native backend or as Python, chosen as ``grad`` chooses. ``jacfwd`` pushes up to ``chunk``
+directions through one sweep of vector-mode code (tangents with a leading batch axis);
+``hessian`` and ``hvp`` are forward over reverse: the forward transform applied to the generated
+gradient code, no third mechanism.
+"""
+import functools
+import inspect
+import numbers
+
+import numpy as np
+
+from . import pipeline
+from .api import BACKENDS, grad
+from .errors import TransformError
+from .kinds import kind_of_argument, type_key
+
+# Directions per vector-mode sweep. Measured (bench/forward.py): vector mode pays off in the
+# generated Python (numpy ops over k directions at once), but native scalar code is ~15x faster
+# running one direction per call than native vector code (a k-vector temporary per operation),
+# so by default the native backend runs one direction at a time.
+CHUNK = 32
+
+
+def _float_arg(a, differentiated):
+    if hasattr(a, "numpy") and not isinstance(a, np.ndarray):
+        a = a.numpy()
+    if differentiated and isinstance(a, numbers.Integral):
+        return float(a)
+    if differentiated and isinstance(a, np.ndarray) and a.dtype.kind in "biu":
+        return a.astype(np.float64)
+    return a
+
+
+def _bind(fn, args):
+    """One value per parameter, defaults filled in, as the generated code takes them."""
+    target = getattr(fn, "fn", fn) if getattr(fn, "__tapeflow_gradient__", False) else fn
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
+        return tuple(args)
+    bound = sig.bind(*args)
+    bound.apply_defaults()
+    return tuple(bound.arguments.values())
+
+
+class Tangents:
+    """The tangent code of one function for its argument kinds, per backend, cached."""
+
+    def __init__(self, fn, backend, boundscheck=True):
+        if not callable(fn):
+            raise TypeError(f"expected a function, got {type(fn).__name__}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if backend == "tape":
+            raise NotImplementedError("forward mode on the tape backend (ForwardAccumulator) "
+                                      "is not wired to jvp yet; use backend='python' or "
+                                      "'native'")
+        self.fn = fn
+        self.backend = backend
+        self.boundscheck = boundscheck
+        self.cache = {}
+        self.reasons = {}
+        self.generated = None
+
+    def runner(self, argnums, args, tangents, batched):
+        """(callable, backend) for these arguments; under "auto" native, else python."""
+        kinds = tuple(kind_of_argument(a, i in argnums) for i, a in enumerate(args))
+        key = (argnums, kinds, type_key(args), batched)
+        hit = self.cache.get(key)
+        if hit is not None and hit[2]():
+            return hit[0], hit[1]
+        gen = pipeline.generate_forward(self.fn, argnums, kinds, batched)
+        self.generated = gen
+        reasons = []
+        run, used = gen.fn, "python"
+        if self.backend in ("auto", "native"):
+            try:
+                run = pipeline.compile_gradient(gen, tuple(args) + tuple(tangents),
+                                                self.boundscheck)
+                used = "native"
+            except Exception as e:
+                if self.backend == "native":
+                    raise
+                reasons.append(("native", str(e)))
+                run, used = gen.fn, "python"
+        self.reasons[key] = (used, reasons)
+        self.cache[key] = (run, used, gen.reads.checker())
+        return run, used
+
+    def call(self, argnums, args, tangents, batched=False):
+        run, used = self.runner(argnums, args, tangents, batched)
+        try:
+            return run(*args, *tangents)
+        except Exception:
+            if used != "native" or self.backend != "auto":
+                raise
+            gen = self.generated   # native failed at its first call: the generated Python
+            return gen.fn(*args, *tangents)
+
+
+def _tangent_like(t, value, batch=None):
+    """The tangent as float, shaped like the value (with the batch axis first if any)."""
+    shape = np.shape(value) if batch is None else (batch,) + np.shape(value)
+    if batch is None and not isinstance(value, np.ndarray):
+        return float(np.asarray(t))
+    return np.array(np.broadcast_to(np.asarray(t, dtype=np.float64), shape))
+
+
+def _structure(value, tangent, batch=None):
+    if isinstance(value, tuple):
+        return tuple(_structure(v, t, batch) for v, t in zip(value, tangent))
+    return _tangent_like(tangent, value, batch)
+
+
+def _check_value(value, fname):
+    if isinstance(value, tuple):
+        for v in value:
+            _check_value(v, fname)
+        return
+    if isinstance(value, (numbers.Real, np.ndarray, np.generic)) and \
+            np.asarray(value).dtype.kind in "biuf":
+        return
+    raise TypeError(f"{fname} must return floats, arrays or tuples of them for forward mode, "
+                    f"got {type(value).__name__}")
+
+
+def _differentiated(primals, tangents):
+    """Indices of the primals that get a tangent (floats and float arrays; an int with a
+    tangent of None or 0 is a constant), and the tangents as floats shaped like them."""
+    argnums, ts = [], []
+    for i, (p, t) in enumerate(zip(primals, tangents)):
+        if t is None or (isinstance(p, numbers.Integral) and not np.any(t)):
+            continue
+        if isinstance(p, np.ndarray) and p.dtype.kind not in "biuf":
+            raise TypeError(f"argument {i} is an array of {p.dtype}: no tangent")
+        argnums.append(i)
+        ts.append(_tangent_like(t, _float_arg(p, True)))
+    return tuple(argnums), ts
+
+
+_TANGENTS = {}
+
+
+def _tangents_of(f, backend):
+    key = (f, backend)
+    t = _TANGENTS.get(key)
+    if t is None:
+        t = _TANGENTS[key] = Tangents(f, backend)
+    return t
+
+
+def jvp(f, primals, tangents, backend="auto"):
+    """``(f(*primals), J(primals) @ tangents)``: the value and the directional derivative,
+    for any output structure (a float, an array, a tuple of them)."""
+    primals, tangents = tuple(primals), tuple(tangents)
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    primals = _bind(f, primals)
+    tangents = tangents + (None,) * (len(primals) - len(tangents))
+    argnums, ts = _differentiated(primals, tangents)
+    args = tuple(_float_arg(a, i in argnums) for i, a in enumerate(primals))
+    engine = _tangents_of(f, backend)
+    value, tangent = engine.call(argnums, args, ts)
+    _check_value(value, getattr(f, "__name__", "f"))
+    return value, _structure(value, tangent)
+
+
+class Jacobian:
+    """``jacfwd(f, argnums)``: the Jacobian by forward mode, output shape + input shape, k
+    directions per sweep (vector mode); one direction at a time where vector mode refuses."""
+
+    def __init__(self, fn, argnums, backend, chunk=None):
+        self.fn = fn
+        self.tuple_out = isinstance(argnums, (tuple, list))
+        self.argnums = tuple(argnums) if self.tuple_out else (argnums,)
+        self.backend = backend
+        self.explicit_chunk = chunk is not None
+        self.chunk = chunk or CHUNK
+        self.engine = _tangents_of(fn, backend)
+        self.vector_refused = None   # why vector mode was not used, if it was not
+        functools.update_wrapper(self, fn, updated=())
+
+    @property
+    def __tapeflow_source__(self):
+        gen = self.engine.generated
+        return gen.source if gen is not None else None
+
+    def __call__(self, *args):
+        args = _bind(self.fn, args)
+        argnums = tuple(i % len(args) for i in self.argnums)
+        args = tuple(_float_arg(a, i in argnums) for i, a in enumerate(args))
+        jacs = tuple(self.one(args, i) for i in argnums)
+        return jacs if self.tuple_out else jacs[0]
+
+    def one(self, args, i):
+        x = args[i]
+        shape = np.shape(x)
+        n = int(np.prod(shape))
+        blocks, value = [], None
+        for start in range(0, n, self.chunk):
+            k = min(self.chunk, n - start)
+            seeds = np.zeros((k, n))
+            seeds[np.arange(k), start + np.arange(k)] = 1.0
+            seeds = seeds.reshape((k,) + shape)
+            value, tangent = self.sweep(args, i, seeds)
+            blocks.append(tangent)
+        _check_value(value, getattr(self.fn, "__name__", "f"))
+
+        def assemble(v, parts):
+            stacked = np.concatenate([np.reshape(p, (-1,) + np.shape(v)) for p in parts])
+            return np.moveaxis(stacked, 0, -1).reshape(np.shape(v) + shape)
+        if isinstance(value, tuple):
+            return tuple(assemble(v, [b[j] for b in blocks]) for j, v in enumerate(value))
+        return assemble(value, blocks)
+
+    def sweep(self, args, i, seeds):
+        """(value, tangents with a leading batch axis) for the directions ``seeds``."""
+        if not self.explicit_chunk and self.engine.backend != "python":
+            _, used = self.engine.runner((i,), args, [seeds[0]], False)
+            if used == "native":   # one direction per call is faster natively (see CHUNK)
+                return self.one_at_a_time(args, i, seeds)
+        if self.vector_refused is None:
+            try:
+                value, tangent = self.engine.call((i,), args, [seeds], batched=True)
+                return value, _structure(value, tangent, len(seeds))
+            except TransformError as e:
+                self.vector_refused = str(e)
+        return self.one_at_a_time(args, i, seeds)
+
+    def one_at_a_time(self, args, i, seeds):
+        outs = [self.engine.call((i,), args, [s]) for s in seeds]
+        value = outs[0][0]
+        if isinstance(value, tuple):
+            return value, tuple(np.stack([_tangent_like(o[1][j], v) for o in outs])
+                                for j, v in enumerate(value))
+        return value, np.stack([_tangent_like(o[1], value) for o in outs])
+
+
+def jacfwd(f, argnums=0, backend="auto", chunk=None):
+    """The Jacobian of ``f`` by forward mode (shape: output shape + input shape, as JAX)."""
+    return Jacobian(f, argnums, backend, chunk)
+
+
+def hessian(f, argnums=0, backend="auto"):
+    """The Hessian of scalar ``f``: forward mode over the generated gradient code."""
+    return jacfwd(grad(f, argnums, backend="python" if backend == "auto" else backend),
+                  argnums, backend)
+
+
+def hvp(f, argnums=0, backend="auto"):
+    """``hvp(f)(*args, v)``: the Hessian of ``f`` at ``args`` times ``v`` (forward over
+    reverse: one sweep of the gradient's tangent code)."""
+    g = grad(f, argnums, backend="python" if backend == "auto" else backend)
+
+    def product(*args_and_v):
+        *args, v = args_and_v
+        args = _bind(f, args)
+        tangents = [None] * len(args)
+        tangents[argnums] = v
+        return jvp(g, tuple(args), tuple(tangents), backend)[1]
+    product.__name__ = f"hvp_{getattr(f, '__name__', 'f')}"
+    return product
+
+
+def tangent_source(f):
+    """The generated tangent code last used for ``f`` (see ``tapeflow.source``)."""
+    for (fn, _), engine in _TANGENTS.items():
+        if fn is f and engine.generated is not None:
+            return engine.generated.source
+    return None

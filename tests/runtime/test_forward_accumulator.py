@@ -1,0 +1,227 @@
+"""tf.autodiff.ForwardAccumulator: forward mode through the table's forward rules.
+
+* TensorFlow's documented numbers (forwardprop_test.py, the ForwardAccumulator docstring);
+* nesting: outer.jvp(inner.jvp(y)) is second order, inner.jvp(outer.jvp(y)) is None, a tape
+  inside gives forward-over-backward HVPs, a tape outside gives the gradient of a JVP;
+* custom gradients run at forward time (their errors show there);
+* directional central differences, on TF ops and on the compiler corpus run through the tape's
+  numpy tracing (entries with forward rules, and those that fall back to their reverse rule).
+"""
+import io
+import contextlib
+import logging
+import os
+import sys
+
+import numpy as np
+import pytest
+
+import tapeflow as tf
+from tapeflow.runtime import trace
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "compiler"))
+from corpus import CORPUS  # noqa: E402
+
+RNG = np.random.default_rng(3)
+
+
+def val(t):
+    return t.numpy() if hasattr(t, "numpy") else t
+
+
+# --- TensorFlow's numbers ----------------------------------------------------------------------
+def test_jvp_of_linear_ops():
+    v = tf.constant([1.0, 2.0, 3.0])
+    with tf.autodiff.ForwardAccumulator(v, tf.constant([.1, -.2, .3])) as acc:
+        np.testing.assert_allclose(val(acc.jvp(v)), [.1, -.2, .3])
+        np.testing.assert_allclose(val(acc.jvp(v * 2.)), [.2, -.4, .6], rtol=1e-6)
+        np.testing.assert_allclose(val(acc.jvp(v + .1)), [.1, -.2, .3], rtol=1e-6)
+
+
+def test_higher_order_pure_forward():
+    primal = tf.constant(1.1)
+    with tf.autodiff.ForwardAccumulator(primal, tf.constant(1.)) as outer:
+        with tf.autodiff.ForwardAccumulator(primal, tf.constant(1.)) as inner:
+            out = primal ** 3.5
+    inner_jvp = inner.jvp(out)
+    outer_jvp = outer.jvp(inner_jvp)
+    np.testing.assert_allclose(val(out), 1.1 ** 3.5, rtol=1e-6)
+    np.testing.assert_allclose(val(inner_jvp), 3.5 * 1.1 ** 2.5, rtol=1e-6)
+    np.testing.assert_allclose(val(outer_jvp), 3.5 * 2.5 * 1.1 ** 1.5, rtol=1e-6)
+    assert inner.jvp(outer.jvp(out)) is None   # the inner one never saw the outer's products
+
+
+def test_jvp_through_a_python_loop():
+    y = tf.constant(1.)
+    with tf.autodiff.ForwardAccumulator(y, 1.) as acc:
+        ret = tf.constant(0.)
+        for i in range(5):
+            ret = ret + y * float(i)
+    assert val(acc.jvp(ret)) == 10.0
+
+
+def test_forward_over_backward_and_backward_over_forward():
+    v = tf.Variable([1., 2.])
+    with tf.autodiff.ForwardAccumulator(v, tf.constant([1., 0.])) as acc:
+        with tf.GradientTape() as tape:
+            y = tf.reduce_sum(v ** 3.)
+        backward = tape.gradient(y, v)
+    np.testing.assert_allclose(val(backward), [3., 12.])
+    np.testing.assert_allclose(val(acc.jvp(backward)), [6., 0.])
+    x = tf.constant([1., 2.])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        with tf.autodiff.ForwardAccumulator(x, tf.constant([1., 0.])) as acc:
+            y = tf.reduce_sum(x ** 3.)
+        j = acc.jvp(y)                      # 3 x0^2
+    np.testing.assert_allclose(val(tape.gradient(j, x)), [6., 0.])
+
+
+def test_dense_layer_docstring_example():
+    x = tf.constant([[2.0, 3.0], [1.0, 4.0]])
+    targets = tf.constant([[1.], [-1.]])
+    dense = tf.keras.layers.Dense(1)
+    dense.build([None, 2])
+    tangent = np.array([[1.], [0.]], dtype=np.float32)
+    with tf.autodiff.ForwardAccumulator(primals=dense.kernel, tangents=tf.constant(tangent)) as acc:
+        loss = tf.reduce_sum((dense(x) - targets) ** 2.)
+    k = dense.kernel.numpy()
+    residual = x.numpy() @ k + dense.bias.numpy() - targets.numpy()
+    expected = np.sum(2 * residual * (x.numpy() @ tangent))
+    np.testing.assert_allclose(val(acc.jvp(loss)), expected, rtol=1e-5)
+
+
+def test_unconnected_and_after_exit():
+    x = tf.constant([1.0, 2.0])
+    with tf.autodiff.ForwardAccumulator(x, tf.constant([1.0, 0.0])) as acc:
+        c = tf.constant(2.0) * 3.0
+        s = tf.stop_gradient(x) * 2.0
+    assert acc.jvp(c) is None and acc.jvp(s) is None
+    np.testing.assert_array_equal(val(acc.jvp(c, unconnected_gradients="zero")), 0.0)
+    assert acc.jvp(x * 2.0) is None
+    with pytest.raises(ValueError):
+        acc.jvp(c, unconnected_gradients="sometimes")
+
+
+def test_custom_gradient_runs_at_forward_time():
+    @tf.custom_gradient
+    def scaled(x):
+        def grad(dy):
+            return dy * 3.0          # deliberately not the true derivative (2): TF uses it
+        return x * 2.0, grad
+
+    @tf.custom_gradient
+    def broken(x):
+        def grad(dy):
+            raise RuntimeError("grad_fn ran")
+        return x * 2.0, grad
+
+    x = tf.constant(1.5)
+    with tf.autodiff.ForwardAccumulator(x, tf.constant(1.0)) as acc:
+        y = scaled(x)
+        with pytest.raises(RuntimeError, match="grad_fn ran"):
+            broken(x)
+    assert val(acc.jvp(y)) == 3.0
+    broken(x)   # no accumulator: the backward function does not run
+
+
+def test_errors_and_warnings(caplog):
+    x = tf.constant(1.0)
+    with pytest.raises(ValueError, match="multiple times"):
+        tf.autodiff.ForwardAccumulator([x, x], [tf.constant(1.0), tf.constant(1.0)])
+    with caplog.at_level(logging.WARNING, logger="tapeflow"):
+        tf.autodiff.ForwardAccumulator(tf.constant(1), tf.constant(1))
+    assert "must be floating" in caplog.text
+    with pytest.raises(ValueError, match="shape"):
+        tf.autodiff.ForwardAccumulator(tf.constant([1.0, 2.0]), tf.constant([1.0]))
+
+
+# --- central differences -------------------------------------------------------------------------
+def _directional(f, x, t, eps=1e-6):
+    return (np.asarray(f(x + eps * t)) - np.asarray(f(x - eps * t))) / (2 * eps)
+
+
+TF_OPS = {
+    "sin_exp": lambda x: tf.sin(x) * tf.exp(x),
+    "tanh_sigmoid": lambda x: tf.tanh(x) + tf.sigmoid(x * 2.0),
+    "log_sqrt": lambda x: tf.math.log(x * x + 1.0) + tf.sqrt(x * x + 2.0),
+    "matmul": lambda x: tf.matmul(tf.reshape(x, (2, 3)), tf.transpose(tf.reshape(x, (2, 3)))),
+    "reduce": lambda x: tf.reduce_sum(x ** 2) * tf.reduce_max(x) + tf.reduce_mean(x),
+    "slices": lambda x: x[1:] * x[:-1],
+    "concat": lambda x: tf.concat([x, tf.sin(x)], axis=0),
+    "softmax": lambda x: tf.nn.softmax(x),
+    "relu_max": lambda x: tf.nn.relu(x) + tf.maximum(x, 0.5),
+    "where": lambda x: tf.where(x > 0.0, x * x, -x),
+    "cumsum": lambda x: tf.cumsum(x * x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TF_OPS))
+def test_tf_ops_against_central_differences(name):
+    f = TF_OPS[name]
+    x = np.array([0.3, -1.2, 0.7, 1.9, -0.45, 1.1])
+    t = RNG.normal(size=6)
+    xt = tf.constant(x)
+    with tf.autodiff.ForwardAccumulator(xt, tf.constant(t)) as acc:
+        y = f(xt)
+    expected = _directional(lambda v: f(tf.constant(v)).numpy(), x, t)
+    np.testing.assert_allclose(val(acc.jvp(y)), expected, rtol=1e-6, atol=1e-8)
+
+
+def _traced(fn):
+    tracer = trace._Tracer()
+    traced = trace._traced_callable(fn, tracer)
+
+    def run(*args):
+        with trace._strict(tracer.files):
+            return traced(*args)
+    return run
+
+
+SAMPLE = [pytest.param(c, id=c.id) for c in CORPUS[1::4] if "writes_computed" not in c.tags
+          and "alias" not in c.tags and "int_arg" not in c.tags]
+
+
+@pytest.mark.parametrize("case", SAMPLE)
+def test_corpus_through_the_tape_against_central_differences(case):
+    """The corpus's numpy code on Tensors under an accumulator: the JVP along a random tangent
+    of the differentiated arguments equals the directional central difference."""
+    args = case.args[0]
+    nums = case.argnums if isinstance(case.argnums, tuple) else (case.argnums,)
+    tangents = {k: RNG.normal(size=np.shape(args[k])) for k in nums}
+    tensors = [tf.constant(np.asarray(a, dtype=np.float64)) if k in nums else a
+               for k, a in enumerate(args)]
+    run = _traced(case.fn)
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            with tf.autodiff.ForwardAccumulator([tensors[k] for k in nums],
+                                                [tf.constant(tangents[k]) for k in nums]) as acc:
+                y = run(*tensors)
+        except (trace.TraceEscape, NotImplementedError, TypeError) as e:
+            # a refusal naming what it cannot follow is allowed; a wrong number is not
+            assert str(e)
+            return
+
+        def along(eps):
+            shifted = [np.asarray(a, dtype=np.float64) + eps * tangents[k] if k in nums else a
+                       for k, a in enumerate(args)]
+            return float(case.fn(*[s if np.ndim(s) or k not in nums else float(s)
+                                   for k, s in enumerate(shifted)]))
+        h = 1e-6
+        expected = (along(h) - along(-h)) / (2 * h)
+    got = acc.jvp(y, unconnected_gradients="zero")
+    np.testing.assert_allclose(float(val(got)), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_an_op_forward_mode_cannot_follow_is_refused():
+    """No forward rule, and a reverse rule whose result does not follow the cotangent on
+    Tensors (plain numpy inside): refused, never a zero tangent."""
+    from tapeflow.runtime.rules.table import Primitive
+    from tapeflow.runtime.tape import record
+    from tapeflow.runtime.tensor import Tensor
+    opaque = Primitive("Opaque", reverse=lambda g, ans, x: np.ones(np.shape(x)) * 2.0)
+    x = tf.constant([1.0, 2.0])
+    with tf.autodiff.ForwardAccumulator(x, tf.constant([1.0, 1.0])):
+        out = Tensor(x.numpy() * 2.0)
+        with pytest.raises(NotImplementedError, match="Opaque"):
+            record(opaque, out, (x,), (x.numpy(),))
