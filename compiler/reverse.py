@@ -473,13 +473,12 @@ class Reverse:
         rule = rules.lookup(fn)
         if rule is None:
             self.error(f"no derivative rule for {getattr(fn, '__name__', fn)}", s)
-        if rule.n_inputs < 0:
-            # a variadic rule (np.concatenate, np.stack) reached with a name: an array whose rows
-            # are the sequence, or a list built elsewhere. Its elements are not inputs here.
-            if any(isinstance(a, gast.Name) and a.id in self.a.active for a in inputs):
-                self.error(f"{getattr(fn, '__name__', fn)} over a sequence held in a name (or "
-                           "the rows of an array): the source transform cannot see its items", s)
-            return [], [], [], []
+        if rule.n_inputs < 0 and any(isinstance(a, gast.Name) and a.id in self.a.active and
+                                     self.a.kinds.get(a.id) in ("array", "float") for a in inputs):
+            # a variadic rule (np.concatenate, np.stack) given an array: its rows are the
+            # sequence, which are not inputs here (they were dropped: a zero gradient)
+            self.error(f"{getattr(fn, '__name__', fn)} over the rows of an array: the source "
+                       "transform cannot see them as items", s)
         if len(inputs) > rule.n_inputs:   # extra positionals are parameters (axis, shape...)
             tree = templates.rule_tree(rule)
             names = [a.id for a in tree.args.args][2 + rule.n_inputs:]

@@ -19,6 +19,7 @@ import types
 
 import numpy as np
 
+from . import rules as _rules
 from . import tensor as _tensor
 from .tape import GradientTape, state as tape_state
 from .tensor import Tensor, constant
@@ -448,9 +449,7 @@ def _traced_numpy():
     m.full_like = filled(np.full_like, lambda like: np.shape(_plain(like)))
 
     def array(obj, dtype=None, copy=True):
-        obj = _plain(obj)
-        if isinstance(obj, (list, tuple)) and any(isinstance(_plain(o), Tensor) for o in obj):
-            return np.stack([_plain(o) for o in obj])
+        obj = _join_traced(_plain(obj))
         if isinstance(obj, Tensor):
             return obj
         return np.array(obj, dtype=dtype)
@@ -461,7 +460,7 @@ def _traced_numpy():
         # (as the compiler reads it, an identity), where numpy would convert it to plain numbers
         if isinstance(a, Buffer) and (dtype is None or np.dtype(dtype) == a.t.numpy().dtype):
             return a      # the same array, as numpy gives
-        a = _plain(a)
+        a = _join_traced(_plain(a))
         if isinstance(a, Tensor):
             if dtype is None or np.dtype(dtype) == a._v.dtype:
                 return a
@@ -471,7 +470,42 @@ def _traced_numpy():
     m.asarray = m.asanyarray = m.ascontiguousarray = asarray
     m.copy = lambda a: _plain(a) if isinstance(_plain(a), Tensor) else np.copy(a)
     m.r_, m.c_ = _Joiner(np.r_, 0), _Joiner(np.c_, -1)
+    # the table's functions given a list of traced values where an array goes (np.mean([x, y]),
+    # np.sum([1, x * x])): the list made one array first, as numpy would
+    for name in dir(np):
+        fn = getattr(np, name)
+        if m.__dict__.get(name) is fn and callable(fn) and _rules.entry_of(fn) is not None and \
+                id(fn) not in _SEQUENCE_FIRST:
+            setattr(m, name, _joining_first(fn))
     return m
+
+
+# functions whose first argument is a sequence of arrays, not an array
+_SEQUENCE_FIRST = frozenset(id(f) for f in (
+    np.concatenate, np.stack, np.vstack, np.hstack, np.dstack, np.column_stack, np.block,
+    np.einsum, np.select, np.broadcast_arrays, np.meshgrid))
+
+
+def _joining_first(fn):
+    def call(a, *args, **kwargs):
+        if isinstance(a, (list, tuple)):
+            a = _join_traced(a)
+        return fn(a, *args, **kwargs)
+    call.__name__, call.__wrapped__ = fn.__name__, fn
+    return call
+
+
+def _join_traced(obj):
+    """A (nested) list or tuple holding traced values as one Tensor (np.stack of its items,
+    numbers taken in the traced values' dtype); anything else unchanged."""
+    if not isinstance(obj, (list, tuple)):
+        return obj
+    items = [_join_traced(_plain(o)) for o in obj]
+    traced = [i for i in items if isinstance(i, Tensor)]
+    if not traced:
+        return obj
+    dtype = traced[0]._v.dtype
+    return np.stack([i if isinstance(i, Tensor) else np.asarray(i, dtype=dtype) for i in items])
 
 
 class _Joiner:

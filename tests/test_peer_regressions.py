@@ -136,3 +136,38 @@ def methods(x):
 
 def test_array_methods_on_the_tape():
     check(methods, RS.randn(2, 2, 3), ("tape", "auto"))
+
+
+# --- lists of traced values where numpy takes an array, on the tape -------------------------------
+def list_arguments(x):
+    a = np.mean([x, x + 2.0]) + np.sum([1.0, x * x, 2.0]) + np.var((x, 3.0 * x))
+    b = np.array([[x, 2.0 * x, 0.5], [x * x, 1.0, x]])
+    return a + np.sum(b * W23) + np.max(np.array([x, 0.3]))
+
+
+def test_lists_of_traced_values():
+    check(list_arguments, 0.7, ("auto", "tape"))
+
+
+# --- the split family, append and np.gradient (tape functions) -------------------------------------
+def splits(x):
+    a, b, c = np.array_split(x[0], 3)
+    top, bottom = np.vsplit(x, 2)
+    left, right = np.hsplit(x, [1])
+    return (np.sum(a * 2.0) + np.sum(b * c[:1]) + np.sum(top * bottom) + np.sum(left ** 3)
+            + np.sum(right * W23[:, :3]))
+
+
+def appended(x):
+    return np.sum(np.append(x, x[:1] * 3.0) * np.arange(5.0)) + np.sum(np.append(x, x, axis=0))
+
+
+def numeric_gradient(x):
+    gy, gx = np.gradient(x)
+    return np.sum(gy * W23[:, :3]) + np.sum(gx ** 2) + np.sum(np.gradient(x[0]) * W23[0])
+
+
+@pytest.mark.parametrize("f, shape", [(splits, (2, 4)), (appended, (4,)),
+                                      (numeric_gradient, (2, 3))])
+def test_tape_array_functions(f, shape):
+    check(f, RS.randn(*shape), ("auto", "tape"))

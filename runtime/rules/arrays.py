@@ -68,6 +68,19 @@ def d_moveaxis(g, ans, x, source=None, destination=None):
 linear("MoveAxis")
 
 
+# rollaxis(x, axis, start) is moveaxis(x, axis, start - 1 if axis < start else start)
+@primitive("RollAxis", np.rollaxis, role="shape",
+           grid=(("t", 2), ("t", 0, 2), ("t", 2, 1), ("t", -1, 0), ("t", 0, 3), ("m", 1, -2)))
+def d_rollaxis(g, ans, x, axis=None, start=0):
+    n = np.ndim(x)
+    source = axis % n
+    first = start + n * (start < 0)
+    return np.moveaxis(g, first - (source < first), source)
+
+
+linear("RollAxis")
+
+
 @primitive("ReverseV2", np.flip, grid=(("v",), ("m",), ("m", 1), ("t", {"axis": (0, 2)})))
 def d_flip(g, ans, x, axis=None):
     return np.flip(g, axis)
