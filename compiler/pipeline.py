@@ -183,8 +183,10 @@ def generate(fn, argnums, kinds, with_value=True, rows=None):
     return gen
 
 
-def _generate(fn, argnums, kinds, with_value, rows=None):
-    fn = as_function(fn)
+def _analyzed(fn, argnums, kinds, tuple_result=False):
+    """Normalize and analyze ``fn`` for a transform with respect to arguments ``argnums``:
+    the steps reverse and forward mode share, refusals included. With ``tuple_result`` (forward
+    mode) the tuple the function returns carries tangents, so it is not a dropped container."""
     ir, constants, used, reads = normalized(fn, tuple(kinds))
     ir = copy.deepcopy(ir)
     params = [a.id for a in ir.args.args]
@@ -193,24 +195,53 @@ def _generate(fn, argnums, kinds, with_value, rows=None):
     parsed = parse_function(fn)
     ir = propagate_writes(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds, parsed.filename)
     analysis = Analysis(ir, kinds, wrt, constant_kinds)
+    result = _result_tuples(ir) if tuple_result else set()
     for stmt, _names in analysis.dropped:   # refused, never a silent zero
+        if stmt.targets[0].id in result and isinstance(stmt.value, gast.Tuple):
+            continue
         raise TransformError(
             "a differentiable value reaches this line inside a list or tuple (or another "
             "container) that the source transform cannot carry a gradient through",
             parsed.filename, getattr(stmt, "lineno", None), "container")
-    grad_ir = reverse(ir, analysis, wrt, used, parsed.filename, with_value,
-                      [params[i] for i in rows or ()])
+    return ir, constants, used, reads, params, wrt, analysis, parsed
+
+
+def _result_tuples(ir):
+    """Names of the (nested) tuple literals the function returns at its end."""
+    last = ir.body[-1] if ir.body else None
+    if not (isinstance(last, gast.Return) and isinstance(last.value, gast.Name)):
+        return set()
+    names = {last.value.id}
+    for s in reversed(ir.body):
+        if isinstance(s, gast.Assign) and isinstance(s.value, gast.Tuple) and \
+                isinstance(s.targets[0], gast.Name) and s.targets[0].id in names:
+            names |= {e.id for e in s.value.elts if isinstance(e, gast.Name)}
+    return names
+
+
+def _emitted(derived_ir, derived_names, ir, params, constants, parsed, reads, label,
+             returns_value):
+    """Optimize and load a derived function. The user's variables and their derivatives (dx,
+    x_dot) stay named; temporaries may be fused."""
     user_names = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
     user_names |= set(params)
-    # the user's variables and their adjoints (dx for x) stay named; temporaries may be fused
-    keep = user_names | {d for v, d in grad_ir.adjoint_names.items() if v in user_names}
-    grad_ir = optimize(grad_ir, keep=keep)
+    keep = user_names | {d for v, d in derived_names.items() if v in user_names}
+    derived_ir = optimize(derived_ir, keep=keep)
     namespace = {"np": np, "Stack": Stack, "math": math, "operator": operator}
     namespace.update({n: getattr(rules, n) for n in rules.HELPERS})
     namespace.update(constants)
-    filename = f"<gradient of {ir.name}>"
-    loaded, source = emit_python.load(grad_ir, namespace, filename)
-    return Generated(source, loaded, grad_ir, filename, grad_ir.returns_value, reads)
+    filename = f"<{label} of {ir.name}>"
+    loaded, source = emit_python.load(derived_ir, namespace, filename)
+    return Generated(source, loaded, derived_ir, filename, returns_value, reads)
+
+
+def _generate(fn, argnums, kinds, with_value, rows=None):
+    fn = as_function(fn)
+    ir, constants, used, reads, params, wrt, analysis, parsed = _analyzed(fn, argnums, kinds)
+    grad_ir = reverse(ir, analysis, wrt, used, parsed.filename, with_value,
+                      [params[i] for i in rows or ()])
+    return _emitted(grad_ir, grad_ir.adjoint_names, ir, params, constants, parsed, reads,
+                    "gradient", grad_ir.returns_value)
 
 
 _FORWARD = {}
@@ -229,25 +260,11 @@ def generate_forward(fn, argnums, kinds, batched=False):
 
 def _generate_forward(fn, argnums, kinds, batched):
     fn = as_function(fn)
-    ir, constants, used, reads = normalized(fn, tuple(kinds))
-    ir = copy.deepcopy(ir)
-    params = [a.id for a in ir.args.args]
-    wrt = [params[i] for i in argnums]
-    constant_kinds = {n: kind_of_argument(v, False) for n, v in constants.items()}
-    ir = propagate_inplace_updates(ir, Analysis(ir, kinds, wrt, constant_kinds).kinds)
-    analysis = Analysis(ir, kinds, wrt, constant_kinds)
-    parsed = parse_function(fn)
+    ir, constants, used, reads, params, wrt, analysis, parsed = _analyzed(fn, argnums, kinds,
+                                                                          tuple_result=True)
     jvp_ir = forward(ir, analysis, wrt, used, parsed.filename, batched)
-    user_names = {n.id for n in gast.walk(parsed.node) if isinstance(n, gast.Name)}
-    user_names |= set(params)
-    keep = user_names | {t for v, t in jvp_ir.tangent_names.items() if v in user_names}
-    jvp_ir = optimize(jvp_ir, keep=keep)
-    namespace = {"np": np, "Stack": Stack, "math": math, "operator": operator}
-    namespace.update({n: getattr(rules, n) for n in rules.HELPERS})
-    namespace.update(constants)
-    filename = f"<tangent of {ir.name}>"
-    loaded, source = emit_python.load(jvp_ir, namespace, filename)
-    return Generated(source, loaded, jvp_ir, filename, True, reads)
+    return _emitted(jvp_ir, jvp_ir.tangent_names, ir, params, constants, parsed, reads,
+                    "tangent", True)
 
 
 def as_function(fn):

@@ -21,7 +21,8 @@ import logging
 import numpy as np
 
 from . import nest
-from . import tape as _tape
+from .backward import _tensor_mode_adjoint
+from .recording import state as _recording
 from .tape import GradientTape, UnconnectedGradients, _unconnected_value, _value_of, _key
 from .tensor import Tensor
 
@@ -87,17 +88,17 @@ class ForwardAccumulator:
         tangents = [None if t is None else t[1] for t in tangents]
         if all(t is None for t in tangents):
             return
-        saved = _tape.state.tapes
+        saved = _recording.tapes
         # this accumulator and whatever was entered after it do not see its own computation
-        _tape.state.tapes = saved[:saved.index(self._recorder)]
+        _recording.tapes = saved[:saved.index(self._recorder)]
         try:
-            tensor_mode = bool(_tape.state.tapes)
+            tensor_mode = bool(_recording.tapes)
             if type(out) is tuple or rule.forward is None:
                 results = _jvp_by_reverse(rule, out, ins, vals, params, tangents)
             else:
                 results = (_jvp_by_rule(rule, out, ins, vals, params, tangents, tensor_mode),)
         finally:
-            _tape.state.tapes = saved
+            _recording.tapes = saved
         for o, t in zip(out if type(out) is tuple else (out,), results):
             if t is not None:
                 self._tangents[id(o)] = (o, _as_tensor(t, o))
@@ -155,7 +156,7 @@ def _jvp_by_reverse(rule, out, ins, vals, params, tangents):
     with GradientTape() as inner:
         inner.watch(us)
         g = us if type(out) is tuple else us[0]
-        res = _tape._tensor_mode_adjoint(rule)(g, out, *args, **params)
+        res = _tensor_mode_adjoint(rule)(g, out, *args, **params)
         if rule.n_inputs == 1 and type(out) is not tuple:
             res = (res,)
         total = None
