@@ -116,6 +116,14 @@ def _where(condition, x=None, y=None):
     return M.where(condition, x, y)
 
 
+def _select(condlist, choicelist, default=0):
+    # the first true condition picks its choice: built from the last one back
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = M.where(_unwrap(cond), choice, out)
+    return out
+
+
 def _clip(a, a_min=None, a_max=None, out=None, **kw):
     lo = -np.inf if a_min is None else a_min
     hi = np.inf if a_max is None else a_max
@@ -202,7 +210,7 @@ def _result_type(*args):
 # of arrays, flat take). Every other numpy function of the table runs from its entry (from_entry).
 FUNCTIONS = {
     np.sum: _sum, np.mean: _mean, np.reshape: _reshape,
-    np.where: _where, np.clip: _clip, np.outer: _outer,
+    np.where: _where, np.select: _select, np.clip: _clip, np.outer: _outer,
     np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
     np.array_split: _splitter(np.array_split), np.append: _append, np.gradient: _gradient,
     np.hsplit: _splitter(np.split, _split_axis("hsplit", 1, 1)),

@@ -162,12 +162,16 @@ def appended(x):
     return np.sum(np.append(x, x[:1] * 3.0) * np.arange(5.0)) + np.sum(np.append(x, x, axis=0))
 
 
+def selected(x):
+    return np.sum(np.select([x > 0.5, x < -0.5], [x * x, 3.0 * x], default=0.25) * W4)
+
+
 def numeric_gradient(x):
     gy, gx = np.gradient(x)
     return np.sum(gy * W23[:, :3]) + np.sum(gx ** 2) + np.sum(np.gradient(x[0]) * W23[0])
 
 
 @pytest.mark.parametrize("f, shape", [(splits, (2, 4)), (appended, (4,)),
-                                      (numeric_gradient, (2, 3))])
+                                      (numeric_gradient, (2, 3)), (selected, (4,))])
 def test_tape_array_functions(f, shape):
     check(f, RS.randn(*shape), ("auto", "tape"))
