@@ -470,6 +470,19 @@ def _traced_numpy():
     m.asarray = m.asanyarray = m.ascontiguousarray = asarray
     m.copy = lambda a: _plain(a) if isinstance(_plain(a), Tensor) else np.copy(a)
     m.r_, m.c_ = _Joiner(np.r_, 0), _Joiner(np.c_, -1)
+
+    def arange(*args, **kwargs):
+        # numpy's values are start + i * step: a traced start or step is recorded that way
+        plain = [_plain(a) for a in args]
+        if not any(isinstance(a, Tensor) for a in plain):
+            return np.arange(*args, **kwargs)
+        values = [a.numpy() if isinstance(a, Tensor) else a for a in plain]
+        i = np.arange(np.size(np.arange(*values, **kwargs))).astype(np.float64)
+        if len(plain) == 1:
+            return np.arange(*values, **kwargs)     # the stop only decides how many
+        step = plain[2] if len(plain) > 2 else 1.0
+        return plain[0] + i * step
+    m.arange = arange
     # the table's functions given a list of traced values where an array goes (np.mean([x, y]),
     # np.sum([1, x * x])): the list made one array first, as numpy would
     for name in dir(np):
