@@ -68,8 +68,7 @@ NONDIFF_NUMPY = frozenset(id(f) for f in (
     np.sign, np.floor, np.ceil, np.trunc, np.fix, np.rint, np.round, np.around,
     np.floor_divide, np.heaviside,
     np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.arange,
-    np.imag, np.angle,
+    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity,
     np.shape, np.size, np.ndim, np.argmax, np.argmin, np.isnan, np.isfinite, np.isinf,
     np.all, np.any, np.count_nonzero,
 ))
@@ -692,7 +691,12 @@ def traced_value_and_grad(fn, argnums, args):
         _check_result(result, fn)
         if not isinstance(result, Tensor):   # a number that does not depend on the inputs
             return result, [np.zeros_like(s) * 0.0 for s in sources]
-        grads = tape.gradient(result, sources, unconnected_gradients="zero")
+        from .backward import real_only
+        before, real_only.on = getattr(real_only, "on", False), True
+        try:
+            grads = tape.gradient(result, sources, unconnected_gradients="zero")
+        finally:
+            real_only.on = before
     return result, grads
 
 
@@ -743,7 +747,12 @@ def value_and_grad_runner(fn, argnums):
             value = result
             grads = [np.zeros_like(np.asarray(s.numpy(), dtype=np.float64)) for s in sources]
         else:
-            grads = tape.gradient(result, sources, unconnected_gradients="zero")
+            from .backward import real_only
+            before, real_only.on = getattr(real_only, "on", False), True
+            try:
+                grads = tape.gradient(result, sources, unconnected_gradients="zero")
+            finally:
+                real_only.on = before
             if is_traced(result) or is_traced(grads):
                 # An enclosing trace records through a value fn reads from outside its arguments
                 # (a closure over a traced x): returned as numbers, the enclosing gradient would
