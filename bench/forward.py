@@ -124,14 +124,15 @@ def main():
         print(f"   {label:48s} {ms:9.3f}")
     print(f"   hvp / grad: {rows[0][1] / rows[1][1]:.2f}x")
 
-    print("\n3. vector mode: one sweep of k directions vs k jvp calls (native); ms")
-    engine = transforms._tangents_of(hand, "native")
-    for k in (1, 4, 16, 26):
-        seeds = np.eye(26)[:k]
-        sweep = best(lambda: engine.call((0,), (params, BASE), [seeds], batched=True))
-        calls = best(lambda: [engine.call((0,), (params, BASE), [s]) for s in seeds])
-        print(f"   k={k:2d}: one sweep {sweep:9.3f}   {k} jvp calls {calls:9.3f}   "
-              f"speedup {calls / sweep:5.2f}x")
+    for backend in ("python", "native"):
+        print(f"\n3. vector mode: one sweep of k directions vs k jvp calls ({backend}); ms")
+        engine = transforms._tangents_of(hand, backend)
+        for k in (1, 4, 16, 26):
+            seeds = np.eye(26)[:k]
+            sweep = best(lambda: engine.call((0,), (params, BASE), [seeds], batched=True), 3)
+            calls = best(lambda: [engine.call((0,), (params, BASE), [s]) for s in seeds], 3)
+            print(f"   k={k:2d}: one sweep {sweep:9.3f}   {k:2d} jvp calls {calls:9.3f}   "
+                  f"speedup {calls / sweep:5.2f}x")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,8 @@ def batch_index(index):
 
 
 class Forward:
-    def __init__(self, ir, analysis, wrt, used, filename, batched):
+    def __init__(self, ir, analysis, wrt, used, filename, batched, with_value=True):
+        self.with_value = with_value
         self.ir = ir
         self.a = analysis
         self.wrt = wrt
@@ -159,6 +160,22 @@ class Forward:
             return call(np_attr("zeros"), shape)
         return call(np_attr("zeros_like"), like, dtype=np_attr("float64"))
 
+    def fresh_zero(self, value):
+        """For a new array (np.zeros(n), np.ones_like(x)...), zeros made the same way: so the
+        tangent does not read the array itself (which may then be dead code)."""
+        if self.batched or not (isinstance(value, gast.Call) and value.args and
+                                isinstance(value.func, gast.Attribute) and
+                                isinstance(value.func.value, gast.Name) and
+                                value.func.value.id == "np"):
+            return None
+        shape_first = ("zeros", "ones", "empty", "full")
+        like_first = ("zeros_like", "ones_like", "empty_like", "full_like")
+        if value.func.attr in shape_first:
+            return call(np_attr("zeros"), value.args[0])
+        if value.func.attr in like_first:
+            return call(np_attr("zeros_like"), value.args[0], dtype=np_attr("float64"))
+        return None
+
     def tangent_or_zero(self, atom):
         if isinstance(atom, gast.Name) and atom.id in self.active:
             return name(self.dot(atom.id))
@@ -196,7 +213,8 @@ class Forward:
                                 posonlyargs=[], vararg=None, kwonlyargs=[], kw_defaults=[],
                                 kwarg=None, defaults=[]),
             body=head + out + [gast.Return(value=gast.Tuple(elts=[result, tangent],
-                                                            ctx=gast.Load()))],
+                                                            ctx=gast.Load())
+                                           if self.with_value else tangent)],
             decorator_list=[], returns=None, type_comment=None, type_params=[])
         fn.tangent_names = dict(self.tangent_names)
         return fn
@@ -287,7 +305,7 @@ class Forward:
         fn = is_differentiable_op(value)
         if fn is None or not any(o in self.active for o in operands(value)):
             # a constant, a piecewise-constant function (floor, sign), a shape: no tangent
-            return [s, assign(t_dot, self.zero(target), s.lineno)]
+            return [s, assign(t_dot, self.fresh_zero(value) or self.zero(target), s.lineno)]
         prelude, expr, reads_ans = self.rule_tangent(s, fn, value, target)
         if expr is None:   # no tangent flows (only shapes are read): zero, shaped by the result
             return [s, assign(t_dot, self.zero(target), s.lineno)]
@@ -496,7 +514,8 @@ def rename(node, old, new):
             n.id = new
 
 
-def forward(ir, analysis, wrt, used, filename, batched=False):
+def forward(ir, analysis, wrt, used, filename, batched=False, with_value=True):
     """The JVP function of ``ir``: ``jvp_f(*params, *tangents)`` returns ``(value, tangent)``
+    (only the tangent without ``with_value``: what only computed the value is then dead code)
     for the tangents of the ``wrt`` parameters (with a leading batch axis if ``batched``)."""
-    return Forward(ir, analysis, wrt, used, filename, batched).run()
+    return Forward(ir, analysis, wrt, used, filename, batched, with_value).run()

@@ -247,24 +247,24 @@ def _generate(fn, argnums, kinds, with_value, rows=None):
 _FORWARD = {}
 
 
-def generate_forward(fn, argnums, kinds, batched=False):
+def generate_forward(fn, argnums, kinds, batched=False, with_value=True):
     """The tangent code of ``fn`` (cached): ``jvp_f(*args, *tangents)`` returning ``(value,
     tangent)``, the tangents of arguments ``argnums`` carrying a leading batch axis of k
-    directions if ``batched``. Raises TransformError."""
-    key = (fn, tuple(argnums), tuple(kinds), batched)
+    directions if ``batched``; without ``with_value`` only the tangent. Raises TransformError."""
+    key = (fn, tuple(argnums), tuple(kinds), batched, with_value)
     gen = _FORWARD.get(key)
     if gen is None or not gen.reads.valid():
-        gen = _FORWARD[key] = _generate_forward(fn, argnums, kinds, batched)
+        gen = _FORWARD[key] = _generate_forward(fn, argnums, kinds, batched, with_value)
     return gen
 
 
-def _generate_forward(fn, argnums, kinds, batched):
+def _generate_forward(fn, argnums, kinds, batched, with_value):
     fn = as_function(fn)
     ir, constants, used, reads, params, wrt, analysis, parsed = _analyzed(fn, argnums, kinds,
                                                                           tuple_result=True)
-    jvp_ir = forward(ir, analysis, wrt, used, parsed.filename, batched)
+    jvp_ir = forward(ir, analysis, wrt, used, parsed.filename, batched, with_value)
     return _emitted(jvp_ir, jvp_ir.tangent_names, ir, params, constants, parsed, reads,
-                    "tangent", True)
+                    "tangent", with_value)
 
 
 def as_function(fn):

@@ -17,6 +17,10 @@ from .api import BACKENDS, grad
 from .errors import TransformError
 from .kinds import kind_of_argument, type_key
 
+from tapeflow.runtime import trace
+from tapeflow.runtime.tape import state as tape_state
+from tapeflow.runtime.tensor import Tensor
+
 # Directions per vector-mode sweep. Measured (bench/forward.py): vector mode pays off in the
 # generated Python (numpy ops over k directions at once), but native scalar code is ~15x faster
 # running one direction per call than native vector code (a k-vector temporary per operation),
@@ -24,7 +28,15 @@ from .kinds import kind_of_argument, type_key
 CHUNK = 32
 
 
+def _recording(values):
+    """Whether a tape records and some value is a Tensor: the tangent code then runs on
+    Tensors, so the enclosing gradient (grad of jvp) differentiates through it."""
+    return bool(tape_state.tapes) and any(isinstance(v, Tensor) for v in values)
+
+
 def _float_arg(a, differentiated):
+    if isinstance(a, Tensor) and tape_state.tapes:
+        return a
     if hasattr(a, "numpy") and not isinstance(a, np.ndarray):
         a = a.numpy()
     if differentiated and isinstance(a, numbers.Integral):
@@ -34,11 +46,20 @@ def _float_arg(a, differentiated):
     return a
 
 
+_SIGNATURES = {}
+
+
 def _bind(fn, args):
     """One value per parameter, defaults filled in, as the generated code takes them."""
     target = getattr(fn, "fn", fn) if getattr(fn, "__tapeflow_gradient__", False) else fn
+    code = getattr(target, "__code__", None)
+    if code is not None and not target.__defaults__ and not target.__kwdefaults__ and \
+            code.co_argcount == len(args) and not code.co_kwonlyargcount and \
+            not code.co_flags & 0x0C:   # plain positional parameters, all given
+        return tuple(args)
     try:
-        sig = inspect.signature(target)
+        sig = _SIGNATURES.get(target) or _SIGNATURES.setdefault(target,
+                                                               inspect.signature(target))
     except (TypeError, ValueError):
         return tuple(args)
     bound = sig.bind(*args)
@@ -65,14 +86,18 @@ class Tangents:
         self.reasons = {}
         self.generated = None
 
-    def runner(self, argnums, args, tangents, batched):
+    def runner(self, argnums, args, tangents, batched, with_value=True):
         """(callable, backend) for these arguments; under "auto" native, else python."""
+        fast_key = (argnums, type_key(args), batched, with_value)
+        hit = self.cache.get(fast_key)
+        if hit is not None and hit[2]():
+            return hit[0], hit[1]
         kinds = tuple(kind_of_argument(a, i in argnums) for i, a in enumerate(args))
-        key = (argnums, kinds, type_key(args), batched)
+        key = (argnums, kinds, type_key(args), batched, with_value)
         hit = self.cache.get(key)
         if hit is not None and hit[2]():
             return hit[0], hit[1]
-        gen = pipeline.generate_forward(self.fn, argnums, kinds, batched)
+        gen = pipeline.generate_forward(self.fn, argnums, kinds, batched, with_value)
         self.generated = gen
         reasons = []
         run, used = gen.fn, "python"
@@ -88,25 +113,48 @@ class Tangents:
                 run, used = gen.fn, "python"
         self.reasons[key] = (used, reasons)
         self.cache[key] = (run, used, gen.reads.checker())
+        if all(type(a) in (float, np.ndarray) for a in args):   # kinds follow from types
+            self.cache[fast_key] = self.cache[key]
         return run, used
 
-    def call(self, argnums, args, tangents, batched=False):
-        run, used = self.runner(argnums, args, tangents, batched)
+    def call(self, argnums, args, tangents, batched=False, with_value=True):
+        if _recording(tuple(args) + tuple(tangents)):
+            # inside a recording tape: the generated Python, run on Tensors
+            kinds = tuple(kind_of_argument(a, i in argnums) for i, a in enumerate(args))
+            gen = pipeline.generate_forward(self.fn, argnums, kinds, batched, with_value)
+            self.generated = gen
+            return trace.run_traced(gen.fn, tuple(args) + tuple(tangents))
+        run, used = self.runner(argnums, args, tangents, batched, with_value)
         try:
             return run(*args, *tangents)
         except Exception:
             if used != "native" or self.backend != "auto":
                 raise
-            gen = self.generated   # native failed at its first call: the generated Python
+            # native failed at its first call: the generated Python
+            gen = pipeline.generate_forward(self.fn, argnums, tuple(
+                kind_of_argument(a, i in argnums) for i, a in enumerate(args)), batched,
+                with_value)
+            self.cache.clear()
+            self.cache[(argnums, type_key(args), batched, with_value)] = (
+                gen.fn, "python", gen.reads.checker())
             return gen.fn(*args, *tangents)
 
 
 def _tangent_like(t, value, batch=None):
     """The tangent as float, shaped like the value (with the batch axis first if any)."""
+    if isinstance(t, Tensor) or isinstance(value, Tensor):
+        return t if batch is None else _refuse_tensors()
     shape = np.shape(value) if batch is None else (batch,) + np.shape(value)
     if batch is None and not isinstance(value, np.ndarray):
         return float(np.asarray(t))
+    if type(t) is np.ndarray and t.dtype == np.float64 and t.shape == shape:
+        return t
     return np.array(np.broadcast_to(np.asarray(t, dtype=np.float64), shape))
+
+
+def _refuse_tensors():
+    raise NotImplementedError("jacfwd and hessian inside a function differentiated by the tape "
+                              "backend are not supported yet (jvp and hvp are)")
 
 
 def _structure(value, tangent, batch=None):
@@ -119,6 +167,8 @@ def _check_value(value, fname):
     if isinstance(value, tuple):
         for v in value:
             _check_value(v, fname)
+        return
+    if isinstance(value, Tensor):
         return
     if isinstance(value, (numbers.Real, np.ndarray, np.generic)) and \
             np.asarray(value).dtype.kind in "biuf":
@@ -190,6 +240,8 @@ class Jacobian:
 
     def __call__(self, *args):
         args = _bind(self.fn, args)
+        if _recording(args):
+            _refuse_tensors()
         argnums = tuple(i % len(args) for i in self.argnums)
         args = tuple(_float_arg(a, i in argnums) for i, a in enumerate(args))
         jacs = tuple(self.one(args, i) for i in argnums)
@@ -244,23 +296,37 @@ def jacfwd(f, argnums=0, backend="auto", chunk=None):
     return Jacobian(f, argnums, backend, chunk)
 
 
+_GRADS = {}
+
+
+def _gradient(f, argnums, backend):
+    """One gradient function per (f, argnums, backend), so its tangent code is made once."""
+    key = (f, argnums, backend)
+    g = _GRADS.get(key)
+    if g is None:
+        g = _GRADS[key] = grad(f, argnums, backend="python" if backend == "auto" else backend)
+    return g
+
+
 def hessian(f, argnums=0, backend="auto"):
     """The Hessian of scalar ``f``: forward mode over the generated gradient code."""
-    return jacfwd(grad(f, argnums, backend="python" if backend == "auto" else backend),
-                  argnums, backend)
+    return jacfwd(_gradient(f, argnums, backend), argnums, backend)
 
 
 def hvp(f, argnums=0, backend="auto"):
     """``hvp(f)(*args, v)``: the Hessian of ``f`` at ``args`` times ``v`` (forward over
     reverse: one sweep of the gradient's tangent code)."""
-    g = grad(f, argnums, backend="python" if backend == "auto" else backend)
+    g = _gradient(f, argnums, backend)
 
     def product(*args_and_v):
         *args, v = args_and_v
-        args = _bind(f, args)
-        tangents = [None] * len(args)
-        tangents[argnums] = v
-        return jvp(g, tuple(args), tuple(tangents), backend)[1]
+        args = list(_bind(f, args))
+        x = _float_arg(args[argnums], True)
+        args[argnums] = x
+        tangent = _tangent_like(v, x)
+        engine = _tangents_of(g, backend)
+        return _tangent_like(engine.call((argnums,), tuple(args), [tangent], with_value=False),
+                             x)
     product.__name__ = f"hvp_{getattr(f, '__name__', 'f')}"
     return product
 

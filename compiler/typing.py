@@ -753,6 +753,9 @@ class _Inferer:
             # array methods: x.sum(axis=0) is np.sum(x, axis=0)
             if node.func.attr in ("push", "append", "pop"):
                 return self.stack_call(node)
+            if node.func.attr in ("copy", "extend") and isinstance(node.func.value, ast.Name) \
+                    and self.names.get(node.func.value.id) == STACK:
+                return self.stack_call(node)   # vector mode's replay (compiler/replay.py)
             if node.func.attr in rules.METHODS:
                 recv = self.expr(node.func.value)
                 if isinstance(recv, Array):
@@ -781,6 +784,14 @@ class _Inferer:
             if t is None:
                 raise _Unknown(stack.id + " (stack element)")
             return t
+        if node.func.attr == "copy":
+            # natively a pop only moves the top down, so the saved contents are the stack's
+            # own: ``saved = s.copy()`` keeps its length, ``s.extend(saved)`` moves back to it
+            return I64
+        if node.func.attr == "extend":
+            if len(node.args) != 1 or self.expr(node.args[0]) != I64:
+                self.err("Stack.extend() natively takes what its .copy() returned", node)
+            return NONE
         self.push(node)
         return NONE
 

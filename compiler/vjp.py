@@ -197,9 +197,9 @@ def jacrev(f, argnums=0, backend="auto", chunk=None):
     shape S and an argument of shape A it has shape S + A (as JAX). A tuple output gives a
     tuple of Jacobians; a tuple ``argnums`` a tuple per output.
 
-    Vector mode (backend "python"): the rows are pulled ``chunk`` at a time (default CHUNK)
-    through one primal sweep each (replay.py); where that code cannot be made, and on the
-    native and tape backends, each row is one vjp call of the compiled gradient."""
+    Vector mode: the rows are pulled ``chunk`` at a time (default CHUNK) through one primal
+    sweep each (replay.py), natively under "auto" and "native"; where that code cannot be
+    made or lowered, and on the tape backend, each row is one vjp call."""
     tuple_args = isinstance(argnums, (tuple, list))
     nums = tuple(argnums) if tuple_args else (argnums,)
     fname = getattr(f, "__name__", "f")
@@ -218,9 +218,11 @@ def jacrev(f, argnums=0, backend="auto", chunk=None):
         out_leaves = leaves(structure)
         shapes_in = [np.shape(np.asarray(args[i].numpy() if isinstance(args[i], Tensor)
                                          else args[i])) for i in idx]
-        rows = None
-        if backend == "python":
-            rows = rows_runner(g, args, structure, idx)
+        # Tensors of a recording tape (jacrev inside a traced function): rows stay Tensors,
+        # stacked by recorded ops, so the enclosing gradient follows them
+        traced = any(not isinstance(a, (np.ndarray, np.generic, numbers.Number)) for a in args)
+        rows = rows_runner(g, args, structure, idx, backend) if backend != "tape" and \
+            not traced else None
         per_leaf = []
         for n, leaf in enumerate(out_leaves):
             shape = leaf_shape(leaf)
@@ -244,19 +246,24 @@ def jacrev(f, argnums=0, backend="auto", chunk=None):
                     cts = list(zeros)
                     cts[n] = unit
                     for r, gi in zip(stacked, g(*args, *cts)):
-                        r.append(np.asarray(gi, dtype=np.float64))
+                        r.append(gi if traced else np.asarray(gi, dtype=np.float64))
                 stacked = [np.stack(r) for r in stacked]
-            jacs = tuple(j.reshape(shape + s) for j, s in zip(stacked, shapes_in))
-            jacs = tuple(j if j.ndim else float(j) for j in jacs)
+            if traced:
+                jacs = tuple(np.reshape(j, shape + s) for j, s in zip(stacked, shapes_in))
+            else:
+                jacs = tuple(j.reshape(shape + s) for j, s in zip(stacked, shapes_in))
+                jacs = tuple(j if j.ndim else float(j) for j in jacs)
             per_leaf.append(jacs if tuple_args else jacs[0])
         return pack(structure, iter(per_leaf))
     jacobian.__name__ = f"jacrev_{fname}"
     return jacobian
 
 
-def rows_runner(g, args, structure, argnums):
+def rows_runner(g, args, structure, argnums, backend):
     """``run(*cotangent_rows)``: the gradients of the argnums for k cotangents at once (rows
-    of each leaf's cotangent), from the replayed code; None where it cannot be made."""
+    of each leaf's cotangent), from the replayed code, native where it compiles ("auto",
+    "native") or Python ("python"); None where it cannot be made (the caller then makes one
+    vjp call per row, on the backend asked for)."""
     args = tuple(a.numpy() if isinstance(a, Tensor) else
                  float(a) if i in argnums and isinstance(a, numbers.Integral) else a
                  for i, a in enumerate(args))
@@ -268,6 +275,12 @@ def rows_runner(g, args, structure, argnums):
     except TransformError:
         return None
     fn = gen.fn
+    if backend in ("auto", "native"):
+        example = tuple(np.zeros((1,) + leaf_shape(o)) for o in leaves(structure))
+        try:
+            fn = pipeline.compile_gradient(gen, args + example, g.boundscheck)
+        except Exception:    # not lowered: one native (or auto) vjp call per row instead
+            return None
     return lambda *rows: fn(*args, *rows)
 
 

@@ -10,6 +10,7 @@ from .dtypes import (DType, as_dtype, float16, float32, float64, bfloat16, half,
                      complex128)
 from .tensor import Tensor, TensorShape, constant, convert_to_tensor, is_tensor, InvalidArgumentError
 from .tape import GradientTape, UnconnectedGradients
+from .indexed_slices import IndexedSlices
 from .variable import Variable
 from . import math_ops, array_ops, operators, numpy_dispatch  # noqa: F401 (attach Tensor methods)
 from .math_ops import (add, subtract, multiply, divide, truediv, realdiv, pow, maximum, minimum,
@@ -31,10 +32,14 @@ from .array_ops import (reshape, transpose, squeeze, expand_dims, broadcast_to, 
                         segment_sum, segment_mean, diag_part, diag, top_k)
 from .module import Module
 from .forward import ForwardAccumulator
-from .eager import print, function, executing_eagerly  # noqa: A004
+from .eager import print, function, executing_eagerly, TensorSpec  # noqa: A004
 from .custom import (custom_gradient, RegisterGradient, no_gradient, NotDifferentiable,
                      unregister_gradient, gradients, grad_pass_through, recompute_grad)
 from . import nn
+from . import nest as _nest_mod
+from .entry_ops import (cholesky, eigh, svd, qr, logdet, matvec, cumprod, roll, repeat, erfc,
+                        lgamma, digamma, polygamma, xlogy, searchsorted, meshgrid, identity_n)
+from .control_flow import cond, while_loop, switch_case, map_fn, vectorized_map
 from . import random_ops as random
 from .gradcheck import numerical_gradient, check_gradient
 
@@ -61,15 +66,20 @@ math = _namespace(
         "is_nan", "is_inf", "is_finite", "l2_normalize", "global_norm", "erf")},
     log_sigmoid=lambda x, name=None: -math_ops.softplus(-convert_to_tensor(x)),
     softmax=nn.softmax, top_k=array_ops.top_k, segment_sum=array_ops.segment_sum,
-    segment_mean=array_ops.segment_mean, unsorted_segment_sum=array_ops.unsorted_segment_sum)
+    segment_mean=array_ops.segment_mean, unsorted_segment_sum=array_ops.unsorted_segment_sum,
+    log_softmax=nn.log_softmax, cumprod=cumprod, xlogy=xlogy, lgamma=lgamma, digamma=digamma,
+    polygamma=polygamma, erfc=erfc)
 linalg = _namespace("tapeflow.linalg", "tf.linalg: matrix ops.", matmul=matmul, einsum=einsum,
                     matrix_transpose=array_ops.matrix_transpose, transpose=array_ops.matrix_transpose,
                     norm=norm, eye=eye, tensordot=tensordot, l2_normalize=math_ops.l2_normalize,
                     inv=math_ops.matrix_inverse, det=math_ops.matrix_determinant,
                     solve=math_ops.matrix_solve, trace=math_ops.trace,
-                    diag=array_ops.diag, diag_part=array_ops.diag_part)
+                    diag=array_ops.diag, diag_part=array_ops.diag_part, matvec=matvec,
+                    cholesky=cholesky, eigh=eigh, svd=svd, qr=qr, logdet=logdet)
 autodiff = _namespace("tapeflow.autodiff", "tf.autodiff", GradientTape=GradientTape,
                       ForwardAccumulator=ForwardAccumulator)
+nest = _namespace("tapeflow.nest", "tf.nest", **{k: getattr(_nest_mod, k) for k in (
+    "flatten", "pack_sequence_as", "map_structure", "is_nested", "assert_same_structure")})
 errors = _namespace("tapeflow.errors", "tf.errors", InvalidArgumentError=InvalidArgumentError)
 
 newaxis = None
@@ -85,7 +95,10 @@ __all__ = [
     "RegisterGradient", "no_gradient", "NotDifferentiable", "unregister_gradient", "gradients",
     "numerical_gradient", "check_gradient", "grad_pass_through", "recompute_grad",
     # namespaces
-    "nn", "math", "random", "linalg", "autodiff", "errors",
+    "nn", "math", "random", "linalg", "autodiff", "errors", "nest",
+    # control flow and more ops
+    "cond", "while_loop", "switch_case", "map_fn", "vectorized_map", "identity_n", "repeat",
+    "roll", "searchsorted", "meshgrid", "IndexedSlices", "TensorSpec",
     # math
     "add", "subtract", "multiply", "divide", "truediv", "realdiv", "pow", "maximum", "minimum",
     "negative", "identity", "square", "sqrt", "rsqrt", "reciprocal", "exp", "expm1", "log",

@@ -180,10 +180,37 @@ def getitem(x, index):
 
 
 def gather(params, indices, validate_indices=None, axis=None, batch_dims=0, name=None):
+    if hasattr(params, "_handle") and not axis and not batch_dims:
+        return _gather_rows_of_variable(params, indices)
     x = as_tensor(params)
     axis = 0 if axis is None else int(axis) % x._v.ndim
     idx = as_tensor(indices)._v
     return getitem(x, (slice(None),) * axis + (np.asarray(idx),))
+
+
+def _gather_rows_of_variable(var, indices):
+    """TF's ResourceGather: rows read straight from the variable's handle, so that the backward
+    sweep gives the variable an IndexedSlices gradient (runtime/backward.py)."""
+    h = var._handle
+    idx = np.asarray(as_tensor(indices)._v)
+    out = wrap(np.take(h.value, idx, axis=0))
+    if state.tapes:
+        for tape in state.tapes:
+            if var.trainable and tape._watch_accessed_variables:
+                tape._watch_variable(var, accessed=True)
+        record(RULES["GatherV2"], out, (h,), (h.value,), {"indices": idx, "axis": 0})
+    return out
+
+
+def embedding_lookup(params, ids, max_norm=None, name=None):
+    """``tf.nn.embedding_lookup``: rows of ``params`` (a variable: sparse gradient, as in TF)."""
+    if max_norm is not None:
+        raise NotImplementedError("embedding_lookup(max_norm=...) is not supported")
+    if isinstance(params, (list, tuple)):
+        if len(params) != 1:
+            raise NotImplementedError("embedding_lookup over a list of sharded params")
+        params = params[0]
+    return gather(params, ids)
 
 
 def gather_nd(params, indices, batch_dims=0, name=None):

@@ -10,7 +10,8 @@ import numpy as np
 from . import dtypes as _dt
 from .masking import masked_adjoint
 from .recording import state
-from .rules import entry_of
+from .rules import RULES, entry_of
+from .indexed_slices import IndexedSlices
 from .tensor import Tensor, convert_to_tensor
 
 __all__ = ["backward", "GRADIENT_OVERRIDES", "OpMock", "register_gradient_override",
@@ -18,6 +19,7 @@ __all__ = ["backward", "GRADIENT_OVERRIDES", "OpMock", "register_gradient_overri
 
 _TRAINABLE = _dt.TRAINABLE
 _FIRST, _SECOND = (True, False), (False, True)
+_GATHER = RULES["GatherV2"]
 
 # op name -> fn(op, *grads) from RegisterGradient, or None from no_gradient. Checked before RULES.
 GRADIENT_OVERRIDES = {}
@@ -137,8 +139,9 @@ def _reachable(ops, source_keys):
     return reach
 
 
-def backward(tape, targets, sources, output_gradients, unconnected):
-    """Gradients of ``targets`` (seeded with ones or ``output_gradients``) for each source."""
+def backward(tape, targets, sources, output_gradients, unconnected, sparse=False):
+    """Gradients of ``targets`` (seeded with ones or ``output_gradients``) for each source; with
+    ``sparse``, a variable only gathered from gets an IndexedSlices (as ``gradient`` gives)."""
     # With a tape recording (an outer tape, or this persistent tape inside its context) rules run on
     # Tensors so that the gradient computation is recorded: that is how higher orders work.
     tensor_mode = bool(state.tapes)
@@ -184,6 +187,11 @@ def backward(tape, targets, sources, output_gradients, unconnected):
             else:
                 results.append(None)
             continue
+        if isinstance(g, IndexedSlices):
+            if sparse:
+                results.append(_finish_slices(g, sv))
+                continue
+            g = g._dense() if tensor_mode else g._dense_value()
         results.append(_finish_grad(g, sv, tensor_mode))
     return results
 
@@ -220,6 +228,15 @@ def _sweep(ops, grads, source_keys, live, found, tensor_mode, overrides):
                     continue
                 if len(ins) == 1:
                     res = (res,)
+            elif rule is _GATHER and type(ins[0]) is not Tensor and params.get("axis") == 0:
+                # rows read straight from a variable's handle (tf.gather of a Variable): TF's
+                # sparse gradient; the handle is a leaf, so nothing upstream needs it dense
+                ki = id(ins[0])
+                if ki in live:
+                    gi = _rows_gradient(g, params["indices"], vals[0], tensor_mode)
+                    prev = get(ki)
+                    grads[ki] = gi if prev is None else prev + gi
+                continue
             elif tensor_mode:
                 args = [i if isinstance(i, Tensor) else v for i, v in zip(ins, vals)]
                 res = _tensor_mode_adjoint(rule)(g, out, *args, **params)
@@ -261,6 +278,18 @@ def _sweep(ops, grads, source_keys, live, found, tensor_mode, overrides):
                 grads[ki] = gi if prev is None else prev + gi
 
 
+def _rows_gradient(g, indices, value, tensor_mode):
+    """The IndexedSlices adjoint of ``value[indices]`` (rows), one row of values per index."""
+    rows = (-1,) + np.shape(value)[1:]
+    if tensor_mode:
+        from .array_ops import reshape
+        values = reshape(g if isinstance(g, Tensor) else Tensor(g), rows)
+    else:
+        values = Tensor(np.reshape(g, rows))
+    return IndexedSlices(values, np.reshape(indices, -1),
+                         np.asarray(np.shape(value), dtype=np.int32))
+
+
 def _output_adjoints(out, grads, source_keys, found, tensor_mode):
     """The adjoints of a multi-output record's outputs (zeros for the unused ones), or None."""
     gs = [grads.pop(id(o), None) for o in out]
@@ -277,6 +306,13 @@ def _output_adjoints(out, grads, source_keys, found, tensor_mode):
 
 # set (per thread) by grad(backend="tape"): a complex gradient of a real source is refused
 real_only = threading.local()
+
+
+def _finish_slices(g, sv):
+    if g.values._v.dtype != sv.dtype:
+        from .math_ops import cast
+        return IndexedSlices(cast(g.values, sv.dtype), g.indices, g.dense_shape)
+    return g
 
 
 def _finish_grad(g, sv, tensor_mode):

@@ -13,10 +13,33 @@ __all__ = ["custom_gradient", "RegisterGradient", "no_gradient", "NotDifferentia
            "unregister_gradient", "gradients", "grad_pass_through", "recompute_grad"]
 
 
+class _Method:
+    """What ``custom_gradient`` returns: a function that, as a class attribute, binds ``self``
+    (so ``self`` is not an input of the op, as in TF)."""
+
+    def __init__(self, f, decorate):
+        functools.update_wrapper(self, f)
+        self._f = f
+        self._decorate = decorate
+        self._call = decorate(f)
+
+    def __call__(self, *args, **kwargs):
+        return self._call(*args, **kwargs)
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return self._decorate(self._f.__get__(obj, objtype))
+
+
 def custom_gradient(f=None):
     """Decorate ``f(*x) -> (y, grad_fn)``: the tape records one op whose backward is ``grad_fn``."""
     if f is None:
         return custom_gradient
+    return _Method(f, _custom_gradient)
+
+
+def _custom_gradient(f):
 
     @functools.wraps(f)
     def decorated(*args, **kwargs):
@@ -34,9 +57,10 @@ def custom_gradient(f=None):
             variables = [v for v in spy.watched_variables() if id(v._handle) not in arg_handles]
         # The variables were read while the tapes were paused: let the tapes that auto-watch
         # see those reads, as they would have seen them without the pause.
+        arg_variables = [a for a in args if hasattr(a, "_handle")]
         for tape in state.tapes:
             if tape._watch_accessed_variables:
-                for v in variables:
+                for v in variables + arg_variables:
                     if v.trainable:
                         tape._watch_variable(v, accessed=True)
         flat = nest.flatten(y)
@@ -122,5 +146,9 @@ def grad_pass_through(f):
 
 
 def recompute_grad(f):
-    """TF recomputes ``f`` in the backward pass to save memory; here ``f`` is simply recorded."""
-    return f
+    """TF recomputes ``f`` in the backward pass to save memory; here ``f`` runs once and is recorded
+    (same values and gradients). The result wraps ``f`` (``__wrapped__``), as TF's does."""
+    @functools.wraps(f)
+    def recomputed(*args, **kwargs):
+        return f(*args, **kwargs)
+    return recomputed

@@ -198,3 +198,48 @@ def _as_tensor(t, like):
 def _zeros_like(v):
     z = np.zeros(np.shape(v), dtype=v.dtype)
     return Tensor(z[()] if z.ndim == 0 else z)
+
+
+def traced_jvp(fn, args, argnums, tangents):
+    """``(f(*args), J t)`` as numpy values, with f's plain numpy/math code run on Tensors (the
+    tape backend's tracing, refusing what it cannot follow) under an accumulator: forward mode
+    for functions no transform takes. ``tangents``: one per index in ``argnums``; outputs may
+    be floats, arrays or tuples of them."""
+    from . import trace
+    from .tensor import constant
+    tracer = trace._Tracer()
+    traced = trace._traced_callable(fn, tracer)
+    args = list(args)
+    primals = []
+    for i in argnums:
+        args[i] = constant(np.asarray(_plain_value(args[i]), dtype=np.float64))
+        primals.append(args[i])
+    dots = [constant(np.asarray(_plain_value(t), dtype=np.float64)) for t in tangents]
+    with trace._strict(tracer.files):
+        with ForwardAccumulator(primals, dots) as acc:
+            out = traced(*args)
+
+    def leaf(v):
+        if isinstance(v, (tuple, list)):
+            return tuple(zip(*[leaf(x) for x in v])) if v else ((), ())
+        v = trace._plain(v)
+        if hasattr(v, "_read"):
+            v = v._read()
+        if isinstance(v, Tensor):
+            t = acc.jvp(v, unconnected_gradients="zero")
+            return _number(v.numpy()), _number(t.numpy())
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.ndarray,
+                                                                 np.generic)):
+            raise TypeError(f"{getattr(fn, '__name__', 'f')} returned "
+                            f"{type(v).__name__}, which has no tangent")
+        return _number(v), _number(np.zeros(np.shape(v)))
+    return leaf(out)
+
+
+def _plain_value(x):
+    return x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else x
+
+
+def _number(v):
+    v = np.asarray(v, dtype=np.float64) if np.asarray(v).dtype.kind in "biuf" else v
+    return float(v) if np.ndim(v) == 0 else v

@@ -5,10 +5,10 @@ import numpy as np
 
 from . import dtypes as _dt
 from .opdef import (unary, binary, nondiff_binary, nondiff_unary, as_tensor, wrap, operand, pair,
-                    op_for)
+                    op_for, check_same_dtype, shape_text)
 from .rules import RULES
 from .recording import state, record
-from .tensor import Tensor, convert_to_tensor
+from .tensor import InvalidArgumentError, Tensor, convert_to_tensor
 
 _np_abs = np.abs
 
@@ -172,6 +172,12 @@ def _axis(axis):
     return int(axis)
 
 
+def _axis_error(op_name, axis, xv):
+    bad = [a for a in (axis if isinstance(axis, tuple) else (axis,)) if not -xv.ndim <= a < xv.ndim]
+    return InvalidArgumentError(f"Invalid reduction dimension ({bad[0]} for input with {xv.ndim} "
+                                f"dimension(s) [Op:{op_name}] name: ")
+
+
 def _reduction(rule_name, npfn, keep_int=True):
     r = RULES[rule_name]
 
@@ -180,7 +186,10 @@ def _reduction(rule_name, npfn, keep_int=True):
         xv = x._v
         axis = _axis(axis)
         keepdims = builtins.bool(keepdims)
-        v = npfn(xv, axis=axis, keepdims=keepdims)
+        try:
+            v = npfn(xv, axis=axis, keepdims=keepdims)
+        except np.exceptions.AxisError:
+            raise _axis_error(rule_name, axis, xv) from None
         if keep_int and v.dtype != xv.dtype:
             v = v.astype(xv.dtype)  # TF keeps the input dtype (int32 sums stay int32)
         out = wrap(v)
@@ -281,7 +290,13 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         from .array_ops import matrix_transpose
         b = matrix_transpose(b)
     av, bv = a._v, b._v
-    out = wrap(np.matmul(av, bv))
+    if av.dtype != bv.dtype:
+        check_same_dtype("MatMul", av, bv)
+    try:
+        out = wrap(np.matmul(av, bv))
+    except ValueError:
+        raise InvalidArgumentError(f"Matrix size-incompatible: In[0]: {shape_text(av)}, In[1]: "
+                                   f"{shape_text(bv)} [Op:MatMul] name: ") from None
     if state.tapes:
         record(_MATMUL, out, (a, b), (av, bv))
     return out
@@ -345,18 +360,10 @@ def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
 
 
 def einsum(equation, *inputs, **kwargs):
-    """``tf.einsum`` (explicit or implicit output; no repeated index within one operand)."""
+    """``tf.einsum``: explicit or implicit output, repeated indices, ellipsis."""
+    from .rules.linalg import einsum_plan
     ts = tuple(as_tensor(x) for x in inputs)
-    eq = equation.replace(" ", "")
-    if "->" not in eq:
-        # implicit output: the indices that appear once, in alphabetical order (numpy's rule)
-        letters = eq.replace(",", "")
-        eq = eq + "->" + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    if "." in eq:
-        raise NotImplementedError("einsum with ellipsis is not supported")
-    for spec in eq.split("->")[0].split(","):
-        if len(set(spec)) != len(spec):
-            raise NotImplementedError(f"einsum with a repeated index in one operand: {spec!r}")
+    eq = einsum_plan(equation, *[t._v for t in ts])[0]   # spelled out explicitly
     vals = tuple(t._v for t in ts)
     out = wrap(np.einsum(eq, *vals))
     if state.tapes:

@@ -2,6 +2,7 @@
 import numpy as np
 
 from . import array_ops as A
+from . import conv_ops as _conv
 from . import math_ops as M
 from .opdef import as_tensor, wrap
 from .rules import RULES
@@ -10,9 +11,12 @@ from .recording import state, record
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "sigmoid", "tanh", "softplus",
            "softsign", "swish", "silu", "softmax", "log_softmax", "l2_loss", "l2_normalize",
            "sigmoid_cross_entropy_with_logits", "softmax_cross_entropy_with_logits",
-           "sparse_softmax_cross_entropy_with_logits", "dropout", "bias_add", "moments"]
+           "sparse_softmax_cross_entropy_with_logits", "dropout", "bias_add", "moments",
+           "batch_normalization", "embedding_lookup", "conv2d", "max_pool2d", "avg_pool2d"]
 
 relu = M.relu
+embedding_lookup = A.embedding_lookup
+conv2d, max_pool2d, avg_pool2d = _conv.conv2d, _conv.max_pool2d, _conv.avg_pool2d
 sigmoid = M.sigmoid
 tanh = M.tanh
 softplus = M.softplus
@@ -91,8 +95,12 @@ def l2_loss(t, name=None):
 def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None):
     x = as_tensor(logits)
     z = as_tensor(labels)
-    # max(x, 0) - x*z + log(1 + exp(-|x|)): the stable form TF documents
-    return M.relu(x) - x * z + M.log1p(M.exp(-M.abs(x)))
+    # max(x, 0) - x*z + log(1 + exp(-|x|)), with max and |.| as TF writes them (selects on x >= 0),
+    # so that the gradient at x == 0 is sigmoid(0) - z, as in TF
+    nonneg = x._v >= 0
+    relu_x = M.where(nonneg, x, 0.0)
+    neg_abs_x = M.where(nonneg, -x, x)
+    return relu_x - x * z + M.log1p(M.exp(neg_abs_x))
 
 
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
@@ -117,6 +125,15 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None):
 
 def bias_add(value, bias, data_format=None, name=None):
     return M.add(value, bias)
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """(x - mean) / sqrt(variance + eps) * scale + offset; offset and scale may be None."""
+    inv = M.rsqrt(as_tensor(variance) + variance_epsilon)
+    if scale is not None:
+        inv = inv * scale
+    y = (as_tensor(x) - mean) * inv
+    return y if offset is None else y + offset
 
 
 def moments(x, axes, shift=None, keepdims=False, name=None):

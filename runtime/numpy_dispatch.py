@@ -8,6 +8,7 @@ computes on the values and is recorded with the entry's rule, a composite runs i
 the Tensors, a non-differentiable one gives a constant.
 """
 import inspect
+import sys
 
 import numpy as np
 
@@ -66,7 +67,28 @@ def _wrap_result(r):
     return r
 
 
+def _user_call():
+    """A numpy call on Tensors from user code (not tapeflow's rules or helpers, not strict
+    tracing): as in TF, numpy computes on the values and the result leaves the tape."""
+    if strict.guard is not None:
+        return False
+    frame = sys._getframe(2)
+    if frame.f_code.co_name in ("__array_ufunc__", "__array_function__"):
+        frame = frame.f_back   # a Variable's protocol methods forward to the Tensor's
+    return not frame.f_globals.get("__name__", "").startswith("tapeflow.")
+
+
+def _numpy_detour(func, method, args, kwargs):
+    call = func if method == "__call__" else getattr(func, method)
+    return call(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+
+
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    # a numpy value on the left of an operator (np.float32(2) * t) is TF's reflected operator:
+    # a Tensor op, so only calls with a Tensor first take the detour; np.add.at writes (below)
+    if method != "at" and (isinstance(inputs[0], Tensor) or hasattr(inputs[0], "_read")) \
+            and _user_call():
+        return _numpy_detour(ufunc, method, inputs, kwargs)
     inputs = unwrap_variables(inputs)
     if method == "__call__" and "out" not in kwargs:
         op = UFUNCS.get(ufunc)
@@ -265,6 +287,8 @@ _JOINS = frozenset(id(f) for f in (np.concatenate, np.stack, np.vstack, np.hstac
 
 
 def array_function(self, func, types, args, kwargs):
+    if _user_call():
+        return _numpy_detour(func, "__call__", args, kwargs)
     args, kwargs = unwrap_variables(args), unwrap_variables(kwargs)
     if id(func) in _JOINS and args and isinstance(args[0], Tensor) and args[0]._v.ndim:
         args = ([args[0][i] for i in range(args[0]._v.shape[0])],) + tuple(args[1:])

@@ -3,11 +3,14 @@
 The factories build one closure per op so the per-call path is a few type checks, one numpy call,
 one Tensor allocation and (only while a tape is active) one ``record``.
 """
+import sys
+
 import numpy as np
 
 from .rules import RULES
 from .recording import state, record
-from .tensor import Tensor, convert_to_tensor, _python_value_to_numpy, _scalarize
+from .tensor import (InvalidArgumentError, Tensor, convert_to_tensor, strict, _python_value_to_numpy,
+                     _scalarize)
 
 __all__ = ["unary", "binary", "operand", "nondiff_binary", "nondiff_unary", "as_tensor", "wrap",
            "OPS", "op_for"]
@@ -108,13 +111,52 @@ def pair(x, y):
     return x, xv, y, yv
 
 
+# TF's names of dtypes in kernel messages
+_KERNEL_NAMES = {"float32": "float", "float64": "double", "float16": "half"}
+
+
+def numpy_semantics(depth):
+    """True where numpy's rules apply instead of TF's: in tapeflow's own code (derivative rules
+    running on Tensors, helpers, layers), which the frame ``depth`` levels up belongs to, and under
+    the strict tracing of plain numpy functions (the tape backend of ``grad``). User code calling
+    TF-style ops, or numpy on Tensors, gets TF's semantics."""
+    if strict.guard is not None:
+        return True
+    return sys._getframe(depth + 1).f_globals.get("__name__", "").startswith("tapeflow.")
+
+
+def check_same_dtype(op_name, xv, yv, depth=2):
+    """TF does not promote: two tensors of different numeric dtypes are refused, naming both
+    (called by the op, ``depth`` frames below its caller)."""
+    a, b = xv.dtype, yv.dtype
+    if a != b and a.kind in "fiuc" and b.kind in "fiuc" and not numpy_semantics(depth):
+        raise InvalidArgumentError(
+            f"cannot compute {op_name} as input #1(zero-based) was expected to be a "
+            f"{_KERNEL_NAMES.get(a.name, a.name)} tensor but is a "
+            f"{_KERNEL_NAMES.get(b.name, b.name)} tensor [Op:{op_name}] name: ")
+
+
+def shape_text(v):
+    return "[" + ",".join(str(n) for n in np.shape(v)) + "]"
+
+
+def broadcast_error(op_name, xv, yv):
+    return InvalidArgumentError(f"Incompatible shapes: {shape_text(xv)} vs. {shape_text(yv)} "
+                                f"[Op:{op_name}] name: ")
+
+
 def binary(rule_name, npfn):
     """An op of two inputs."""
     r = RULES[rule_name]
 
     def op(x, y, name=None):
         x, xv, y, yv = pair(x, y)
-        out = Tensor(npfn(xv, yv))
+        if type(y) is Tensor and type(x) is Tensor and xv.dtype != yv.dtype:
+            check_same_dtype(rule_name, xv, yv)
+        try:
+            out = Tensor(npfn(xv, yv))
+        except ValueError:
+            raise broadcast_error(rule_name, xv, yv) from None
         if state.tapes:
             record(r, out, (x, y), (xv, yv))
         return out

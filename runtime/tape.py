@@ -11,7 +11,7 @@ from . import memory
 from . import dtypes as _dt
 from . import nest
 from .backward import (GRADIENT_OVERRIDES, OpMock, backward, register_gradient_override,
-                       _key, _value_of)
+                       _key, _tensor_mode_adjoint, _value_of)  # noqa: F401 (older importers)
 from .recording import record, state, stop_recording_all
 from .tensor import Tensor
 
@@ -182,7 +182,11 @@ class GradientTape:
         flat_targets = nest.flatten(target)
         if output_gradients is not None:
             output_gradients = _seeds_like(target, output_gradients)
-        grads = backward(self, flat_targets, flat_sources, output_gradients, unconnected)
+            if any(og is None for og in output_gradients):
+                raise ValueError("output_gradients must not contain None: give a seed (for "
+                                 "example ones) for every target")
+        grads = backward(self, flat_targets, flat_sources, output_gradients, unconnected,
+                         sparse=True)
         self._finish()
         return nest.pack_like(sources, grads)
 

@@ -273,6 +273,8 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None):
         return value
     if hasattr(type(value), "__tapeflow_tensor__"):   # a traced numpy buffer: what it holds
         return convert_to_tensor(value.__tapeflow_tensor__, dtype)
+    if hasattr(type(value), "_dense_value"):   # IndexedSlices: densified, as TF does
+        return convert_to_tensor(value._dense(), dtype)
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         from .array_ops import stack
         t = stack([convert_to_tensor(v, dtype) for v in value])

@@ -726,6 +726,16 @@ def reads_traced_values(fn):
     return any(is_traced(globals_[n]) for n in names if n in globals_)
 
 
+def run_traced(fn, args):
+    """``fn(*args)`` with numpy and math bound to their traced stand-ins (strict: a call with
+    no rule on a traced value raises), so an enclosing tape records through it: generated
+    code (a tangent function) run on Tensors."""
+    tracer = _Tracer()
+    traced = _traced_callable(fn, tracer)
+    with _strict(tracer.files):
+        return traced(*args)
+
+
 def value_and_grad_runner(fn, argnums):
     """A function of fn's arguments returning (value, gradient(s)) through the tape."""
     def run(*args):
@@ -770,6 +780,6 @@ def value_and_grad_runner(fn, argnums):
     return run
 
 
-__all__ = ["value_and_grad_runner", "traced_value_and_grad", "reads_traced_values", "TraceEscape",
+__all__ = ["value_and_grad_runner", "traced_value_and_grad", "run_traced", "reads_traced_values", "TraceEscape",
            "TRACED_MATH", "Guard", "is_traced"]
 del sys

@@ -12,7 +12,9 @@ def call(lw, node, t):
     name = T.call_name(node.func)
     if name is None and isinstance(node.func, ast.Attribute):
         attr = node.func.attr
-        if attr in ("push", "append", "pop"):
+        if attr in ("push", "append", "pop") or attr in ("copy", "extend") and \
+                isinstance(node.func.value, ast.Name) and \
+                lw.ti.names.get(node.func.value.id) == T.STACK:
             return stack_op(lw, node, attr)
         from .np_calls import np_call
         return np_call(lw, attr, [node.func.value] + list(node.args), node, t, method=True)
@@ -38,6 +40,11 @@ def stack_op(lw, node, op):
     lenp = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 1)], source_etype=L.STACK_STRUCT)
     capp = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 2)], source_etype=L.STACK_STRUCT)
     n = b.load(lenp, typ=L.I64)
+    if op == "copy":     # the replay's saved stack: its length (typing.stack_call)
+        return n
+    if op == "extend":   # back to that length: the values above the top are still there
+        b.store(lw.expr(node.args[0]), lenp)
+        return None
     if op == "pop":
         with lw.cold_if(b.icmp_signed("<=", n, ir.Constant(L.I64, 0))):
             lw.fail("IndexError", f"pop from empty Stack '{sname}'")

@@ -16,10 +16,12 @@ same text is used three ways:
 """
 # importing a family registers its entries
 from . import arithmetic, arrays, composites, constants, decompositions, linalg  # noqa: F401
-from . import linalg_composites, math_functions, reductions, shapes  # noqa: F401
+from . import linalg_composites, math_functions, reductions, shapes, special  # noqa: F401
 from .helpers import (einsum_adjoints, extremum_weights, prod_of_others, sort_permutation,
                       sum_to_shape, unbroadcast, unconcat, uncumprod, undiff, unpad, unreduce,
                       unrepeat, unslice, untake, untake_along_axis, untile, untranspose)
+from .tangent_helpers import (complete_with_nan, cumprod_tangent, qr_tangents,  # noqa: F401
+                              svd_tangents, symmetric_read)
 from .table import (ATTRIBUTES, BY_CALLABLE, ENTRIES, METHODS, RULES, Primitive, attribute,
                     define, entry_of, lookup, method, primitive)
 
@@ -33,7 +35,10 @@ def Rule(name, adjoint, callables=(), n_inputs=1):
 # the helpers generated code may call, by name
 HELPERS = ("einsum_adjoints", "extremum_weights", "prod_of_others", "unbroadcast", "unreduce",
            "unslice", "untranspose", "sum_to_shape", "unconcat", "untile", "untake",
-           "untake_along_axis", "unrepeat", "unpad", "undiff", "uncumprod", "sort_permutation")
+           "untake_along_axis", "unrepeat", "unpad", "undiff", "uncumprod", "sort_permutation",
+           # forward rules' helpers
+           "cumprod_tangent", "qr_tangents", "svd_tangents", "complete_with_nan",
+           "symmetric_read")
 
 __all__ = ["ATTRIBUTES", "BY_CALLABLE", "ENTRIES", "HELPERS", "METHODS", "RULES", "Primitive",
            "Rule", "attribute", "define", "einsum_adjoints", "entry_of", "extremum_weights",

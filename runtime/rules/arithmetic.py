@@ -98,7 +98,7 @@ def f_square(x_dot, ans, x):
 
 @primitive("Reciprocal", np.reciprocal, domain="pos")
 def d_reciprocal(g, ans, x):
-    return -g * ans * ans
+    return np.where(g == 0, 0.0, -g * ans * ans)   # guarded as TF's ReciprocalGrad
 
 
 @tangent("Reciprocal")

@@ -7,6 +7,7 @@ backend refuses them with that reason and ``auto`` falls back to the python back
 """
 import numpy as np
 
+from .tangent_helpers import cumprod_tangent
 from .helpers import (sort_permutation, uncumprod, undiff, unpad, unrepeat, untake,
                       untake_along_axis)
 from .table import define, linear, primitive, tangent
@@ -168,6 +169,11 @@ def d_partition(g, ans, x, kth=None, axis=-1):
     return untake_along_axis(g, x, np.argpartition(x, kth, axis), axis)
 
 
+@tangent("Partition")
+def f_partition(x_dot, ans, x, kth=None, axis=-1):
+    return np.take_along_axis(x_dot, np.argpartition(x, kth, axis), axis)
+
+
 # --- padding, differences, cumulative products ----------------------------------------------------
 @primitive("Pad", np.pad, role="shape",
            grid=(("v", 2), ("v", (1, 2)), ("m", ((1, 0), (2, 1))), ("m", 1, {"constant_values": 3.0}),
@@ -197,6 +203,11 @@ linear("Diff")
 def d_cumprod(g, ans, x, axis=None):
     # exact where x has zeros: no division by x
     return uncumprod(g, x, axis)
+
+
+@tangent("Cumprod")
+def f_cumprod(x_dot, ans, x, axis=None):
+    return cumprod_tangent(x_dot, x, axis)
 
 
 # --- nondifferentiable array functions ----------------------------------------------------------

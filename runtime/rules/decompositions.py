@@ -14,7 +14,9 @@ import functools
 
 import numpy as np
 
-from .table import define, primitive
+from .table import define, primitive, tangent
+from .tangent_helpers import (complete_with_nan, qr_tangents, svd_tangents,
+                              symmetric_read)
 
 
 def on_tensors(fn):
@@ -76,6 +78,11 @@ def d_logabsdet(g, ans, x):
     return np.expand_dims(np.expand_dims(g, -1), -1) * np.swapaxes(np.linalg.inv(x), -1, -2)
 
 
+@tangent("LogAbsDet")
+def f_logabsdet(x_dot, ans, x):
+    return np.trace(np.linalg.solve(x, x_dot), axis1=-2, axis2=-1)
+
+
 @primitive("Cholesky", np.linalg.cholesky, domain="spd", grid=(("q",), ("b",)))
 def d_cholesky(g, ans, x):
     # Murray (2016): with Phi = lower triangle, diagonal halved, S = L^-T Phi(L^T gL) L^-1 is the
@@ -88,6 +95,15 @@ def d_cholesky(g, ans, x):
     return np.tril(s + np.swapaxes(s, -1, -2), -1) + s * eye
 
 
+@tangent("Cholesky")
+def f_cholesky(x_dot, ans, x):
+    # dL = L Phi(L^-1 dA L^-T), Phi: the lower triangle with the diagonal halved
+    eye = np.eye(np.shape(x)[-1])
+    left = np.linalg.solve(ans, symmetric_read(x_dot))
+    inner = np.swapaxes(np.linalg.solve(ans, np.swapaxes(left, -1, -2)), -1, -2)
+    return np.matmul(ans, np.tril(inner) - 0.5 * inner * eye)
+
+
 @primitive("EighValues", np.linalg.eigvalsh, role="shape", domain="spd",
            grid=(("q",), ("b",), ("q", {"UPLO": "U"})))
 def d_eigvalsh(g, ans, x, UPLO="L"):
@@ -97,6 +113,13 @@ def d_eigvalsh(g, ans, x, UPLO="L"):
     eye = np.eye(np.shape(x)[-1])
     both = big + np.swapaxes(big, -1, -2)
     return (np.tril(both, -1) if UPLO.upper() == "L" else np.triu(both, 1)) + big * eye
+
+
+@tangent("EighValues")
+def f_eigvalsh(x_dot, ans, x, UPLO="L"):
+    # dw_i = v_i^T dA v_i
+    v = np.linalg.eigh(x, UPLO)[1]
+    return np.sum(v * np.matmul(symmetric_read(x_dot, UPLO), v), axis=-2)
 
 
 @primitive("EighVectors", eigh_vectors)
@@ -112,11 +135,28 @@ def d_eigh_vectors(g, ans, x, UPLO="L"):
     return (np.tril(both, -1) if UPLO.upper() == "L" else np.triu(both, 1)) + big * eye
 
 
+@tangent("EighVectors")
+def f_eigh_vectors(x_dot, ans, x, UPLO="L"):
+    w = np.linalg.eigvalsh(x, UPLO)
+    eye = np.eye(np.shape(x)[-1])
+    gap = np.expand_dims(w, -2) - np.expand_dims(w, -1)
+    f = (1.0 - eye) / np.where(eye > 0, 1.0, gap)
+    v_t = np.swapaxes(ans, -1, -2)
+    return np.matmul(ans, f * np.matmul(v_t, np.matmul(symmetric_read(x_dot, UPLO), ans)))
+
+
 @primitive("SvdValues", np.linalg.svdvals, role="shape", grid=(("m",), ("q",), ("n",), ("t",)))
 def d_svdvals(g, ans, x):
     # d s_i = u_i^T dA v_i
     u, s, vh = np.linalg.svd(x, full_matrices=False)
     return np.matmul(u * np.expand_dims(g, -2), vh)
+
+
+@tangent("SvdValues")
+def f_svdvals(x_dot, ans, x):
+    # ds_i = u_i^T dA v_i
+    u, s, vh = np.linalg.svd(x, full_matrices=False)
+    return np.sum(u * np.matmul(x_dot, np.swapaxes(vh, -1, -2)), axis=-2)
 
 
 @on_tensors
@@ -135,6 +175,16 @@ def d_singular_value_norm(g, ans, x, ord="nuc", row=0, col=1):
     w = np.ones_like(s) if ord == "nuc" else (s == edge) / np.sum(s == edge, -1, keepdims=True)
     gm = np.expand_dims(np.squeeze(g, (row, col)), -1) * w
     return np.moveaxis(np.matmul(u * np.expand_dims(gm, -2), vh), (-2, -1), (row, col))
+
+
+@tangent("SingularValueNorm")
+def f_singular_value_norm(x_dot, ans, x, ord="nuc", row=0, col=1):
+    u, s, vh = np.linalg.svd(np.moveaxis(x, (row, col), (-2, -1)), full_matrices=False)
+    edge = np.max(s, -1, keepdims=True) if ord == 2 else np.min(s, -1, keepdims=True)
+    w = np.ones_like(s) if ord == "nuc" else (s == edge) / np.sum(s == edge, -1, keepdims=True)
+    d = np.moveaxis(x_dot, (row, col), (-2, -1))
+    ds = np.sum(u * np.matmul(d, np.swapaxes(vh, -1, -2)), axis=-2)
+    return np.expand_dims(np.sum(ds * w, -1), (row, col))
 
 
 # The singular vectors (Townsend 2016, "Differentiating the singular value decomposition"), for
@@ -159,6 +209,11 @@ def d_svd_u(g, ans, x, full_matrices=True):
     return np.matmul(u, inner) + outer + undefined
 
 
+@tangent("SvdU")
+def f_svd_u(x_dot, ans, x, full_matrices=True):
+    return complete_with_nan(svd_tangents(x_dot, x)[0], np.shape(ans))
+
+
 @primitive("SvdVh", svd_vh)
 def d_svd_vh(g, ans, x, full_matrices=True):
     u, s, vh = np.linalg.svd(x, full_matrices=False)
@@ -174,6 +229,11 @@ def d_svd_vh(g, ans, x, full_matrices=True):
     gv_t = np.swapaxes(gv, -1, -2)
     outer = np.matmul(u / np.expand_dims(s, -2), gv_t - np.matmul(np.matmul(gv_t, v), vh))
     return inner + outer + undefined
+
+
+@tangent("SvdVh")
+def f_svd_vh(x_dot, ans, x, full_matrices=True):
+    return complete_with_nan(svd_tangents(x_dot, x)[1], np.shape(ans))
 
 
 # QR, A = Q R. For m >= n (Walter & Lehmann; as in PyTorch): with M = R gR^T - gQ^T Q and
@@ -193,6 +253,11 @@ def d_qr_q(g, ans, x, mode="reduced"):
     return np.concatenate([gx, np.zeros_like(x[..., :, k:])], axis=-1) + undefined
 
 
+@tangent("QrQ")
+def f_qr_q(x_dot, ans, x, mode="reduced"):
+    return complete_with_nan(qr_tangents(x_dot, x)[0], np.shape(ans))
+
+
 @primitive("QrR", qr_r)
 def d_qr_r(g, ans, x, mode="reduced"):
     q, r = np.linalg.qr(x)
@@ -207,3 +272,11 @@ def d_qr_r(g, ans, x, mode="reduced"):
     gx = np.swapaxes(np.linalg.solve(rx, np.swapaxes(b, -1, -2)), -1, -2)
     # (mode="complete" adds rows to R that are zero whatever the input: no gradient there)
     return np.concatenate([gx, np.matmul(q, gry)], axis=-1)
+
+
+@tangent("QrR")
+def f_qr_r(x_dot, ans, x, mode="reduced"):
+    # (mode="complete" adds rows to R that are zero whatever the input)
+    dr = qr_tangents(x_dot, x)[1]
+    return np.pad(dr, [(0, 0)] * (np.ndim(dr) - 2) + [(0, np.shape(ans)[-2] - np.shape(dr)[-2]),
+                                                        (0, 0)])

@@ -9,7 +9,7 @@ import numpy as np
 import operator
 
 from .decompositions import on_tensors
-from .helpers import einsum_adjoints, sum_to_shape, unbroadcast
+from .helpers import sum_to_shape, unbroadcast
 from .table import define, linear, multilinear, primitive, tangent
 
 
@@ -205,9 +205,12 @@ linear("Triu")
 
 
 # --- einsum ---------------------------------------------------------------------------------------
-@primitive("Einsum", n_inputs=-1)  # tf.einsum's record (explicit, no repeated index): by name
+@primitive("Einsum", n_inputs=-1)  # tf.einsum's record (any explicit equation): by name
 def d_einsum(g, ans, *xs, equation=None):
-    return einsum_adjoints(g, equation, *xs)
+    # the plan's adjoint equations put g on the diagonal of a repeated index ('ii->', 'bxby->bxy')
+    _, adjoint_eqs, ties = einsum_plan(equation, *xs)
+    return tuple(np.einsum(adjoint_eqs[i], g, *(xs[:i] + xs[i + 1:]), *ties[i])
+                 for i in range(len(xs)))
 
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

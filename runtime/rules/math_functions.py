@@ -9,7 +9,9 @@ from .table import define, primitive, tangent
 
 @primitive("Sqrt", np.sqrt, math.sqrt, native="unary_float", domain="pos")
 def d_sqrt(g, ans, x):
-    return g * 0.5 / ans
+    # a zero incoming gradient gives zero, also where 1/sqrt(x) is inf or nan (TF's SqrtGrad), so
+    # that the masked branch of where(x > 0, sqrt(x), 0) contributes nothing at x <= 0
+    return np.where(g == 0, 0.0, g * 0.5 / ans)
 
 
 @tangent("Sqrt")
@@ -277,7 +279,7 @@ def f_relu(x_dot, ans, x):
 
 @primitive("Rsqrt")
 def d_rsqrt(g, ans, x):
-    return g * -0.5 * ans / x
+    return np.where(g == 0, 0.0, g * -0.5 * ans * ans * ans)   # guarded as TF's RsqrtGrad
 
 
 @tangent("Rsqrt")

@@ -7,8 +7,11 @@ import numpy as np
 
 from tapeflow import runtime as _rt
 
+runtime = _rt
 Tensor = _rt.Tensor
 Variable = _rt.Variable
+IndexedSlices = _rt.IndexedSlices
+convert_to_tensor = _rt.convert_to_tensor
 constant = _rt.constant
 matmul = _rt.matmul
 square = _rt.square

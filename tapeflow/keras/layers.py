@@ -93,3 +93,24 @@ class Dense(Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
+
+
+class Flatten(Layer):
+    """Every axis after the batch axis into one."""
+
+    def __init__(self, name=None, input_shape=None, dtype="float32"):
+        super().__init__(name=name, input_shape=input_shape, dtype=dtype)
+
+    def call(self, inputs):
+        return _ops.runtime.reshape(inputs, (int(inputs.shape[0]), -1))
+
+
+class Lambda(Layer):
+    """A layer that applies ``function`` (recorded ops, so it is differentiable)."""
+
+    def __init__(self, function, name=None, input_shape=None, dtype="float32"):
+        super().__init__(name=name, input_shape=input_shape, dtype=dtype)
+        self.function = function
+
+    def call(self, inputs):
+        return self.function(inputs)

@@ -31,6 +31,58 @@ class MeanSquaredError(Loss):
         super().__init__(mean_squared_error, name)
 
 
+_EPS = 1e-7   # Keras clips probabilities to [eps, 1 - eps]
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    """Per-sample mean over the last axis of -(y log p + (1 - y) log(1 - p))."""
+    y_pred = _ops.as_tensor(y_pred)
+    y_true = _ops.as_tensor(y_true, dtype=y_pred.dtype)
+    rt = _ops.runtime
+    if from_logits:
+        values = rt.nn.sigmoid_cross_entropy_with_logits(labels=y_true, logits=y_pred)
+    else:
+        p = rt.clip_by_value(y_pred, _EPS, 1.0 - _EPS)
+        values = -(y_true * rt.math.log(p) + (1.0 - y_true) * rt.math.log(1.0 - p))
+    return _ops.reduce_mean(values, axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """-sum(y log p) over the last axis; p normalised to sum 1, then clipped."""
+    y_pred = _ops.as_tensor(y_pred)
+    y_true = _ops.as_tensor(y_true, dtype=y_pred.dtype)
+    rt = _ops.runtime
+    if from_logits:
+        return -rt.reduce_sum(y_true * rt.nn.log_softmax(y_pred, axis=-1), axis=-1)
+    p = y_pred / rt.reduce_sum(y_pred, axis=-1, keepdims=True)
+    p = rt.clip_by_value(p, _EPS, 1.0 - _EPS)
+    return -rt.reduce_sum(y_true * rt.math.log(p), axis=-1)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """categorical_crossentropy with integer class labels."""
+    y_pred = _ops.as_tensor(y_pred)
+    labels = _ops.to_numpy(y_true).astype("int64").reshape(-1)
+    onehot = _ops.runtime.one_hot(labels, int(y_pred.shape[-1]), dtype=y_pred.dtype)
+    onehot = _ops.runtime.reshape(onehot, tuple(y_pred.shape))
+    return categorical_crossentropy(onehot, y_pred, from_logits=from_logits)
+
+
+class BinaryCrossentropy(Loss):
+    def __init__(self, from_logits=False, name="binary_crossentropy"):
+        super().__init__(lambda t, p: binary_crossentropy(t, p, from_logits), name)
+
+
+class CategoricalCrossentropy(Loss):
+    def __init__(self, from_logits=False, name="categorical_crossentropy"):
+        super().__init__(lambda t, p: categorical_crossentropy(t, p, from_logits), name)
+
+
+class SparseCategoricalCrossentropy(Loss):
+    def __init__(self, from_logits=False, name="sparse_categorical_crossentropy"):
+        super().__init__(lambda t, p: sparse_categorical_crossentropy(t, p, from_logits), name)
+
+
 def get(identifier):
     if callable(identifier):
         return identifier

@@ -36,12 +36,20 @@ class Optimizer:
         self.iterations += 1
         for g, v in pairs:
             value = _ops.to_numpy(v)
+            if isinstance(g, _ops.IndexedSlices):
+                if self._apply_rows(id(v), v, value, g):
+                    continue
+                g = _ops.convert_to_tensor(g)    # the dense equivalent (same numbers as TF's)
             grad = np.asarray(_ops.to_numpy(g), dtype=value.dtype)
             if grad.shape != value.shape:
                 raise ValueError(f"Gradient of shape {grad.shape} for variable "
                                  f"{_ops.var_name(v)!r} of shape {value.shape}")
             _ops.assign(v, self._update(id(v), value, grad))
         return self.iterations
+
+    def _apply_rows(self, key, var, value, slices):
+        """Apply an IndexedSlices gradient to its rows only, where the update allows it."""
+        return False
 
     def minimize(self, loss, var_list, tape=None):
         """Compute gradients of ``loss`` (a Tensor recorded by ``tape``) and apply them."""
@@ -59,6 +67,16 @@ class SGD(Optimizer):
         super().__init__(learning_rate, name, **kwargs)
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
+
+    def _apply_rows(self, key, var, value, slices):
+        if self.momentum != 0.0:
+            return False
+        # plain SGD touches only the gathered rows (repeated indices add up), as TF's sparse apply
+        rows = np.asarray(slices.values.numpy(), dtype=value.dtype)
+        new = np.array(value)
+        np.subtract.at(new, np.asarray(slices.indices.numpy()), value.dtype.type(self.learning_rate) * rows)
+        _ops.assign(var, new)
+        return True
 
     def _update(self, key, value, grad):
         lr = value.dtype.type(self.learning_rate)
@@ -94,10 +112,57 @@ class Adam(Optimizer):
         return value - value.dtype.type(alpha) * m / (np.sqrt(v) + value.dtype.type(self.epsilon))
 
 
+class RMSprop(Optimizer):
+    """Keras 3's RMSprop: s <- rho s + (1-rho) g^2 (centered: minus the squared mean gradient);
+    step = lr g / sqrt(s + epsilon); with momentum m: velocity <- m velocity + step."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
+                 name="RMSprop", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        self.rho, self.momentum = float(rho), float(momentum)
+        self.epsilon, self.centered = float(epsilon), bool(centered)
+
+    def _update(self, key, value, grad):
+        zeros = np.zeros_like(value)
+        s, mean_g, velocity = self._slots.get(key) or (zeros, zeros, zeros)
+        t = value.dtype.type
+        s = t(self.rho) * s + t(1.0 - self.rho) * grad * grad
+        denominator = s + t(self.epsilon)
+        if self.centered:
+            mean_g = t(self.rho) * mean_g + t(1.0 - self.rho) * grad
+            denominator = denominator - mean_g * mean_g
+        step = t(self.learning_rate) * grad / np.sqrt(denominator)
+        if self.momentum > 0:
+            velocity = t(self.momentum) * velocity + step
+            step = velocity
+        self._slots[key] = (s, mean_g, velocity)
+        return value - step
+
+
+class Adagrad(Optimizer):
+    """Keras 3's Adagrad: a <- a + g^2 (a starts at initial_accumulator_value);
+    value <- value - lr g / sqrt(a + epsilon)."""
+
+    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
+                 name="Adagrad", **kwargs):
+        super().__init__(learning_rate, name, **kwargs)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.epsilon = float(epsilon)
+
+    def _update(self, key, value, grad):
+        t = value.dtype.type
+        acc = self._slots.get(key)
+        if acc is None:
+            acc = np.full_like(value, self.initial_accumulator_value)
+        acc = acc + grad * grad
+        self._slots[key] = acc
+        return value - t(self.learning_rate) * grad / np.sqrt(acc + t(self.epsilon))
+
+
 def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
-    table = {"sgd": SGD, "adam": Adam}
+    table = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop, "adagrad": Adagrad}
     try:
         return table[str(identifier).lower()]()
     except KeyError:

@@ -135,16 +135,18 @@ def test_numpy_interop():
     a = np.asarray(t)
     assert isinstance(a, np.ndarray) and a.dtype == np.float32
     np.testing.assert_array_equal(np.array(t), [[1, 2], [3, 4]])
+    # as in TF, numpy functions compute on the values and return numpy values...
     out = np.sin(t)
-    assert isinstance(out, tf.Tensor)
-    np.testing.assert_allclose(out.numpy(), np.sin(a))
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_allclose(out, np.sin(a))
     r = np.sum(t, axis=0)
-    assert isinstance(r, tf.Tensor) and list(r.numpy()) == [4.0, 6.0]
+    assert isinstance(r, np.ndarray) and list(r) == [4.0, 6.0]
     assert np.shape(t) == (2, 2)
+    # ...while a numpy value on the left of an operator gives the Tensor op
     assert isinstance(np.float32(2) * t, tf.Tensor)
     assert isinstance(np.ones((2, 2), np.float32) + t, tf.Tensor)
     w = np.where(t > 2, t, 0.0)
-    np.testing.assert_array_equal(w.numpy(), [[0, 0], [3, 4]])
+    np.testing.assert_array_equal(w, [[0, 0], [3, 4]])
     e = np.expand_dims(t, 0)
     assert e.shape == (1, 2, 2)
     assert np.reshape(t, (4,)).shape == (4,)
@@ -223,7 +225,7 @@ def test_variable_arithmetic_returns_tensors():
     assert (m @ tf.ones((2, 1))).numpy()[0, 0] == 3.0
     assert m[0, 1].numpy() == 2.0
     assert float(v) == 2.0 and bool(v > 1.0)
-    assert np.sin(v).numpy() == np.float32(np.sin(np.float32(2.0)))
+    assert np.sin(v) == np.float32(np.sin(np.float32(2.0)))   # numpy on the value, as TF
     assert tf.square(v).numpy() == 4.0
 
 
