@@ -96,7 +96,11 @@ def differentiable_reads(value):
     if isinstance(value, gast.UnaryOp):
         return set() if isinstance(value.op, gast.Not) else differentiable_reads(value.operand)
     if isinstance(value, gast.Subscript):
-        return differentiable_reads(value.value)
+        # a differentiable value used as an index (np.r_[x, y] indexes an object with x and y)
+        # is read where no gradient flows back: reported, so the transform refuses it
+        return differentiable_reads(value.value) | differentiable_reads(value.slice)
+    if isinstance(value, gast.Slice):
+        return set()
     if isinstance(value, gast.Attribute):
         return set() if value.attr in resolve.ARRAY_ATTRIBUTES_NONDIFF else \
             differentiable_reads(value.value)

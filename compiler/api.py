@@ -132,8 +132,10 @@ class GradFunction:
                      for i, a in enumerate(args))
         key = self.last_key = self.signature(args)
         for i in argnums:
+            # complex inputs have no gradient convention here (the tape would drop their
+            # imaginary part): refused like any other non-real argument
             if key[0][i][0] == "any" or isinstance(args[i], np.ndarray) and \
-                    args[i].dtype.kind not in "fc":
+                    args[i].dtype.kind != "f" or isinstance(args[i], (complex, np.complexfloating)):
                 self.refuse_argument(i, args[i])
         entry = self.cache.get(key)
         if entry is not None and entry[1] is not None and not entry[1]():
@@ -159,7 +161,7 @@ class GradFunction:
         what = f"an array of {value.dtype}" if isinstance(value, np.ndarray) else \
             type(value).__name__
         raise TypeError(f"{getattr(self.fn, '__name__', 'f')}(): argument {name!r} is {what}, "
-                        f"which cannot be differentiated (give a float, an int or a numeric "
+                        f"which cannot be differentiated (give a float, an int or a real "
                         f"array)")
 
     def forget(self):
@@ -298,6 +300,11 @@ def shape_like(g, arg):
     if type(g) is np.ndarray and type(arg) is np.ndarray and g.dtype is arg.dtype and \
             g.shape == arg.shape:
         return g
+    if np.iscomplexobj(g):
+        # complex intermediates (x * 1j): rules have no convention for them (|z|, conj...), so
+        # a real part taken here could be wrong: refused, never a silently dropped part
+        raise TypeError("the gradient went through complex values, which tapeflow does not "
+                        "differentiate; write the real and imaginary parts as real arrays")
     if isinstance(arg, np.ndarray) and arg.ndim > 0:
         dtype = arg.dtype if arg.dtype.kind in "fc" else np.float64
         if np.ndim(g) == 0:

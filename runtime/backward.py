@@ -2,6 +2,7 @@
 
 Also the ``RegisterGradient`` registry that the sweep consults before the primitive table's rules.
 """
+import threading
 import types
 
 import numpy as np
@@ -303,6 +304,10 @@ def _output_adjoints(out, grads, source_keys, found, tensor_mode):
     return gs
 
 
+# set (per thread) by grad(backend="tape"): a complex gradient of a real source is refused
+real_only = threading.local()
+
+
 def _finish_slices(g, sv):
     if g.values._v.dtype != sv.dtype:
         from .math_ops import cast
@@ -312,6 +317,12 @@ def _finish_slices(g, sv):
 
 def _finish_grad(g, sv, tensor_mode):
     """A gradient as a Tensor with the source's dtype and shape."""
+    if getattr(real_only, "on", False) and sv.dtype.kind != "c" and \
+            np.iscomplexobj(g._v if isinstance(g, Tensor) else g):
+        # under grad(backend="tape"): complex intermediates have no convention here, and
+        # casting would silently drop a part (TensorFlow's tape keeps its own behaviour)
+        raise TypeError("the gradient went through complex values, which tapeflow does not "
+                        "differentiate; write the real and imaginary parts as real arrays")
     if isinstance(g, Tensor):
         if g._v.dtype != sv.dtype:
             from .math_ops import cast

@@ -138,6 +138,14 @@ def _where(condition, x=None, y=None):
     return M.where(condition, x, y)
 
 
+def _select(condlist, choicelist, default=0):
+    # the first true condition picks its choice: built from the last one back
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = M.where(_unwrap(cond), choice, out)
+    return out
+
+
 def _clip(a, a_min=None, a_max=None, out=None, **kw):
     lo = -np.inf if a_min is None else a_min
     hi = np.inf if a_max is None else a_max
@@ -158,12 +166,61 @@ def _stack(arrays, axis=0, out=None, **kw):
     return A.stack(list(arrays), axis)
 
 
-def _split(ary, indices_or_sections, axis=0):
-    n = np.shape(_unwrap(ary))[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        return A.split(ary, int(indices_or_sections), axis)
-    cuts = [0] + [int(i) for i in _unwrap(indices_or_sections)] + [n]
-    return A.split(ary, [b - a for a, b in zip(cuts[:-1], cuts[1:])], axis)
+def _splitter(np_split, axis_of=None):
+    """np.split and its family on a Tensor: numpy splits the positions 0..n-1 along the axis
+    (so its own rules decide the pieces: uneven sections, indices past the end, errors) and
+    each piece is the slice of the Tensor it covers."""
+    def run(ary, indices_or_sections, axis=0):
+        ndim = np.ndim(_unwrap(ary))
+        if axis_of is not None:
+            axis = axis_of(ndim)
+        axis = axis % max(ndim, 1)
+        n = np.shape(_unwrap(ary))[axis]
+        ios = _unwrap(indices_or_sections)
+        pieces = np_split(np.arange(n), ios)
+        pre = (slice(None),) * axis
+        return [A.getitem(ary, pre + (slice(int(p[0]), int(p[-1]) + 1) if p.size else
+                                      slice(0, 0),)) for p in pieces]
+    return run
+
+
+def _split_axis(name, axis, least):
+    def axis_of(ndim):
+        if ndim < least:
+            raise ValueError(f"{name} only works on arrays of {least} or more dimensions")
+        return axis if ndim > 1 or name != "hsplit" else 0
+    return axis_of
+
+
+_split = _splitter(np.split)
+
+
+def _append(arr, values, axis=None):
+    if axis is None:
+        return _concatenate([A.reshape(arr, (-1,)), A.reshape(values, (-1,))], 0)
+    return _concatenate([arr, values], axis)
+
+
+def _gradient(f, *varargs, axis=None, edge_order=1):
+    """np.gradient with unit spacing and first-order edges: central differences inside, one-sided
+    at both ends, along each axis asked for (a list of them for several)."""
+    if varargs or edge_order != 1:
+        raise NotImplementedError("np.gradient with spacings or edge_order=2 has no gradient rule "
+                                  "in tapeflow")
+    ndim = np.ndim(_unwrap(f))
+    axes = list(range(ndim)) if axis is None else \
+        [a % ndim for a in (axis if isinstance(axis, (tuple, list)) else (axis,))]
+    out = []
+    for ax in axes:
+        if np.shape(_unwrap(f))[ax] < 2:
+            raise ValueError("Shape of array too small to calculate a numerical gradient, "
+                             "at least (edge_order + 1) elements are required.")
+        pre = (slice(None),) * ax
+        inner = (A.getitem(f, pre + (slice(2, None),)) - A.getitem(f, pre + (slice(None, -2),))) / 2.0
+        first = A.getitem(f, pre + (slice(1, 2),)) - A.getitem(f, pre + (slice(0, 1),))
+        last = A.getitem(f, pre + (slice(-1, None),)) - A.getitem(f, pre + (slice(-2, -1),))
+        out.append(_concatenate([first, inner, last], ax))
+    return out[0] if len(out) == 1 else tuple(out)
 
 
 def _result_type(*args):
@@ -175,8 +232,12 @@ def _result_type(*args):
 # of arrays, flat take). Every other numpy function of the table runs from its entry (from_entry).
 FUNCTIONS = {
     np.sum: _sum, np.mean: _mean, np.reshape: _reshape,
-    np.where: _where, np.clip: _clip, np.outer: _outer,
+    np.where: _where, np.select: _select, np.clip: _clip, np.outer: _outer,
     np.concatenate: _concatenate, np.stack: _stack, np.split: _split,
+    np.array_split: _splitter(np.array_split), np.append: _append, np.gradient: _gradient,
+    np.hsplit: _splitter(np.split, _split_axis("hsplit", 1, 1)),
+    np.vsplit: _splitter(np.split, _split_axis("vsplit", 0, 2)),
+    np.dsplit: _splitter(np.split, _split_axis("dsplit", 2, 3)),
     np.take: lambda a, indices, axis=None, **kw: A.gather(a, indices, axis=axis) if axis is not None
     else A.gather(A.reshape(a, (-1,)), indices),
     np.result_type: _result_type,

@@ -1,6 +1,9 @@
 """Python operators and numpy-style methods on Tensor (a read then the op for Variables)."""
+import numpy as np
+
 from . import array_ops as A
 from . import math_ops as M
+from .rules import table as _table
 from .tensor import Tensor
 
 
@@ -64,7 +67,7 @@ T.mean = lambda self, axis=None, keepdims=False: M.reduce_mean(self, axis, keepd
 T.max = lambda self, axis=None, keepdims=False: M.reduce_max(self, axis, keepdims)
 T.min = lambda self, axis=None, keepdims=False: M.reduce_min(self, axis, keepdims)
 T.prod = lambda self, axis=None, keepdims=False: M.reduce_prod(self, axis, keepdims)
-T.dot = lambda self, other: M.matmul(self, other)
+T.dot = lambda self, other: np.dot(self, other)   # np.dot's rule: n-d operands are not matmul
 T.transpose = lambda self, *axes: A.transpose(self, (axes[0] if len(axes) == 1 and
                                                      isinstance(axes[0], (tuple, list)) else axes) or None)
 T.reshape = lambda self, *shape: A.reshape(self, shape[0] if len(shape) == 1 and
@@ -72,3 +75,14 @@ T.reshape = lambda self, *shape: A.reshape(self, shape[0] if len(shape) == 1 and
 T.astype = lambda self, dtype: M.cast(self, dtype)
 T.ravel = T.flatten = lambda self: A.reshape(self, (-1,))
 T.squeeze = lambda self, axis=None: A.squeeze(self, axis)
+
+
+# the other methods the primitive table spells (x.clip, x.copy, x.cumsum, x.var...): the numpy
+# function they stand for, which dispatches on the Tensor
+def _method(fn):
+    return lambda self, *args, **kwargs: fn(self, *args, **kwargs)
+
+
+for _name, _fn in _table.METHODS.items():
+    if not hasattr(T, _name):
+        setattr(T, _name, _method(_fn))

@@ -19,6 +19,7 @@ import types
 
 import numpy as np
 
+from . import rules as _rules
 from . import tensor as _tensor
 from .tape import GradientTape, state as tape_state
 from .tensor import Tensor, constant
@@ -67,8 +68,7 @@ NONDIFF_NUMPY = frozenset(id(f) for f in (
     np.sign, np.floor, np.ceil, np.trunc, np.fix, np.rint, np.round, np.around,
     np.floor_divide, np.heaviside,
     np.zeros_like, np.ones_like, np.empty_like, np.full_like,
-    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.arange,
-    np.imag, np.angle,
+    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity,
     np.shape, np.size, np.ndim, np.argmax, np.argmin, np.isnan, np.isfinite, np.isinf,
     np.all, np.any, np.count_nonzero,
 ))
@@ -448,9 +448,7 @@ def _traced_numpy():
     m.full_like = filled(np.full_like, lambda like: np.shape(_plain(like)))
 
     def array(obj, dtype=None, copy=True):
-        obj = _plain(obj)
-        if isinstance(obj, (list, tuple)) and any(isinstance(_plain(o), Tensor) for o in obj):
-            return np.stack([_plain(o) for o in obj])
+        obj = _join_traced(_plain(obj))
         if isinstance(obj, Tensor):
             return obj
         return np.array(obj, dtype=dtype)
@@ -461,7 +459,7 @@ def _traced_numpy():
         # (as the compiler reads it, an identity), where numpy would convert it to plain numbers
         if isinstance(a, Buffer) and (dtype is None or np.dtype(dtype) == a.t.numpy().dtype):
             return a      # the same array, as numpy gives
-        a = _plain(a)
+        a = _join_traced(_plain(a))
         if isinstance(a, Tensor):
             if dtype is None or np.dtype(dtype) == a._v.dtype:
                 return a
@@ -470,7 +468,81 @@ def _traced_numpy():
         return np.asarray(a, dtype=dtype, **kwargs)
     m.asarray = m.asanyarray = m.ascontiguousarray = asarray
     m.copy = lambda a: _plain(a) if isinstance(_plain(a), Tensor) else np.copy(a)
+    m.r_, m.c_ = _Joiner(np.r_, 0), _Joiner(np.c_, -1)
+
+    def arange(*args, **kwargs):
+        # numpy's values are start + i * step: a traced start or step is recorded that way
+        plain = [_plain(a) for a in args]
+        if not any(isinstance(a, Tensor) for a in plain):
+            return np.arange(*args, **kwargs)
+        values = [a.numpy() if isinstance(a, Tensor) else a for a in plain]
+        i = np.arange(np.size(np.arange(*values, **kwargs))).astype(np.float64)
+        if len(plain) == 1:
+            return np.arange(*values, **kwargs)     # the stop only decides how many
+        step = plain[2] if len(plain) > 2 else 1.0
+        return plain[0] + i * step
+    m.arange = arange
+    # the table's functions given a list of traced values where an array goes (np.mean([x, y]),
+    # np.sum([1, x * x])): the list made one array first, as numpy would
+    for name in dir(np):
+        fn = getattr(np, name)
+        if m.__dict__.get(name) is fn and callable(fn) and _rules.entry_of(fn) is not None and \
+                id(fn) not in _SEQUENCE_FIRST:
+            setattr(m, name, _joining_first(fn))
     return m
+
+
+# functions whose first argument is a sequence of arrays, not an array
+_SEQUENCE_FIRST = frozenset(id(f) for f in (
+    np.concatenate, np.stack, np.vstack, np.hstack, np.dstack, np.column_stack, np.block,
+    np.einsum, np.select, np.broadcast_arrays, np.meshgrid))
+
+
+def _joining_first(fn):
+    def call(a, *args, **kwargs):
+        if isinstance(a, (list, tuple)):
+            a = _join_traced(a)
+        return fn(a, *args, **kwargs)
+    call.__name__, call.__wrapped__ = fn.__name__, fn
+    return call
+
+
+def _join_traced(obj):
+    """A (nested) list or tuple holding traced values as one Tensor (np.stack of its items,
+    numbers taken in the traced values' dtype); anything else unchanged."""
+    if not isinstance(obj, (list, tuple)):
+        return obj
+    items = [_join_traced(_plain(o)) for o in obj]
+    traced = [i for i in items if isinstance(i, Tensor)]
+    if not traced:
+        return obj
+    dtype = traced[0]._v.dtype
+    return np.stack([i if isinstance(i, Tensor) else np.asarray(i, dtype=dtype) for i in items])
+
+
+class _Joiner:
+    """np.r_ / np.c_ on traced items: each item made an array (a slice: its arange; a scalar: one
+    element; for c_, 1-d items become columns), joined by np.concatenate, which records. A
+    string directive ('0,2', 'r') or no traced item: numpy's own object."""
+
+    def __init__(self, plain, axis):
+        self.plain, self.axis = plain, axis
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        items = tuple(_plain(i) for i in items)
+        if not any(isinstance(i, Tensor) for i in items) or any(isinstance(i, str) for i in items):
+            return self.plain[key]
+        parts = []
+        for i in items:
+            if isinstance(i, slice):
+                i = self.plain[i]
+            if np.ndim(i) == 0:
+                i = np.reshape(i, (1,))
+            if self.axis == -1 and np.ndim(i) == 1:
+                i = np.reshape(i, (-1, 1))
+            parts.append(i)
+        return np.concatenate(parts, axis=self.axis)
 
 
 TRACED_NUMPY = _traced_numpy()
@@ -619,7 +691,12 @@ def traced_value_and_grad(fn, argnums, args):
         _check_result(result, fn)
         if not isinstance(result, Tensor):   # a number that does not depend on the inputs
             return result, [np.zeros_like(s) * 0.0 for s in sources]
-        grads = tape.gradient(result, sources, unconnected_gradients="zero")
+        from .backward import real_only
+        before, real_only.on = getattr(real_only, "on", False), True
+        try:
+            grads = tape.gradient(result, sources, unconnected_gradients="zero")
+        finally:
+            real_only.on = before
     return result, grads
 
 
@@ -688,7 +765,12 @@ def value_and_grad_runner(fn, argnums):
             value = result
             grads = [np.zeros_like(np.asarray(s.numpy(), dtype=np.float64)) for s in sources]
         else:
-            grads = tape.gradient(result, sources, unconnected_gradients="zero")
+            from .backward import real_only
+            before, real_only.on = getattr(real_only, "on", False), True
+            try:
+                grads = tape.gradient(result, sources, unconnected_gradients="zero")
+            finally:
+                real_only.on = before
             if is_traced(result) or is_traced(grads):
                 # An enclosing trace records through a value fn reads from outside its arguments
                 # (a closure over a traced x): returned as numbers, the enclosing gradient would

@@ -247,12 +247,12 @@ define("IsNan", np.isnan, math.isnan, kind="nondiff", native="predicate")
 define("IsFinite", np.isfinite, math.isfinite, kind="nondiff", native="predicate")
 define("IsInf", np.isinf, kind="nondiff", native="predicate")
 
-# complex parts of real values (tapeflow's values are real): the real part and the conjugate are
-# the value itself; the imaginary part (0) and the angle (0 or pi) are constant almost everywhere
+# the real part and the conjugate pass the adjoint through: of a real value they are the value,
+# and of a complex one computed from real inputs the real part of the complex adjoint that
+# reaches the input is the derivative. (np.imag and np.angle are not constants of complex
+# values, so they have no entry: refused.)
 define("Real", np.real, np.conj, np.conjugate, np.real_if_close, methods=("conj", "conjugate"),
        kind="identity", native="copy")
-define("Imag", np.imag, kind="nondiff")
-define("Angle", np.angle, kind="nondiff")
 
 
 # float_power is power computed in float64: the same rule

@@ -69,6 +69,19 @@ def d_moveaxis(g, ans, x, source=None, destination=None):
 linear("MoveAxis")
 
 
+# rollaxis(x, axis, start) is moveaxis(x, axis, start - 1 if axis < start else start)
+@primitive("RollAxis", np.rollaxis, role="shape",
+           grid=(("t", 2), ("t", 0, 2), ("t", 2, 1), ("t", -1, 0), ("t", 0, 3), ("m", 1, -2)))
+def d_rollaxis(g, ans, x, axis=None, start=0):
+    n = np.ndim(x)
+    source = axis % n
+    first = start + n * (start < 0)
+    return np.moveaxis(g, first - (source < first), source)
+
+
+linear("RollAxis")
+
+
 @primitive("ReverseV2", np.flip, grid=(("v",), ("m",), ("m", 1), ("t", {"axis": (0, 2)})))
 def d_flip(g, ans, x, axis=None):
     return np.flip(g, axis)
@@ -163,10 +176,11 @@ def f_partition(x_dot, ans, x, kth=None, axis=-1):
 
 # --- padding, differences, cumulative products ----------------------------------------------------
 @primitive("Pad", np.pad, role="shape",
-           grid=(("v", 2), ("v", (1, 2)), ("m", ((1, 0), (2, 1))), ("m", 1, {"constant_values": 3.0})))
+           grid=(("v", 2), ("v", (1, 2)), ("m", ((1, 0), (2, 1))), ("m", 1, {"constant_values": 3.0}),
+                 ("m", (2,))))
 def d_pad(g, ans, x, pad_width=None, mode="constant", constant_values=0):
-    # the constant mode's interior is x; other modes (reflect, edge...) are not given a rule here
-    return unpad(g, x, pad_width)
+    # the constant mode's interior is x; other modes (reflect, edge...) are refused by unpad
+    return unpad(g, x, pad_width, mode)
 
 
 @tangent("Pad")

@@ -56,7 +56,16 @@ def f_full_like(like_dot, fill_value_dot, ans, like, fill_value):
     return None, np.broadcast_to(fill_value_dot, np.shape(ans))
 
 define("Eye", np.eye, np.identity, kind="nondiff", role="shape", native="eye")
-define("Range1d", np.arange, kind="nondiff", role="shape", native="arange")
+
+
+# start + i * step: differentiable in start and step. One positional is the stop (a constant
+# for the values): then the first value, 0, is not the argument, and its adjoint is 0
+@primitive("Range1d", np.arange, n_inputs=3, role="shape", native="arange",
+           grid=(("s", "s+"), ("s", "s+", 0.5)))
+def d_arange(g, ans, start, stop=None, step=None):
+    return (np.sum(g) * np.any(ans[:1] == start), None,
+            np.sum(g * np.arange(np.size(ans))))
+
 
 
 # start + (stop - start) * t for fixed weights t; t comes from linspace itself on zero-based ends

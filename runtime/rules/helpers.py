@@ -217,11 +217,15 @@ def unrepeat(g, like, repeats, axis=None):
     return untake(g, like, np.repeat(np.arange(n), repeats), axis)
 
 
-def unpad(g, like, pad_width):
-    """Adjoint of ``np.pad(like, pad_width)`` in constant mode: the interior of ``g``."""
+def unpad(g, like, pad_width, mode="constant"):
+    """Adjoint of ``np.pad(like, pad_width)`` in constant mode: the interior of ``g``. Other
+    modes copy edge values into the border, which this adjoint would drop: refused."""
+    if mode != "constant":
+        raise NotImplementedError(f"np.pad(mode={mode!r}) has no gradient rule in tapeflow "
+                                  "(only mode='constant')")
     nd = np.ndim(like)
-    widths = np.broadcast_to(np.asarray(pad_width, dtype=int).reshape(-1, 2) if np.ndim(pad_width)
-                             else np.full((1, 2), pad_width), (nd, 2))
+    # numpy's reading of pad_width: n, (n,), (before, after), ((b, a),) or one pair per axis
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=int), (nd, 2))
     shape = np.shape(like)
     return g[tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(widths, shape))]
 
