@@ -552,6 +552,17 @@ class Reverse:
             return {n.id for n in gast.walk(stmt.targets[0]) if isinstance(n, gast.Name)}
         return set()
 
+    def selects_array(self, target):
+        """Whether ``base[index]`` is a view (a slice, or fewer indices than dimensions, as
+        h[i] of a matrix) rather than one element."""
+        index = target.slice
+        items = index.elts if isinstance(index, gast.Tuple) else [index]
+        if any(isinstance(n, gast.Slice) or isinstance(n, gast.Constant) and n.value is None
+               for n in items):
+            return True
+        ndim = self.a.ndims.get(target.value.id) if isinstance(target.value, gast.Name) else None
+        return ndim is None or len(items) < ndim
+
     def element_write(self, s, target, restored):
         base = target.value.id
         value = s.value
@@ -560,7 +571,7 @@ class Reverse:
         primal_before = []
         if base in self.a.active:
             dslot = gast.Subscript(value=name(self.d(base)), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
+            if self.selects_array(target):
                 dslot = call(attr("np", "copy"), dslot)   # the slot is zeroed right after
             if isinstance(value, gast.Name) and value.id in self.a.active:
                 adjoint.append(self.accumulate(value.id, dslot))
@@ -569,7 +580,7 @@ class Reverse:
         restore = base in self.restore_arrays
         if restore:
             old = gast.Subscript(value=name(base), slice=target.slice, ctx=gast.Load())
-            if any(isinstance(n, gast.Slice) for n in gast.walk(target.slice)):
+            if self.selects_array(target):
                 old = call(attr("np", "copy"), old)   # a view would see the overwrite
             primal_before.append(gast.Expr(value=call(attr(self.stack(base), "push"), old)))
             adjoint.append(assign(gast.Subscript(value=name(base), slice=target.slice,
