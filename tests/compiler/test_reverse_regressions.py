@@ -334,3 +334,17 @@ def test_an_element_write_is_never_fused_away():
     for backend in ("python", "native"):
         got = tf.grad(calls_a_helper_that_writes, backend=backend)(x.copy())
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=backend)
+
+# Found by bench/gradbench (lstm). A row of a matrix, h[0], is a view like a slice is: its
+# adjoint slot was read as dh[0] and zeroed right after (so it read zeros), and its old value
+# was pushed as a view the write then changed (the gradient was 0).
+def row_of_a_matrix_overwritten_in_a_loop(x):
+    h = np.zeros((2, 3))
+    for t in range(2):
+        h[0] = np.sin(h[0] + x)
+        h[1, :] = h[1] * x + h[0]
+    return np.sum(h)
+
+
+def test_row_write_adjoint_and_save_are_copies():
+    check(row_of_a_matrix_overwritten_in_a_loop, np.array([0.3, -0.2, 0.5]))
