@@ -208,8 +208,16 @@ class FunctionLowerer:
             b.store(ir.Constant(L.I1, 0), self.assigned_flags[name])
         for name, t in self.ti.names.items():
             self.slots[name] = L.alloca(b, L.ll_type(t), name=name)
-            if t == T.STACK:
+        self.poll_countdown = None
+        if self.m.poll and any(isinstance(n, (ast.For, ast.While)) for n in ast.walk(self.fdef)):
+            self.poll_countdown = L.alloca(b, L.I64, name="poll.countdown")
+            b.store(ir.Constant(L.I64, self.m.POLL_EVERY), self.poll_countdown)
+        stacks = [name for name, t in self.ti.names.items() if t == T.STACK]
+        if stacks:          # (after all allocas: they stay in the entry block)
+            self.m.lock(b, self.fn)
+            for name in stacks:
                 self._take_pooled_stack(name)
+            self.m.unlock(b)
         args = iter(self.fn.args[2:])
         for p, t in zip(self.params, self.ti.arg_types):
             v = L.unflatten(t, args)
@@ -230,15 +238,19 @@ class FunctionLowerer:
             else:
                 self.fail("TypeError", f"{self.fdef.name}() ended without returning a value")
         b.position_at_end(self.cleanup)
-        for name, t in self.ti.names.items():
-            if t == T.STACK:
+        stacks = [name for name, t in self.ti.names.items() if t == T.STACK]
+        if stacks:
+            self.m.lock(b, self.fn)
+            for name in stacks:
                 self._return_pooled_stack(name)
+            self.m.unlock(b)
         b.ret(b.load(self.status, typ=L.I32))
         return self.fn
 
     # Save-stack buffers are pooled per (function, stack) across calls: a gradient pushes the
     # same amount every call, so after the first call no push reallocates and no page is faulted
-    # in again. The pool slot is emptied while a call holds the buffer, so re-entry stays safe.
+    # in again. The pool slot is emptied while a call holds the buffer, so re-entry stays safe; the module's
+    # pool lock makes taking and returning atomic (JIT bodies run without the GIL).
     POOL = ir.LiteralStructType([L.PTR, L.I64])
 
     def _pool(self, name):
@@ -435,10 +447,34 @@ class FunctionLowerer:
         body = self.fn.append_basic_block("for.body")
         latch = self.fn.append_basic_block("for.next")
         done = self.fn.append_basic_block("for.end")
-        b.branch(head)
-        b.position_at_end(head)
-        k = b.load(k_slot, typ=L.I64)
-        b.cbranch(b.icmp_signed("<", k, n), body, done)
+        limit = n
+        if self.poll_countdown is not None:
+            # Run the loop in chunks of at most POLL_EVERY iterations; each chunk's start charges
+            # its length to the call's countdown and polls for signals when it runs out. The
+            # inner loop keeps its canonical counted form (and vectorizes).
+            chunk = self.fn.append_basic_block("for.chunk")
+            chunk_body = self.fn.append_basic_block("for.chunk.start")
+            lim_slot = self.alloca(L.I64, "k.limit")
+            b.branch(chunk)
+            b.position_at_end(chunk)
+            k0 = b.load(k_slot, typ=L.I64)
+            b.cbranch(b.icmp_signed("<", k0, n), chunk_body, done)
+            b.position_at_end(chunk_body)
+            every = ir.Constant(L.I64, self.m.POLL_EVERY)
+            rest = b.sub(n, k0)
+            steps = b.select(b.icmp_signed("<", rest, every), rest, every)
+            b.store(b.add(k0, steps), lim_slot)
+            self.charge_poll(steps)
+            b.branch(head)
+            b.position_at_end(head)
+            k = b.load(k_slot, typ=L.I64)
+            limit = b.load(lim_slot, typ=L.I64)
+            b.cbranch(b.icmp_signed("<", k, limit), body, chunk)
+        else:
+            b.branch(head)
+            b.position_at_end(head)
+            k = b.load(k_slot, typ=L.I64)
+            b.cbranch(b.icmp_signed("<", k, n), body, done)
         b.position_at_end(body)
         if backwards:      # reversed(range(...)): the same values, last first
             k = b.sub(b.sub(n, one), k)
@@ -537,12 +573,29 @@ class FunctionLowerer:
         else:
             b.cbranch(self.cond_value(s.test), body, done)
         b.position_at_end(body)
+        if self.poll_countdown is not None:
+            self.charge_poll(ir.Constant(L.I64, 1))
         self.loops.append((head, done))
         self.block(s.body)
         self.loops.pop()
         if not b.block.is_terminated:
             b.branch(head)
         b.position_at_end(done)
+
+    def charge_poll(self, steps):
+        """Count ``steps`` loop iterations against the call's countdown; when it runs out, let
+        Python run pending signal handlers (Ctrl-C) and leave if one raised."""
+        b = self.b
+        left = b.sub(b.load(self.poll_countdown, typ=L.I64), steps)
+        b.store(left, self.poll_countdown)
+        with self.cold_if(b.icmp_signed("<=", left, ir.Constant(L.I64, 0))):
+            b.store(ir.Constant(L.I64, self.m.POLL_EVERY), self.poll_countdown)
+            raised = b.call(self.m.poll_signals(), [])
+            with self.cold_if(b.icmp_signed("!=", raised, ir.Constant(L.I32, 0))):
+                b.call(self.m.set_error(), [self.ctx, ir.Constant(L.I64, self.m.SIGNAL_MESSAGE)]
+                       + [ir.Constant(L.I64, 0)] * 3)
+                b.store(ir.Constant(L.I32, 1), self.status)
+                b.branch(self.cleanup)
 
     # ------------------------------------------------------------------ expressions
     def expr(self, node):
