@@ -176,6 +176,7 @@ def print_call(lw, node):
     from .module import PyAPI, register_object
     b = lw.b
     api = PyAPI(lw.m)
+    lw.m.calls_python = True        # the entry keeps the GIL for this body
     null = ir.Constant(L.PTR, None)
     objs = []
     for a in node.args:

@@ -38,7 +38,7 @@ def lower_callee(mctx, name, arg_types):
 
 
 def lower_body(funcdef, arg_types, *, module_name, triple, data_layout, module_functions=None,
-               boundscheck=True, noalias=True, constants=None, blas_dgemm=None):
+               boundscheck=True, noalias=True, constants=None, blas_dgemm=None, poll=False):
     """Type ``funcdef`` for ``arg_types`` and lower it into a fresh module: the one driver of JIT
     and AOT. Returns (module context, type info, body lowerer). ``noalias=None``: promise
     noalias on array arguments only when the function writes none that another may overlap."""
@@ -49,6 +49,7 @@ def lower_body(funcdef, arg_types, *, module_name, triple, data_layout, module_f
     mctx = ModuleContext(module_name, mfuncs, boundscheck)
     mctx.constants = constants or {}
     mctx.blas_dgemm = blas_dgemm
+    mctx.poll = poll
     mctx.module.triple = triple
     mctx.module.data_layout = data_layout
     if noalias is None:
@@ -70,7 +71,8 @@ def build_module(funcdef, arg_types, module_functions=None, boundscheck=True, no
     name = getattr(funcdef, "name", "f")
     mctx, ti, body = lower_body(funcdef, arg_types, module_name=name, triple=triple, data_layout=layout,
                                 module_functions=module_functions, boundscheck=boundscheck,
-                                noalias=noalias, constants=constants, blas_dgemm=jit.blas_dgemm())
+                                noalias=noalias, constants=constants, blas_dgemm=jit.blas_dgemm(),
+                                poll=True)
     return _finish(mctx, ti, ti.fdef, body, arg_types, noalias)
 
 

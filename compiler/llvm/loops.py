@@ -49,10 +49,34 @@ class LoopLowerer:
         body = self.fn.append_basic_block("for.body")
         latch = self.fn.append_basic_block("for.next")
         done = self.fn.append_basic_block("for.end")
-        b.branch(head)
-        b.position_at_end(head)
-        k = b.load(k_slot, typ=L.I64)
-        b.cbranch(b.icmp_signed("<", k, n), body, done)
+        limit = n
+        if self.poll_countdown is not None:
+            # Run the loop in chunks of at most POLL_EVERY iterations; each chunk's start charges
+            # its length to the call's countdown and polls for signals when it runs out. The
+            # inner loop keeps its canonical counted form (and vectorizes).
+            chunk = self.fn.append_basic_block("for.chunk")
+            chunk_body = self.fn.append_basic_block("for.chunk.start")
+            lim_slot = self.alloca(L.I64, "k.limit")
+            b.branch(chunk)
+            b.position_at_end(chunk)
+            k0 = b.load(k_slot, typ=L.I64)
+            b.cbranch(b.icmp_signed("<", k0, n), chunk_body, done)
+            b.position_at_end(chunk_body)
+            every = ir.Constant(L.I64, self.m.POLL_EVERY)
+            rest = b.sub(n, k0)
+            steps = b.select(b.icmp_signed("<", rest, every), rest, every)
+            b.store(b.add(k0, steps), lim_slot)
+            self.charge_poll(steps)
+            b.branch(head)
+            b.position_at_end(head)
+            k = b.load(k_slot, typ=L.I64)
+            limit = b.load(lim_slot, typ=L.I64)
+            b.cbranch(b.icmp_signed("<", k, limit), body, chunk)
+        else:
+            b.branch(head)
+            b.position_at_end(head)
+            k = b.load(k_slot, typ=L.I64)
+            b.cbranch(b.icmp_signed("<", k, n), body, done)
         b.position_at_end(body)
         if backwards:      # reversed(range(...)): the same values, last first
             k = b.sub(b.sub(n, one), k)
@@ -151,9 +175,26 @@ class LoopLowerer:
         else:
             b.cbranch(self.cond_value(s.test), body, done)
         b.position_at_end(body)
+        if self.poll_countdown is not None:
+            self.charge_poll(ir.Constant(L.I64, 1))
         self.loops.append((head, done))
         self.block(s.body)
         self.loops.pop()
         if not b.block.is_terminated:
             b.branch(head)
         b.position_at_end(done)
+
+    def charge_poll(self, steps):
+        """Count ``steps`` loop iterations against the call's countdown; when it runs out, let
+        Python run pending signal handlers (Ctrl-C) and leave if one raised."""
+        b = self.b
+        left = b.sub(b.load(self.poll_countdown, typ=L.I64), steps)
+        b.store(left, self.poll_countdown)
+        with self.cold_if(b.icmp_signed("<=", left, ir.Constant(L.I64, 0))):
+            b.store(ir.Constant(L.I64, self.m.POLL_EVERY), self.poll_countdown)
+            raised = b.call(self.m.poll_signals(), [])
+            with self.cold_if(b.icmp_signed("!=", raised, ir.Constant(L.I32, 0))):
+                b.call(self.m.set_error(), [self.ctx, ir.Constant(L.I64, self.m.SIGNAL_MESSAGE)]
+                       + [ir.Constant(L.I64, 0)] * 3)
+                b.store(ir.Constant(L.I32, 1), self.status)
+                b.branch(self.cleanup)

@@ -211,8 +211,16 @@ class FunctionLowerer(StackPool, LoopLowerer, ExprLowerer):
             b.store(ir.Constant(L.I1, 0), self.assigned_flags[name])
         for name, t in self.ti.names.items():
             self.slots[name] = L.alloca(b, L.ll_type(t), name=name)
-            if t == T.STACK:
+        self.poll_countdown = None
+        if self.m.poll and any(isinstance(n, (ast.For, ast.While)) for n in ast.walk(self.fdef)):
+            self.poll_countdown = L.alloca(b, L.I64, name="poll.countdown")
+            b.store(ir.Constant(L.I64, self.m.POLL_EVERY), self.poll_countdown)
+        stacks = [name for name, t in self.ti.names.items() if t == T.STACK]
+        if stacks:          # (after all allocas: they stay in the entry block)
+            self.m.lock(b, self.fn)
+            for name in stacks:
                 self._take_pooled_stack(name)
+            self.m.unlock(b)
         args = iter(self.fn.args[2:])
         for p, t in zip(self.params, self.ti.arg_types):
             v = L.unflatten(t, args)
@@ -233,9 +241,12 @@ class FunctionLowerer(StackPool, LoopLowerer, ExprLowerer):
             else:
                 self.fail("TypeError", f"{self.fdef.name}() ended without returning a value")
         b.position_at_end(self.cleanup)
-        for name, t in self.ti.names.items():
-            if t == T.STACK:
+        stacks = [name for name, t in self.ti.names.items() if t == T.STACK]
+        if stacks:
+            self.m.lock(b, self.fn)
+            for name in stacks:
                 self._return_pooled_stack(name)
+            self.m.unlock(b)
         b.ret(b.load(self.status, typ=L.I32))
         return self.fn
 

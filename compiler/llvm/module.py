@@ -27,6 +27,7 @@ class ModuleContext:
         self.constants = {}
         self.keepalive = []            # constant arrays whose memory the code references
         self.blas_dgemm = None         # JIT only: the CBLAS dgemm symbol 2-d matmul may call
+        self.poll = False              # JIT only: loops poll for signals (a handler may raise)
 
     def unique(self, base):
         self._counter += 1
@@ -88,7 +89,7 @@ class ModuleContext:
 
     # Large temporaries are recycled across calls through a small per-module pool: a function
     # allocates the same sizes on every call, and fresh multi-page blocks would be page-faulted
-    # in (and trimmed back to the OS by free) every time. GIL-held callers serialize access.
+    # in (and trimmed back to the OS by free) every time. The pool lock serializes access.
     POOL_MIN = 4096                 # smaller blocks go straight back to malloc
     POOL_MAX_BLOCKS = 64
     POOL_MAX_BYTES = 256 << 20
@@ -111,6 +112,7 @@ class ModuleContext:
         def build(fn, b):
             (n,) = fn.args
             c = lambda v: ir.Constant(L.I64, v)  # noqa: E731
+            self.lock(b, fn)
             headp = self._pool_field(b, 0)
             loop, body, hit, nxt, done = (fn.append_basic_block(x) for x in ("loop", "body", "hit", "next", "done"))
             entry = b.block
@@ -132,14 +134,59 @@ class ModuleContext:
             cntp, totp = self._pool_field(b, 1), self._pool_field(b, 2)
             b.store(b.sub(b.load(cntp, typ=L.I64), c(1)), cntp)
             b.store(b.sub(b.load(totp, typ=L.I64), cap), totp)
+            self.unlock(b)
             b.ret(cur)
             b.position_at_end(nxt)
             prev.add_incoming(cur, nxt)          # cur's first word is its link
             steps.add_incoming(b.add(steps, c(1)), nxt)
             b.branch(loop)
             b.position_at_end(done)
+            self.unlock(b)
             b.ret(ir.Constant(L.PTR, None))
         return self._helper("tf_pool_take", L.PTR, [L.I64], build)
+
+    # -- threads and signals. JIT bodies run with the GIL released (entry.py), so the module's
+    # pools (plain globals) are guarded by a spin lock held for a few instructions; and long
+    # loops poll Python's signal handlers (lower.py), so Ctrl-C stops them.
+    POLL_EVERY = 1 << 22            # loop iterations between two polls (~ms of work)
+    SIGNAL_MESSAGE = -1             # error id: a signal handler raised; the exception is set
+
+    def _lock_var(self):
+        g = self.module.globals.get("tf_pool_lock")
+        if g is None:
+            g = ir.GlobalVariable(self.module, L.I32, "tf_pool_lock")
+            g.linkage = "internal"
+            g.initializer = ir.Constant(L.I32, 0)
+        return g
+
+    def lock(self, b, fn):
+        """Spin on the module's pool lock (sched_yield while another thread holds it)."""
+        g = self._lock_var()
+        head, wait, got = (fn.append_basic_block(x) for x in ("lock", "lock.wait", "locked"))
+        b.branch(head)
+        b.position_at_end(head)
+        old = b.atomic_rmw("xchg", g, ir.Constant(L.I32, 1), "acquire")
+        b.cbranch(b.icmp_signed("==", old, ir.Constant(L.I32, 0)), got, wait)
+        b.position_at_end(wait)
+        b.call(self.declare("sched_yield", L.I32, []), [])
+        b.branch(head)
+        b.position_at_end(got)
+
+    def unlock(self, b):
+        b.store_atomic(ir.Constant(L.I32, 0), self._lock_var(), "release", 4)
+
+    def poll_signals(self):
+        """i32 tf_poll(): take the GIL, run Python's pending signal handlers, drop the GIL again;
+        nonzero if a handler raised (KeyboardInterrupt is then the thread's pending exception)."""
+        def build(fn, b):
+            st = b.call(self.declare("PyGILState_Ensure", L.I32, []), [])
+            r = b.call(self.declare("PyErr_CheckSignals", L.I32, []), [])
+            b.call(self.declare("PyGILState_Release", L.VOID, [L.I32]), [st])
+            b.ret(r)
+        fn = self._helper("tf_poll", L.I32, [], build)
+        fn.attributes.add("cold")
+        fn.attributes.add("noinline")
+        return fn
 
     def arena_alloc(self):
         """ptr tf_alloc(ctx, nbytes): a block chained into the call's arena (null on failure).
@@ -179,6 +226,7 @@ class ModuleContext:
             head = b.gep(ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.CTX_STRUCT)
             first = b.load(head, typ=L.PTR)
             b.store(ir.Constant(L.PTR, None), head)
+            self.lock(b, fn)
             loop, body, done = (fn.append_basic_block(n) for n in ("loop", "body", "done"))
             entry = b.block
             b.branch(loop)
@@ -214,6 +262,7 @@ class ModuleContext:
             cur.add_incoming(nxt, after)
             b.branch(loop)
             b.position_at_end(done)
+            self.unlock(b)
             b.ret_void()
         return self._helper("tf_arena_free", L.VOID, [L.PTR], build)
 

@@ -1,6 +1,7 @@
 """Save-stack buffers pooled per (function, stack) across calls: a gradient pushes the same
 amount every call, so after the first call no push reallocates and no page is faulted in again.
-The pool slot is emptied while a call holds the buffer, so re-entry stays safe."""
+The pool slot is emptied while a call holds the buffer, so re-entry stays safe; the module's
+pool lock makes taking and returning atomic (JIT bodies run without the GIL)."""
 from llvmlite import ir
 
 from . import types as L
