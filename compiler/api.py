@@ -89,6 +89,7 @@ class GradFunction:
         self.last_key = None
         functools.update_wrapper(self, fn, updated=())  # not fn.__dict__: our own caches
         self.params, n, self.sig = parameters_of(fn)
+        self.n_positional = n
         # the plain call f(a, b) binds as-is only when every parameter is positional
         self.n_params = len(self.params) if self.params is not None and \
             n == len(self.params) else None
@@ -255,12 +256,21 @@ class GradFunction:
     def tape_runner(self, argnums):
         from tapeflow.runtime import trace
         fn = self.fn
+        if not inspect.isfunction(fn) and self.sig is not None and \
+                len(self.params) != self.n_positional:
+            # a partial(f, y=2.0) or a callable object with keyword-only parameters: they are
+            # passed back by keyword, as Python bound them
+            fn = functools.partial(_call_by_keyword, fn, self.params, self.n_positional)
         if not inspect.isfunction(fn) or not fn.__code__.co_kwonlyargcount:
             return trace.value_and_grad_runner(fn, argnums)
 
         def run(*args):   # made per call: the tape reads the function as it is now
             return trace.value_and_grad_runner(positional_copy(fn), argnums)(*args)
         return run
+
+
+def _call_by_keyword(fn, names, n_positional, *args):
+    return fn(*args[:n_positional], **dict(zip(names[n_positional:], args[n_positional:])))
 
 
 class NativeShapeMismatch(TransformError):

@@ -2,6 +2,7 @@
 
 Line numbers in the tree are made absolute (the line in the user's file), so errors can name them.
 """
+import functools
 import inspect
 import textwrap
 
@@ -73,10 +74,16 @@ def parse_function(fn):
         filename = fn.__code__.co_filename
     else:
         if not inspect.isfunction(fn):
-            raise TypeError(f"tapeflow can only transform Python functions, got {type(fn).__name__}")
-        filename = inspect.getsourcefile(fn) or "<unknown>"
+            what = "a bound method" if inspect.ismethod(fn) else \
+                "a functools.partial object" if isinstance(fn, functools.partial) else \
+                f"a callable {type(fn).__name__} object"
+            raise TransformError(f"the source transform takes plain functions, not {what} (the "
+                                 f"tape differentiates it)", construct="callable")
+        # the function's own code, never what ``__wrapped__`` points at: inspect follows it, and
+        # a functools.wraps decorator's wrapper (``2 * f(x)``) is not f
+        filename = inspect.getsourcefile(fn.__code__) or "<unknown>"
         try:
-            lines, first = inspect.getsourcelines(fn)
+            lines, first = inspect.getsourcelines(fn.__code__)
         except (OSError, TypeError) as e:
             raise TransformError(f"the source of {fn.__qualname__} is not available ({e})",
                                  filename, fn.__code__.co_firstlineno, "source") from None
@@ -99,4 +106,12 @@ def parse_function(fn):
         if hasattr(n, "lineno"):
             n.lineno += first - 1
     node.decorator_list = []
+    wrapped = getattr(fn, "__wrapped__", None)
+    if wrapped is not None and (node.args.vararg or node.args.kwarg):
+        star = f"*{node.args.vararg.id}" if node.args.vararg else f"**{node.args.kwarg.id}"
+        raise TransformError(
+            f"{fn.__qualname__} is a functools.wraps wrapper whose own code "
+            f"({fn.__code__.co_name}) takes {star}: the source transform reads the wrapper, not "
+            f"{getattr(wrapped, '__qualname__', wrapped)!s}; give the wrapper named parameters "
+            f"or differentiate the undecorated function", filename, first, "functools.wraps")
     return Parsed(node, filename, namespace, fn)

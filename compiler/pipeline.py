@@ -155,7 +155,7 @@ def normalized(fn, kinds):
         gen = generate(gfn, argnums, gkinds)
         inner.append(gen.reads)
         return gen
-    params = list(inspect.signature(fn).parameters)
+    params = list(inspect.signature(fn, follow_wrapped=False).parameters)
     ir, constants, used = normalize(parse_function(fn), dict(zip(params, kinds)), gradient_of,
                                     parsed)
     for p in parsed:
