@@ -112,14 +112,16 @@ def compile_function(funcdef, arg_types, module_functions=None, boundscheck=True
     if mctx.fast is not None:
         names.append(mctx.fast[0].name)
         globs.append(mctx.fast[1])
+    release = entry_name + "_release"
+    mctx.build_release(release)
     try:
         ir_text = str(mctx.module)
-        addrs, llmod = jit.compile_ir(ir_text, names, global_names=globs)
+        addrs, llmod, code = jit.compile_ir(ir_text, names, global_names=globs, release=release)
     except Exception as e:      # malformed IR is our bug: report it as "cannot compile natively"
         raise LoweringError(f"internal code generation failure: {type(e).__name__}: {e}",
                             ti.fdef.lineno) from e
     fast = (addrs[names[1]], addrs[globs[0]]) if mctx.fast is not None else None
-    nf = NativeFunction(addrs[entry_name], ti, mctx.messages, ir_text, llmod, fast)
+    nf = NativeFunction(addrs[entry_name], ti, mctx.messages, ir_text, llmod, fast, code)
     nf._keepalive = mctx.keepalive
     if _noalias and ti.written_params and sum(isinstance(t, T.Array) for t in arg_types) > 1:
         # noalias on array arguments is only sound when written arrays overlap no other argument;

@@ -1,9 +1,12 @@
 """Target machine, optimization pipeline and the in-process JIT (MCJIT) shared by all compiles.
 
-One execution engine for the process (as Numba does): every compiled module is added to it, so
-the per-compile cost is optimize + codegen, not engine construction. Symbol names of entries are
-unique per compile; helpers are internal to their module.
+One MCJIT execution engine per compiled module (a few ms, against the hundreds the optimizer and
+code generator take): the engine is owned by a ``Code`` object that the compiled function keeps,
+so when the last reference to the function goes, its machine code and memory go with it (one
+engine for the process, as Numba has, never frees anything). Symbol names of entries are unique
+per compile; helpers are internal to their module.
 """
+import ctypes
 import hashlib
 import os
 import threading
@@ -30,12 +33,42 @@ def _init():
     cpu, features = llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
     # host CPU name + features (as Numba does): AVX2/FMA are used when the machine has them
     tm = target.create_target_machine(cpu=cpu, features=features, opt=3, jit=True)
-    engine_tm = target.create_target_machine(cpu=cpu, features=features, opt=3, jit=True)
-    empty = llvm.parse_assembly("")
-    empty.triple = triple
-    engine = llvm.create_mcjit_compiler(empty, engine_tm)
-    _state.update(triple=triple, tm=tm, engine=engine, data_layout=str(tm.target_data), counter=0)
+    _state.update(triple=triple, tm=tm, target=target, cpu=cpu, features=features,
+                  data_layout=str(tm.target_data), counter=0)
     return _state
+
+
+def _new_engine(s):
+    # the engine owns its target machine: a fresh one each
+    tm = s["target"].create_target_machine(cpu=s["cpu"], features=s["features"], opt=3, jit=True)
+    empty = llvm.parse_assembly("")
+    empty.triple = s["triple"]
+    return llvm.create_mcjit_compiler(empty, tm)
+
+
+# Engines are held here, not by their Code: a compiled function sits in reference cycles, and
+# the garbage collector finalizes a cycle's objects in any order; an engine finalized before its
+# Code would free the release function Code is about to call.
+_engines = {}
+
+
+class Code:
+    """The engine holding one compiled module. Dropping the last reference runs the module's
+    release function (its pooled buffers) and disposes of the engine (its machine code)."""
+
+    def __init__(self, engine, release):
+        _engines[id(self)] = engine
+        self.release = release
+
+    def __del__(self):
+        engine = _engines.pop(id(self), None)
+        if engine is None:
+            return
+        try:
+            if self.release:
+                ctypes.CFUNCTYPE(None)(self.release)()
+        finally:
+            engine.close()
 
 
 _BLAS = []
@@ -124,9 +157,11 @@ def _cache_key(ir_text):
                                      str(UNROLL)]).encode()).hexdigest()
 
 
-def compile_ir(ir_text, entry_names, opt=True, global_names=()):
-    """Parse, verify, optimize and JIT an IR module; return ({name: address}, module) for the
-    entry functions and the named globals (module is None when loaded from the disk cache)."""
+def compile_ir(ir_text, entry_names, opt=True, global_names=(), release=None):
+    """Parse, verify, optimize and JIT an IR module; return ({name: address}, module, Code) for
+    the entry functions and the named globals (module is None when loaded from the disk cache).
+    The addresses are valid while the Code object lives; ``release`` names the module's
+    function that frees its pools."""
     with _lock:
         s = _init()
         directory = _cache_dir()
@@ -144,15 +179,17 @@ def compile_ir(ir_text, entry_names, opt=True, global_names=()):
             if key:
                 obj = s["tm"].emit_object(mod)
                 disk_cache.store(sec, directory, key, obj)
+        engine = _new_engine(s)
         if obj is not None:
             # the checked bytes themselves are loaded: no window between check and load
-            s["engine"].add_object_file(llvm.ObjectFileRef.from_data(obj))
+            engine.add_object_file(llvm.ObjectFileRef.from_data(obj))
         else:
-            s["engine"].add_module(mod)
-        s["engine"].finalize_object()
-        addrs = {n: s["engine"].get_function_address(n) for n in entry_names}
-        addrs.update({n: s["engine"].get_global_value_address(n) for n in global_names})
-        return addrs, mod
+            engine.add_module(mod)
+        engine.finalize_object()
+        addrs = {n: engine.get_function_address(n) for n in entry_names}
+        addrs.update({n: engine.get_global_value_address(n) for n in global_names})
+        code = Code(engine, engine.get_function_address(release) if release else 0)
+        return addrs, mod, code
 
 
 def asm_of(mod):

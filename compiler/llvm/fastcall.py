@@ -111,5 +111,8 @@ def make_builtin(name, address, fallback_slot_address, fallback):
     # the native code reads the fallback wrapper from its global: point it at the Python wrapper
     ctypes.c_void_p.from_address(fallback_slot_address).value = id(fallback)
     mdef = _MethodDef(name.encode(), address, METH_FASTCALL, None)
-    fobj = _new_cfunction(ctypes.addressof(mdef), None, None)
-    return fobj, (mdef, fallback)
+    keep = [mdef, fallback]
+    # the builtin's self (which the native entry ignores) keeps the method table, the fallback
+    # and, once compile adds it, the engine owning the code alive for as long as the builtin
+    fobj = _new_cfunction(ctypes.addressof(mdef), keep, None)
+    return fobj, keep

@@ -107,6 +107,31 @@ class ModuleContext:
     def _pool_field(self, b, k):
         return b.gep(self._arena_pool(), [ir.Constant(L.I32, 0), ir.Constant(L.I32, k)], source_etype=self.POOL_T)
 
+    def build_release(self, name):
+        """void name(): free what the module's pools still hold (arena blocks, save-stack
+        buffers), run before its engine is disposed so freed code leaves no memory behind."""
+        fn = ir.Function(self.module, ir.FunctionType(L.VOID, []), name)
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        pools = [g for g in self.module.global_values if isinstance(g, ir.GlobalVariable)
+                 and g.name.startswith("tf_pool.")]
+        for g in pools:
+            data = b.gep(g, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=g.value_type)
+            b.call(self.free(), [b.load(data, typ=L.PTR)])
+        if self.module.globals.get("tf_arena_pool") is not None:
+            headp = self._pool_field(b, 0)
+            loop, body, done = (fn.append_basic_block(x) for x in ("loop", "body", "done"))
+            b.branch(loop)
+            b.position_at_end(loop)
+            cur = b.load(headp, typ=L.PTR)
+            b.cbranch(b.icmp_unsigned("==", cur, ir.Constant(L.PTR, None)), done, body)
+            b.position_at_end(body)
+            b.store(b.load(cur, typ=L.PTR), headp)       # a block's first word is its link
+            b.call(self.free(), [cur])
+            b.branch(loop)
+            b.position_at_end(done)
+        b.ret_void()
+        return fn
+
     def pool_take(self):
         """ptr tf_pool_take(n): a pooled block whose capacity is in [n, 2n], unlinked; or null."""
         def build(fn, b):

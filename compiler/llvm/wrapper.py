@@ -61,7 +61,8 @@ def _bad_array(v, name, t):
 class NativeFunction:
     """A compiled function; call it with the original Python arguments."""
 
-    def __init__(self, address, tinfo, messages, ir_text, llmod, fast=None):
+    def __init__(self, address, tinfo, messages, ir_text, llmod, fast=None, code=None):
+        self._code = code            # engine.Code: the machine code lives as long as this does
         self.address = address
         self.type_info = tinfo
         self.arg_types = tinfo.arg_types
@@ -88,6 +89,7 @@ class NativeFunction:
         if self._fast is not None and self._alias_factory is None:
             from .fastcall import make_builtin
             self.py_entry, self._keep = make_builtin(self.name, self._fast[0], self._fast[1], self.py_checked)
+            self._keep.append(self._code)   # held by the builtin: it may outlive this object
         # calling the object itself: a per-instance subclass whose __call__ *is* py_entry (a
         # staticmethod, so no Python frame in between) — ~60 ns less than a forwarding method
         self.__class__ = type("NativeFunction", (NativeFunction,), {"__call__": staticmethod(self.py_entry)})
