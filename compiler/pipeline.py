@@ -14,6 +14,7 @@ import inspect
 import math
 import numbers
 import operator
+import weakref
 
 import gast
 import numpy as np
@@ -22,6 +23,7 @@ from tapeflow.runtime import rules
 from tapeflow.runtime.stack import Stack
 
 from . import emit_python
+from .caches import FunctionCache
 from .errors import TransformError
 from .aliases import propagate_writes
 from .analyze import Analysis
@@ -62,21 +64,24 @@ class Reads:
     __slots__ = ("functions", "names", "cells", "attributes")
 
     def __init__(self):
-        self.functions = []   # (fn, __code__, __defaults__, __kwdefaults__)
-        self.names = []       # (globals dict, name, value) ; value _MISSING: a builtin
+        # functions are held weakly (a cache entry must not keep its own key alive): a
+        # collected one makes the entry stale
+        self.functions = []   # (weakref to fn, __code__, __defaults__, __kwdefaults__)
+        self.names = []       # (weakref to fn, name, value) read in fn's globals; _MISSING: a builtin
         self.cells = []       # (cell, value)
         self.attributes = []  # (object, attribute, value): mymod.A
 
     def add_parsed(self, parsed):
         fn = parsed.fn
-        self.functions.append((fn, fn.__code__, fn.__defaults__, fn.__kwdefaults__))
+        ref = _weak(fn)
+        self.functions.append((ref, fn.__code__, fn.__defaults__, fn.__kwdefaults__))
         cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
         for key in sorted(parsed.namespace.read):
             value = dict.get(parsed.namespace, key, _MISSING)
             if key in cells:
                 self.cells.append((cells[key], value))
             else:
-                self.names.append((fn.__globals__, key, fn.__globals__.get(key, _MISSING)))
+                self.names.append((ref, key, fn.__globals__.get(key, _MISSING)))
         self.attributes += getattr(parsed.namespace, "attributes", [])
 
     def extend(self, other):
@@ -90,21 +95,27 @@ class Reads:
         equivalent closure cheap enough for every call of a gradient."""
         if len(self.functions) == 1 and not self.names and not self.cells and \
                 not self.attributes:
-            fn, code, defaults, kwdefaults = self.functions[0]
+            ref, code, defaults, kwdefaults = self.functions[0]
 
             def unchanged():
-                return fn.__code__ is code and fn.__defaults__ is defaults and \
-                    fn.__kwdefaults__ is kwdefaults
+                fn = ref()
+                return fn is not None and fn.__code__ is code and \
+                    fn.__defaults__ is defaults and fn.__kwdefaults__ is kwdefaults
             return unchanged
         return self.valid
 
     def valid(self):
-        for fn, code, defaults, kwdefaults in self.functions:
-            if fn.__code__ is not code or fn.__defaults__ is not defaults or \
+        for ref, code, defaults, kwdefaults in self.functions:
+            fn = ref()
+            if fn is None or fn.__code__ is not code or fn.__defaults__ is not defaults or \
                     fn.__kwdefaults__ is not kwdefaults:
                 return False
-        for ns, key, value in self.names:
-            if ns.get(key, _MISSING) is not value and not _same(ns.get(key, _MISSING), value):
+        for ref, key, value in self.names:
+            fn = ref()
+            if fn is None:
+                return False
+            now = fn.__globals__.get(key, _MISSING)
+            if now is not value and not _same(now, value):
                 return False
         for cell, value in self.cells:
             try:
@@ -118,6 +129,13 @@ class Reads:
             if now is not value and not _same(now, value):
                 return False
         return True
+
+
+def _weak(fn):
+    try:
+        return weakref.ref(fn)
+    except TypeError:
+        return lambda: fn
 
 
 def _same(a, b):
@@ -139,14 +157,18 @@ class Generated:
         self.native = {}      # (argument types, boundscheck) -> compiled code (native.py)
 
 
-_NORMALIZED = {}
+def _generated_bytes(gen):
+    # an estimate: the trees and source scale with the source's length; compiled code with its IR
+    return 40 * len(gen.source) + sum(4 * len(getattr(nf, "ir", "")) for nf in gen.native.values())
+
+
+_NORMALIZED = FunctionCache(lambda hit: 0)
 
 
 def normalized(fn, kinds):
     """(IR, constants, used names, Reads) of ``fn`` normalized for argument kinds (cached
     while what it read is unchanged). Kinds matter only where fn calls a gradient function."""
-    key = (fn, kinds)
-    hit = _NORMALIZED.get(key)
+    hit = _NORMALIZED.get(fn, kinds)
     if hit is not None and hit[3].valid():
         return hit
     reads, parsed, inner = Reads(), [], []
@@ -163,7 +185,7 @@ def normalized(fn, kinds):
     for r in inner:
         reads.extend(r)
     _check_returned(ir, fn.__name__)
-    hit = _NORMALIZED[key] = (ir, constants, used, reads)
+    hit = _NORMALIZED.put(fn, kinds, (ir, constants, used, reads))
     return hit
 
 
@@ -177,17 +199,17 @@ def _check_returned(ir, fname):
             check_result(value, fname)
 
 
-_GENERATED = {}
+_GENERATED = FunctionCache(_generated_bytes)
 
 
 def generate(fn, argnums, kinds, with_value=True, rows=None):
     """Transform ``fn`` for arguments of the given kinds (cached); raises TransformError.
     The generated function returns ``(value, gradients)``; without ``with_value``, where the
     value is known to be a scalar, only the gradients (``Generated.with_value`` says which)."""
-    key = (fn, tuple(argnums), tuple(kinds), with_value, rows)
-    gen = _GENERATED.get(key)
+    key = (tuple(argnums), tuple(kinds), with_value, rows)
+    gen = _GENERATED.get(fn, key)
     if gen is None or not gen.reads.valid():
-        gen = _GENERATED[key] = _generate(fn, argnums, kinds, with_value, rows)
+        gen = _GENERATED.put(fn, key, _generate(fn, argnums, kinds, with_value, rows))
     return gen
 
 
@@ -252,17 +274,17 @@ def _generate(fn, argnums, kinds, with_value, rows=None):
                     "gradient", grad_ir.returns_value)
 
 
-_FORWARD = {}
+_FORWARD = FunctionCache(_generated_bytes)
 
 
 def generate_forward(fn, argnums, kinds, batched=False, with_value=True):
     """The tangent code of ``fn`` (cached): ``jvp_f(*args, *tangents)`` returning ``(value,
     tangent)``, the tangents of arguments ``argnums`` carrying a leading batch axis of k
     directions if ``batched``; without ``with_value`` only the tangent. Raises TransformError."""
-    key = (fn, tuple(argnums), tuple(kinds), batched, with_value)
-    gen = _FORWARD.get(key)
+    key = (tuple(argnums), tuple(kinds), batched, with_value)
+    gen = _FORWARD.get(fn, key)
     if gen is None or not gen.reads.valid():
-        gen = _FORWARD[key] = _generate_forward(fn, argnums, kinds, batched, with_value)
+        gen = _FORWARD.put(fn, key, _generate_forward(fn, argnums, kinds, batched, with_value))
     return gen
 
 
@@ -276,9 +298,13 @@ def _generate_forward(fn, argnums, kinds, batched, with_value):
 
 
 def as_function(fn):
-    """A plain function to transform: a gradient function is wrapped in a def calling it."""
+    """A plain function to transform: a gradient function is wrapped in a def calling it (made
+    once per gradient function: what the transform read stays valid while it lives)."""
     if not getattr(fn, "__tapeflow_gradient__", False):
         return fn
+    made = getattr(fn, "_as_function", None)
+    if made is not None:
+        return made
     params = list(inspect.signature(fn.fn).parameters)
     # a lambda's name is not an identifier: the wrapper's must be
     base = fn.__name__ if fn.__name__.isidentifier() else "lambda"
@@ -288,6 +314,10 @@ def as_function(fn):
     exec(compile(src, f"<{name}>", "exec"), scope)
     wrapper = scope[name]
     wrapper.__tapeflow_source__ = src
+    try:
+        fn._as_function = wrapper
+    except AttributeError:
+        pass
     return wrapper
 
 
