@@ -249,7 +249,7 @@ class GradFunction:
                     else:
                         yield "native", with_scalar_value(runner, gen, name, True), gen.reads
                 if self.backend in ("auto", "python"):
-                    yield "python", with_scalar_value(gen.fn, gen, name), gen.reads
+                    yield "python", with_scalar_value(ieee_floats(gen.fn), gen, name), gen.reads
         if self.backend in ("auto", "tape"):
             yield "tape", self.tape_runner(argnums), None
 
@@ -300,6 +300,16 @@ def with_scalar_value(fn, gen, fname, native=False):
             check(value, fname)
         return value, grads
     run.target = fn
+    return run
+
+
+def ieee_floats(fn):
+    """``fn`` called with float arguments as numpy float64 (a float subclass): division by zero
+    and invalid operations give inf/nan with numpy's warning, as native code computes, instead
+    of ZeroDivisionError from Python floats."""
+    def run(*args):
+        return fn(*[np.float64(a) if type(a) is float else a for a in args])
+    run.__wrapped__ = fn
     return run
 
 

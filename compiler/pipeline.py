@@ -11,7 +11,6 @@ replaced ``__code__`` gives a fresh transform.
 """
 import copy
 import inspect
-import math
 import numbers
 import operator
 import weakref
@@ -24,6 +23,7 @@ from tapeflow.runtime.stack import Stack
 
 from . import emit_python
 from .caches import FunctionCache
+from .ieee_math import math_namespace
 from .errors import TransformError
 from .aliases import propagate_writes
 from .analyze import Analysis
@@ -257,7 +257,7 @@ def _emitted(derived_ir, derived_names, ir, params, constants, parsed, reads, la
     user_names |= set(params)
     keep = user_names | {d for v, d in derived_names.items() if v in user_names}
     derived_ir = optimize(derived_ir, keep=keep)
-    namespace = {"np": np, "Stack": Stack, "math": math, "operator": operator}
+    namespace = {"np": np, "Stack": Stack, "math": math_namespace, "operator": operator}
     namespace.update({n: getattr(rules, n) for n in rules.HELPERS})
     namespace.update(constants)
     filename = f"<{label} of {ir.name}>"

@@ -205,7 +205,8 @@ def test_jit_sees_rebound_globals_helpers_attributes_and_code():
 def test_reads_check_is_by_identity_and_equal_numbers():
     r = pipeline.Reads()
     ns = {"k": 2.5, "arr": W}
-    r.names += [(ns, "k", 2.5), (ns, "arr", W)]
+    fn = types.FunctionType((lambda: None).__code__, ns)   # names are read in fn's globals
+    r.names += [(pipeline._weak(fn), "k", 2.5), (pipeline._weak(fn), "arr", W)]
     assert r.valid()
     ns["k"] = float("2.5")           # an equal number rebound: the same constant
     assert r.valid()
