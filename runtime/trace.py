@@ -487,7 +487,8 @@ def _traced_numpy():
     for name in dir(np):
         fn = getattr(np, name)
         if m.__dict__.get(name) is fn and callable(fn) and _rules.entry_of(fn) is not None and \
-                id(fn) not in _SEQUENCE_FIRST:
+                id(fn) not in _SEQUENCE_FIRST and not isinstance(fn, type):
+            # (not the scalar types: np.float64 is also a dtype, as in zeros_like(x, dtype=...))
             setattr(m, name, _joining_first(fn))
     return m
 
@@ -504,6 +505,9 @@ def _joining_first(fn):
             a = _join_traced(a)
         return fn(a, *args, **kwargs)
     call.__name__, call.__wrapped__ = fn.__name__, fn
+    if isinstance(fn, np.ufunc):   # np.add.at, np.maximum.accumulate...: the ufunc's own
+        for method in ("at", "reduce", "accumulate", "reduceat", "outer"):
+            setattr(call, method, getattr(fn, method))
     return call
 
 
@@ -570,6 +574,7 @@ class _Tracer:
         new = types.FunctionType(fn.__code__, patched, fn.__name__, fn.__defaults__,
                                  self.closure(fn))
         new.__kwdefaults__ = fn.__kwdefaults__
+        new.__tapeflow_traced_copy_of__ = fn   # a transform called on it reads the original
         self.copies[fn] = new
         self.files.add(fn.__code__.co_filename)
         return new
