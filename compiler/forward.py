@@ -13,6 +13,8 @@ is given the missing axes first); linear primitives with an axis or a shape get 
 the batch axis. What is not known to work batched is refused (jacfwd then runs one direction at
 a time).
 """
+import inspect
+
 import gast
 
 from tapeflow.runtime import rules
@@ -363,6 +365,12 @@ class Forward:
             for pname, atom in zip(names, inputs[n:]):
                 params[pname] = atom
             inputs = inputs[:n]
+        if len(inputs) < n:   # optional inputs left out (arange's stop, step): their defaults
+            params_of = list(inspect.signature(rule.forward).parameters.values())
+            absent = params_of[n + 1 + len(inputs):2 * n + 1]
+            if any(p.default is inspect.Parameter.empty for p in absent):
+                self.error(f"forward mode: {label} called with too few arguments", s)
+            inputs = inputs + [const(p.default) for p in absent]
         wanted = [k for k, a in enumerate(inputs)
                   if isinstance(a, gast.Name) and a.id in self.active]
         nd_ans = self.a.ndims.get(target) if self.a.kinds.get(target) not in SCALAR else 0
@@ -432,6 +440,18 @@ class Forward:
         """The primitive applied to the tangent of its first input, other arguments as they
         are (in vector mode, an axis or a shape moved past the batch axis)."""
         x = inputs[0]
+        if isinstance(x, (gast.Tuple, gast.List)) and rule.n_inputs < 0:
+            # variadic (concatenate, stack): jointly linear in the items, so the primitive of
+            # their tangents (zeros for the constant ones)
+            if not any(isinstance(e, gast.Name) and e.id in self.active for e in x.elts):
+                return None
+            items = gast.Tuple(elts=[self.tangent_or_zero(e) for e in x.elts],
+                               ctx=gast.Load())
+            keywords = list(value.keywords)
+            if self.batched:
+                keywords = self.batched_variadic(s, rule, x.elts, value.args[1:], keywords)
+            return gast.Call(func=value.func, args=[items] + list(value.args[1:]),
+                             keywords=keywords)
         if not (isinstance(x, gast.Name) and x.id in self.active):
             return None   # the other inputs give a shape only (unbroadcast's like): zero
         args = [name(self.dot(x.id))] + list(value.args[1:])
@@ -439,6 +459,20 @@ class Forward:
         if self.batched:
             args, keywords = self.batched_linear(s, rule, x, args, keywords)
         return gast.Call(func=value.func, args=args, keywords=keywords)
+
+    def batched_variadic(self, s, rule, items, rest, keywords):
+        """concatenate/stack of batched tangents: a non-negative axis moves past the batch
+        axis (a negative one counts from the end, unchanged); items of one rank only."""
+        ranks = {self.ndim(e) if isinstance(e, gast.Name) else 0 for e in items}
+        axis_kw = [k for k in keywords if k.arg == "axis"]
+        axis = axis_kw[0].value if axis_kw else rest[0] if rest else const(0)
+        if rest or len(ranks) != 1 or None in ranks or not (
+                isinstance(axis, gast.Constant) and isinstance(axis.value, int)):
+            self.error(f"vector mode: {rule.name} with these items or this axis is not known "
+                       f"to take a batch of tangents", s)
+        shifted = const(axis.value + 1 if axis.value >= 0 else axis.value)
+        return [k for k in keywords if k.arg != "axis"] + [gast.keyword(arg="axis",
+                                                                        value=shifted)]
 
     def multilinear_tangent(self, s, rule, value, inputs, target):
         """Linear in each input: the sum over the inputs with a tangent of the primitive with
