@@ -219,6 +219,8 @@ class Forward:
                                            if self.with_value else tangent)],
             decorator_list=[], returns=None, type_comment=None, type_params=[])
         fn.tangent_names = dict(self.tangent_names)
+        if not self.batched:   # for the native bounds proofs; Tangents checks it per call
+            fn.same_shape = {self.dot(p): p for p in self.wrt}
         return fn
 
     def block(self, stmts):

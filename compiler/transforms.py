@@ -111,6 +111,8 @@ class Tangents:
             try:
                 run = pipeline.compile_gradient(gen, tuple(args) + tuple(tangents),
                                                 self.boundscheck)
+                if not batched:
+                    run = _shapes_checked(run, len(args), argnums)
                 used = "native"
             except Exception as e:
                 if self.backend == "native":
@@ -167,6 +169,19 @@ class Tangents:
             self.cache[(argnums, type_key(args), batched, with_value)] = (
                 gen.fn, "python", gen.reads.checker())
             return gen.fn(*args, *tangents)
+
+
+def _shapes_checked(run, n_args, argnums):
+    """The native tangent code, called only with tangents shaped like their primals: its
+    bounds proofs take a tangent's shape from its primal's (forward.py's ``same_shape``)."""
+    def checked(*args_and_tangents):
+        for k, i in enumerate(argnums):
+            t, p = args_and_tangents[n_args + k], args_and_tangents[i]
+            if type(t) is np.ndarray and t.shape != np.shape(p):
+                raise ValueError(f"a tangent of shape {t.shape} for an argument of shape "
+                                 f"{np.shape(p)}")
+        return run(*args_and_tangents)
+    return checked
 
 
 def _tangent_like(t, value, batch=None):

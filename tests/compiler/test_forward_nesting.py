@@ -197,3 +197,23 @@ def test_auto_falls_back_to_the_tape(case):
             return
         want = (along(1e-6) - along(-1e-6)) / 2e-6
     np.testing.assert_allclose(tangent, want, rtol=1e-5, atol=1e-6)
+
+
+def test_native_tangent_code_refuses_a_tangent_of_another_shape():
+    """Native tangent code takes a tangent's bounds from its primal's: a tangent of another
+    shape never reaches it (a ValueError, not an out-of-bounds read)."""
+    from tapeflow.compiler import transforms
+    x = np.array([0.2, -0.4, 0.9, 1.3])
+    tf.jvp(rosen_like, (x,), (np.ones(4),), backend="native")
+    engine = transforms._tangents_of(rosen_like, "native")
+    run, used = engine.runner((0,), (x,), [np.ones(4)], False)
+    assert used == "native"
+    with pytest.raises(ValueError, match="tangent of shape"):
+        run(x, np.ones(2))
+
+
+def rosen_like(x):
+    s = 0.0
+    for i in range(x.shape[0] - 1):
+        s += (x[i + 1] - x[i] ** 2) ** 2
+    return s
