@@ -486,9 +486,9 @@ def _traced_numpy():
     # np.sum([1, x * x])): the list made one array first, as numpy would
     for name in dir(np):
         fn = getattr(np, name)
-        if m.__dict__.get(name) is fn and callable(fn) and _rules.entry_of(fn) is not None and \
-                id(fn) not in _SEQUENCE_FIRST and not isinstance(fn, type):
-            # (not the scalar types: np.float64 is also a dtype, as in zeros_like(x, dtype=...))
+        if m.__dict__.get(name) is fn and callable(fn) and not isinstance(fn, type) and \
+                _rules.entry_of(fn) is not None and id(fn) not in _SEQUENCE_FIRST:
+            # (not the scalar types: np.float64 is also a dtype)
             setattr(m, name, _joining_first(fn))
     return m
 
@@ -499,16 +499,20 @@ _SEQUENCE_FIRST = frozenset(id(f) for f in (
     np.einsum, np.select, np.broadcast_arrays, np.meshgrid))
 
 
-def _joining_first(fn):
-    def call(a, *args, **kwargs):
+class _joining_first:
+    """``fn`` with a first argument that is a list of traced values stacked first. Anything else
+    (a ufunc's .reduce, .outer, ...) is fn's own; the source transform reads it as fn."""
+
+    def __init__(self, fn):
+        self.__name__, self.__wrapped__, self.__tapeflow_primitive__ = fn.__name__, fn, fn
+
+    def __call__(self, a, *args, **kwargs):
         if isinstance(a, (list, tuple)):
             a = _join_traced(a)
-        return fn(a, *args, **kwargs)
-    call.__name__, call.__wrapped__ = fn.__name__, fn
-    if isinstance(fn, np.ufunc):   # np.add.at, np.maximum.accumulate...: the ufunc's own
-        for method in ("at", "reduce", "accumulate", "reduceat", "outer"):
-            setattr(call, method, getattr(fn, method))
-    return call
+        return self.__wrapped__(a, *args, **kwargs)
+
+    def __getattr__(self, attr):
+        return getattr(self.__wrapped__, attr)
 
 
 def _join_traced(obj):
