@@ -10,9 +10,11 @@ differentiated again: forward over reverse) get tangent stacks pushed and popped
 Vector mode (``batched``): each tangent carries a leading dimension of k directions. Elementwise
 rules need nothing more (numpy broadcasting; a tangent of a value of lower rank than the result
 is given the missing axes first); linear primitives with an axis or a shape get it shifted past
-the batch axis. What is not known to work batched is refused (jacfwd then runs one direction at
-a time).
+the batch axis (forward_batch.py). What is not known to work batched is refused (jacfwd then
+runs one direction at a time).
 """
+import inspect
+
 import gast
 
 from tapeflow.runtime import rules
@@ -21,27 +23,11 @@ from . import resolve, templates
 from .analyze import (SCALAR, differentiable_reads, is_differentiable_op, operands,
                       statements)
 from .errors import TransformError
+from .forward_batch import BATCH, BatchAxis, add, batch_index, call, np_attr
 from .normalize import assign, const, name
 
 ANS = "ans__"
 DIFFERENTIABLE = ("float", "array", "any", "stack", None)
-BATCH = "batch"   # the number of directions, in vector-mode code
-
-
-def call(fn_expr, *args, **kwargs):
-    return gast.Call(func=fn_expr, args=list(args),
-                     keywords=[gast.keyword(arg=k, value=v) for k, v in kwargs.items()])
-
-
-def np_attr(*names):
-    node = name("np")
-    for n in names:
-        node = gast.Attribute(value=node, attr=n, ctx=gast.Load())
-    return node
-
-
-def add(a, b):
-    return gast.BinOp(left=a, op=gast.Add(), right=b)
 
 
 def loads(node):
@@ -49,14 +35,7 @@ def loads(node):
             and isinstance(n.ctx, gast.Load)}
 
 
-def batch_index(index):
-    """``index`` with a leading ``:`` for the batch axis."""
-    full = gast.Slice(lower=None, upper=None, step=None)
-    parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    return gast.Tuple(elts=[full] + list(parts), ctx=gast.Load())
-
-
-class Forward:
+class Forward(BatchAxis):
     def __init__(self, ir, analysis, wrt, used, filename, batched, with_value=True):
         self.with_value = with_value
         self.ir = ir
@@ -217,6 +196,8 @@ class Forward:
                                            if self.with_value else tangent)],
             decorator_list=[], returns=None, type_comment=None, type_params=[])
         fn.tangent_names = dict(self.tangent_names)
+        if not self.batched:   # for the native bounds proofs; Tangents checks it per call
+            fn.same_shape = {self.dot(p): p for p in self.wrt}
         return fn
 
     def block(self, stmts):
@@ -363,6 +344,12 @@ class Forward:
             for pname, atom in zip(names, inputs[n:]):
                 params[pname] = atom
             inputs = inputs[:n]
+        if len(inputs) < n:   # optional inputs left out (arange's stop, step): their defaults
+            params_of = list(inspect.signature(rule.forward).parameters.values())
+            absent = params_of[n + 1 + len(inputs):2 * n + 1]
+            if any(p.default is inspect.Parameter.empty for p in absent):
+                self.error(f"forward mode: {label} called with too few arguments", s)
+            inputs = inputs + [const(p.default) for p in absent]
         wanted = [k for k, a in enumerate(inputs)
                   if isinstance(a, gast.Name) and a.id in self.active]
         nd_ans = self.a.ndims.get(target) if self.a.kinds.get(target) not in SCALAR else 0
@@ -412,26 +399,22 @@ class Forward:
         from_arrays = {inputs[k].id for k in term_inputs if isinstance(inputs[k], gast.Name)}
         return len(arrays) == 1 and arrays <= from_arrays
 
-    def batch_ready(self, atom, nd_ans, s):
-        """The tangent of ``atom`` as a rule may read it: in vector mode with the axes it
-        lacks against the result inserted after the batch axis (numpy aligns trailing axes)."""
-        t = name(self.dot(atom.id))
-        if not self.batched:
-            return t
-        nd = self.ndim(atom)
-        if nd is None or nd_ans is None:
-            self.error("vector mode: the dimensions of an operand are not known before the "
-                       "function runs", s)
-        if nd >= nd_ans:
-            return t
-        index = [gast.Slice(lower=None, upper=None, step=None)] + [const(None)] * (nd_ans - nd)
-        return gast.Subscript(value=t, slice=gast.Tuple(elts=index, ctx=gast.Load()),
-                              ctx=gast.Load())
-
     def linear_tangent(self, s, rule, value, inputs):
         """The primitive applied to the tangent of its first input, other arguments as they
         are (in vector mode, an axis or a shape moved past the batch axis)."""
         x = inputs[0]
+        if isinstance(x, (gast.Tuple, gast.List)) and rule.n_inputs < 0:
+            # variadic (concatenate, stack): jointly linear in the items, so the primitive of
+            # their tangents (zeros for the constant ones)
+            if not any(isinstance(e, gast.Name) and e.id in self.active for e in x.elts):
+                return None
+            items = gast.Tuple(elts=[self.tangent_or_zero(e) for e in x.elts],
+                               ctx=gast.Load())
+            keywords = list(value.keywords)
+            if self.batched:
+                keywords = self.batched_variadic(s, rule, x.elts, value.args[1:], keywords)
+            return gast.Call(func=value.func, args=[items] + list(value.args[1:]),
+                             keywords=keywords)
         if not (isinstance(x, gast.Name) and x.id in self.active):
             return None   # the other inputs give a shape only (unbroadcast's like): zero
         args = [name(self.dot(x.id))] + list(value.args[1:])
@@ -464,48 +447,8 @@ class Forward:
             expr = add(expr, e)
         return expr
 
-    def batched_product(self, s, rule, inputs, k, t, term):
-        """A product's term with a batch of tangents: the batch axis of a 2-d-or-less operand
-        stays in front except for a 1-d right operand, which multiplies from the left."""
-        nx, ny = self.ndim(inputs[0]), self.ndim(inputs[1])
-        if rule.name not in ("MatMul", "Dot") or nx is None or ny is None or                 not (1 <= nx <= 2 and 1 <= ny <= 2):
-            self.error(f"vector mode: {rule.name} of these operands is not known to take a "
-                       f"batch of tangents", s)
-        if k == 1 and ny == 1:
-            return call(np_attr("matmul"), t, call(np_attr("transpose"), inputs[0]))
-        return term
 
-    def batched_linear(self, s, rule, x, args, keywords):
-        nd = self.ndim(x)
-        if rule.name in ("Sum", "Mean"):
-            axis_kw = [k for k in keywords if k.arg == "axis"]
-            axis = axis_kw[0].value if axis_kw else args[1] if len(args) > 1 else const(None)
-            shifted = self.shift_axis(axis, nd, s, rule)
-            rest = [k for k in keywords if k.arg != "axis"]
-            return [args[0]], rest + [gast.keyword(arg="axis", value=shifted)]
-        if rule.name == "Transpose" and len(args) == 1 and not keywords and nd is not None:
-            order = [0] + list(range(nd, 0, -1))
-            return [args[0], const(tuple(order))], []
-        if rule.name == "Reshape" and len(args) == 2 and not keywords:
-            shape = args[1]
-            lead = gast.Tuple(elts=[name(BATCH)], ctx=gast.Load())
-            if isinstance(shape, gast.Constant) and isinstance(shape.value, int):
-                return [args[0], gast.Tuple(elts=[name(BATCH), shape], ctx=gast.Load())], []
-            if isinstance(shape, gast.Constant) and isinstance(shape.value, tuple):
-                return [args[0], const((-1,) + shape.value)], []
-            return [args[0], add(lead, call(name("tuple"), shape))], []
-        self.error(f"vector mode: {rule.name} is not known to take a batch of tangents", s)
 
-    def shift_axis(self, axis, nd, s, rule):
-        if isinstance(axis, gast.Constant) and axis.value is None:
-            if nd is None:
-                self.error(f"vector mode: {rule.name} over an array of unknown rank", s)
-            return const(tuple(range(1, nd + 1)))
-        if isinstance(axis, gast.Constant) and isinstance(axis.value, int):
-            return const(axis.value + 1 if axis.value >= 0 else axis.value)
-        if isinstance(axis, gast.Constant) and isinstance(axis.value, tuple):
-            return const(tuple(a + 1 if a >= 0 else a for a in axis.value))
-        self.error(f"vector mode: {rule.name} with an axis known only when the function runs", s)
 
 
 def rename(node, old, new):

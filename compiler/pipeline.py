@@ -206,6 +206,7 @@ def generate(fn, argnums, kinds, with_value=True, rows=None):
     """Transform ``fn`` for arguments of the given kinds (cached); raises TransformError.
     The generated function returns ``(value, gradients)``; without ``with_value``, where the
     value is known to be a scalar, only the gradients (``Generated.with_value`` says which)."""
+    fn = getattr(fn, "__tapeflow_traced_copy_of__", fn)
     key = (tuple(argnums), tuple(kinds), with_value, rows)
     gen = _GENERATED.get(fn, key)
     if gen is None or not gen.reads.valid():
@@ -281,6 +282,7 @@ def generate_forward(fn, argnums, kinds, batched=False, with_value=True):
     """The tangent code of ``fn`` (cached): ``jvp_f(*args, *tangents)`` returning ``(value,
     tangent)``, the tangents of arguments ``argnums`` carrying a leading batch axis of k
     directions if ``batched``; without ``with_value`` only the tangent. Raises TransformError."""
+    fn = getattr(fn, "__tapeflow_traced_copy_of__", fn)
     key = (tuple(argnums), tuple(kinds), batched, with_value)
     gen = _FORWARD.get(fn, key)
     if gen is None or not gen.reads.valid():
@@ -299,7 +301,10 @@ def _generate_forward(fn, argnums, kinds, batched, with_value):
 
 def as_function(fn):
     """A plain function to transform: a gradient function is wrapped in a def calling it (made
-    once per gradient function: what the transform read stays valid while it lives)."""
+    once per gradient function: what the transform read stays valid while it lives); the
+    tape's traced copy of a function (a transform called inside a traced function) is the
+    function itself (its globals are the traced stand-ins, which no transform reads)."""
+    fn = getattr(fn, "__tapeflow_traced_copy_of__", fn)
     if not getattr(fn, "__tapeflow_gradient__", False):
         return fn
     made = getattr(fn, "_as_function", None)

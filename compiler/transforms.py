@@ -13,11 +13,11 @@ import numbers
 import numpy as np
 
 from . import pipeline
-from .api import BACKENDS, grad
+from .api import BACKENDS, _internal, grad
 from .errors import TransformError
 from .kinds import kind_of_argument, type_key
 
-from tapeflow.runtime import trace
+from tapeflow.runtime import forward as forward_runtime, trace
 from tapeflow.runtime.tape import state as tape_state
 from tapeflow.runtime.tensor import Tensor
 
@@ -75,10 +75,6 @@ class Tangents:
             raise TypeError(f"expected a function, got {type(fn).__name__}")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if backend == "tape":
-            raise NotImplementedError("forward mode on the tape backend (ForwardAccumulator) "
-                                      "is not wired to jvp yet; use backend='python' or "
-                                      "'native'")
         self.fn = fn
         self.backend = backend
         self.boundscheck = boundscheck
@@ -97,14 +93,26 @@ class Tangents:
         hit = self.cache.get(key)
         if hit is not None and hit[2]():
             return hit[0], hit[1]
-        gen = pipeline.generate_forward(self.fn, argnums, kinds, batched, with_value)
-        self.generated = gen
         reasons = []
+        if self.backend == "tape":
+            return self.tape_runner(len(args), argnums, batched, with_value), "tape"
+        try:
+            gen = pipeline.generate_forward(self.fn, argnums, kinds, batched, with_value)
+        except Exception as e:
+            if self.backend != "auto" or batched or not _internal(e):
+                raise   # (a batch refused: jacfwd runs one direction at a time instead)
+            reasons.append(("native or python", str(e) if isinstance(e, TransformError) else
+                            f"internal error in the transform ({type(e).__name__}: {e})"))
+            self.reasons[key] = ("tape", reasons)
+            return self.tape_runner(len(args), argnums, batched, with_value), "tape"
+        self.generated = gen
         run, used = gen.fn, "python"
         if self.backend in ("auto", "native"):
             try:
                 run = pipeline.compile_gradient(gen, tuple(args) + tuple(tangents),
                                                 self.boundscheck)
+                if not batched:
+                    run = _shapes_checked(run, len(args), argnums)
                 used = "native"
             except Exception as e:
                 if self.backend == "native":
@@ -117,13 +125,36 @@ class Tangents:
             self.cache[fast_key] = self.cache[key]
         return run, used
 
+    def tape_runner(self, n_args, argnums, batched, with_value):
+        """Forward mode by the tape: f's own code traced under a ForwardAccumulator (one
+        direction per call)."""
+        if batched:
+            raise TransformError("vector mode: the tape backend pushes one direction at a "
+                                 "time", None, None, "tape")
+        fn = self.fn
+
+        def run(*args_and_tangents):
+            args, tangents = args_and_tangents[:n_args], args_and_tangents[n_args:]
+            value, tangent = forward_runtime.traced_jvp(fn, args, argnums, tangents)
+            return (value, tangent) if with_value else tangent
+        return run
+
     def call(self, argnums, args, tangents, batched=False, with_value=True):
         if _recording(tuple(args) + tuple(tangents)):
-            # inside a recording tape: the generated Python, run on Tensors
+            # inside a recording tape: the generated Python, run on Tensors (or f's own code
+            # under an accumulator, where no transform takes it)
             kinds = tuple(kind_of_argument(a, i in argnums) for i, a in enumerate(args))
-            gen = pipeline.generate_forward(self.fn, argnums, kinds, batched, with_value)
-            self.generated = gen
-            return trace.run_traced(gen.fn, tuple(args) + tuple(tangents))
+            if self.backend != "tape":
+                try:
+                    gen = pipeline.generate_forward(self.fn, argnums, kinds, batched,
+                                                    with_value)
+                except Exception as e:
+                    if self.backend != "auto" or batched or not _internal(e):
+                        raise
+                else:
+                    self.generated = gen
+                    return trace.run_traced(gen.fn, tuple(args) + tuple(tangents))
+            return self.tape_runner(len(args), argnums, batched, with_value)(*args, *tangents)
         run, used = self.runner(argnums, args, tangents, batched, with_value)
         try:
             return run(*args, *tangents)
@@ -140,21 +171,29 @@ class Tangents:
             return gen.fn(*args, *tangents)
 
 
+def _shapes_checked(run, n_args, argnums):
+    """The native tangent code, called only with tangents shaped like their primals: its
+    bounds proofs take a tangent's shape from its primal's (forward.py's ``same_shape``)."""
+    def checked(*args_and_tangents):
+        for k, i in enumerate(argnums):
+            t, p = args_and_tangents[n_args + k], args_and_tangents[i]
+            if type(t) is np.ndarray and t.shape != np.shape(p):
+                raise ValueError(f"a tangent of shape {t.shape} for an argument of shape "
+                                 f"{np.shape(p)}")
+        return run(*args_and_tangents)
+    return checked
+
+
 def _tangent_like(t, value, batch=None):
     """The tangent as float, shaped like the value (with the batch axis first if any)."""
     if isinstance(t, Tensor) or isinstance(value, Tensor):
-        return t if batch is None else _refuse_tensors()
+        return t
     shape = np.shape(value) if batch is None else (batch,) + np.shape(value)
     if batch is None and not isinstance(value, np.ndarray):
         return float(np.asarray(t))
     if type(t) is np.ndarray and t.dtype == np.float64 and t.shape == shape:
         return t
     return np.array(np.broadcast_to(np.asarray(t, dtype=np.float64), shape))
-
-
-def _refuse_tensors():
-    raise NotImplementedError("jacfwd and hessian inside a function differentiated by the tape "
-                              "backend are not supported yet (jvp and hvp are)")
 
 
 def _structure(value, tangent, batch=None):
@@ -240,11 +279,10 @@ class Jacobian:
 
     def __call__(self, *args):
         args = _bind(self.fn, args)
-        if _recording(args):
-            _refuse_tensors()
         argnums = tuple(i % len(args) for i in self.argnums)
         args = tuple(_float_arg(a, i in argnums) for i, a in enumerate(args))
-        jacs = tuple(self.one(args, i) for i in argnums)
+        one = self.on_tensors if _recording(args) else self.one
+        jacs = tuple(one(args, i) for i in argnums)
         return jacs if self.tuple_out else jacs[0]
 
     def one(self, args, i):
@@ -267,6 +305,28 @@ class Jacobian:
         if isinstance(value, tuple):
             return tuple(assemble(v, [b[j] for b in blocks]) for j, v in enumerate(value))
         return assemble(value, blocks)
+
+    def on_tensors(self, args, i):
+        """Inside a recording tape (grad of jacfwd, hessian of a function calling hessian):
+        one jvp per direction, on Tensors, the columns joined by recorded ops."""
+        x = args[i]
+        shape = np.shape(x.numpy() if isinstance(x, Tensor) else x)
+        n = int(np.prod(shape))
+        columns = []
+        for j in range(n):
+            seed = np.zeros(n)
+            seed[j] = 1.0
+            value, tangent = self.engine.call((i,), args,
+                                              [seed.reshape(shape) if shape else 1.0])
+            columns.append(tangent)
+        _check_value(value, getattr(self.fn, "__name__", "f"))
+
+        def assemble(v, cols):
+            out_shape = np.shape(v.numpy() if isinstance(v, Tensor) else v)
+            return np.reshape(np.stack(cols, axis=-1), out_shape + shape)
+        if isinstance(value, tuple):
+            return tuple(assemble(v, [c[k] for c in columns]) for k, v in enumerate(value))
+        return assemble(value, columns)
 
     def sweep(self, args, i, seeds):
         """(value, tangents with a leading batch axis) for the directions ``seeds``."""

@@ -206,15 +206,24 @@ def traced_jvp(fn, args, argnums, tangents):
     for functions no transform takes. ``tangents``: one per index in ``argnums``; outputs may
     be floats, arrays or tuples of them."""
     from . import trace
+    from .math_ops import identity
     from .tensor import constant
     tracer = trace._Tracer()
     traced = trace._traced_callable(fn, tracer)
     args = list(args)
+    # Tensors of a recording tape (grad of jvp): the outputs stay Tensors it records; each
+    # primal is a fresh identity of the given Tensor (the same Tensor reached another way,
+    # through a closure, must not get this tangent), as in trace.traced_value_and_grad
+    keep = bool(_recording.tapes) and any(isinstance(a, Tensor) for a in
+                                          list(args) + list(tangents))
     primals = []
     for i in argnums:
-        args[i] = constant(np.asarray(_plain_value(args[i]), dtype=np.float64))
+        args[i] = identity(args[i]) if isinstance(args[i], Tensor) else \
+            constant(np.asarray(_plain_value(args[i]), dtype=np.float64))
         primals.append(args[i])
-    dots = [constant(np.asarray(_plain_value(t), dtype=np.float64)) for t in tangents]
+    dots = [t if isinstance(t, Tensor) else constant(np.asarray(_plain_value(t),
+                                                                dtype=np.float64))
+            for t in tangents]
     with trace._strict(tracer.files):
         with ForwardAccumulator(primals, dots) as acc:
             out = traced(*args)
@@ -227,6 +236,8 @@ def traced_jvp(fn, args, argnums, tangents):
             v = v._read()
         if isinstance(v, Tensor):
             t = acc.jvp(v, unconnected_gradients="zero")
+            if keep:
+                return v, t
             return _number(v.numpy()), _number(t.numpy())
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.ndarray,
                                                                  np.generic)):

@@ -46,6 +46,7 @@ class _Tracer:
         new = types.FunctionType(fn.__code__, patched, fn.__name__, fn.__defaults__,
                                  self.closure(fn))
         new.__kwdefaults__ = fn.__kwdefaults__
+        new.__tapeflow_traced_copy_of__ = fn   # a transform called on it reads the original
         self.copies[fn] = new
         self.files.add(fn.__code__.co_filename)
         return new

@@ -82,9 +82,12 @@ class BoundsFacts:
     def canon(self, name):
         """The array whose shape ``name`` provably has (itself, or what it was made like)."""
         if name in self.fixed:
-            return name
+            like = getattr(self.ti, "same_shape", {}).get(name)
+            return self.canon(like) or name if like in self.fixed else name
         if name in self.single and name in self.current:
             v = self.value[name]
+            if isinstance(v, ast.Name):   # another name for the same array
+                return self.canon(v.id) or name
             if isinstance(v, ast.Call) and v.args:
                 f = T.call_name(v.func)
                 src = v.args[0]
@@ -114,7 +117,9 @@ class BoundsFacts:
                 if a[0] is None:
                     a, b = b, a
                 return (a[0], a[1] + b[1]) if b[0] is None else None
-            return (a[0], a[1] - b[1]) if b[0] is None else None
+            if b[0] is None:
+                return (a[0], a[1] - b[1])
+            return self.reversed_index(a, node.right)
         if isinstance(node, ast.Subscript):
             k = node.slice
             if not (isinstance(k, ast.Constant) and isinstance(k.value, int)):
@@ -128,6 +133,16 @@ class BoundsFacts:
             if isinstance(a, ast.Name) and self.canon(a.id):
                 return (("dim", self.canon(a.id), 0), 0)
         return None
+
+    def reversed_index(self, last, k):
+        """``last - k`` for k over range(span) with last = span - 1: the same values as k
+        (in reverse order, which no proof here depends on), so it ranges as k does."""
+        if not (isinstance(k, ast.Name) and last[0] is not None):
+            return None
+        entry = next((e for e in reversed(self.loops) if e[0] == k.id), None)
+        if entry is None or entry[1] != (None, 0) or entry[2] is None:
+            return None
+        return (("loop", k.id), 0) if entry[2] == (last[0], last[1] + 1) else None
 
     def _shape_of(self, node, depth):
         """The array whose .shape tuple ``node`` is (x.shape, np.shape(x), or a name bound to it)."""

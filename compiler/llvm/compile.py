@@ -17,6 +17,11 @@ SPECIALIZE_CONTIGUOUS = False
 
 def _indexes_arguments_in_loops(ti):
     arrays = {p for p, t in zip(ti.params, ti.arg_types) if isinstance(t, T.Array)}
+    for node in ast.walk(ti.fdef):   # other names for them (an inlined gradient's x = x)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Name) and \
+                node.value.id in arrays:
+            arrays.add(node.targets[0].id)
     for loop in ast.walk(ti.fdef):
         if isinstance(loop, (ast.For, ast.While)):
             for n in ast.walk(loop):
@@ -46,6 +51,9 @@ def lower_body(funcdef, arg_types, *, module_name, triple, data_layout, module_f
     fdef = copy.deepcopy(T.to_ast(funcdef))
     mfuncs = {k: copy.deepcopy(T.to_ast(v)) for k, v in (module_functions or {}).items()}
     ti = T.infer(fdef, arg_types, mfuncs, constants=constants)
+    # parameters the caller guarantees to be shaped like another (a tangent like its primal:
+    # compiler/forward.py sets this, and its JIT caller checks it before every call)
+    ti.same_shape = dict(getattr(funcdef, "same_shape", None) or {})
     mctx = ModuleContext(module_name, mfuncs, boundscheck)
     mctx.constants = constants or {}
     mctx.blas_dgemm = blas_dgemm

@@ -67,6 +67,13 @@ def d_arange(g, ans, start, stop=None, step=None):
             np.sum(g * np.arange(np.size(ans))))
 
 
+@tangent("Range1d")
+def f_arange(start_dot, stop_dot, step_dot, ans, start, stop=None, step=None):
+    # the stop only decides how many values there are: no term
+    return (start_dot * np.any(ans[:1] == start), None,
+            step_dot * np.arange(np.size(ans)))
+
+
 
 # start + (stop - start) * t for fixed weights t; t comes from linspace itself on zero-based ends
 # shaped like start + stop, so array ends and any axis get weights of the result's shape
@@ -78,6 +85,14 @@ def d_linspace(g, ans, start, stop, num=50, endpoint=True, axis=0):
     t = np.linspace(zero, zero + 1.0, num, endpoint=endpoint, axis=axis)
     return (unbroadcast(np.sum(g * (1.0 - t), axis=axis), start),
             unbroadcast(np.sum(g * t, axis=axis), stop))
+
+
+@tangent("LinSpace")
+def f_linspace(start_dot, stop_dot, ans, start, stop, num=50, endpoint=True, axis=0):
+    # linear in the ends jointly: each end's term is linspace with the other end at zero
+    zero = 0.0 * (start + stop)
+    return (np.linspace(start_dot + zero, zero, num, endpoint=endpoint, axis=axis),
+            np.linspace(zero, stop_dot + zero, num, endpoint=endpoint, axis=axis))
 
 
 # the value of their argument, converted (the gradient passes through unchanged)

@@ -213,6 +213,15 @@ def d_einsum(g, ans, *xs, equation=None):
                  for i in range(len(xs)))
 
 
+@tangent("Einsum")
+def f_einsum(*args, equation=None):
+    # (*tangents, ans, *operands): linear in each operand, so operand i's term is the einsum
+    # with that operand replaced by its tangent
+    n = (len(args) - 1) // 2
+    dots, xs = args[:n], args[n + 1:]
+    return tuple(np.einsum(equation, *(xs[:i] + (dots[i],) + xs[i + 1:])) for i in range(n))
+
+
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 

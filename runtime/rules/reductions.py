@@ -61,6 +61,16 @@ def d_std(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     return unreduce(g / safe, a, axis, keepdims) * (a - mean) / (n - ddof)
 
 
+@tangent("Std")
+def f_std(a_dot, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    # d var = 2 <a - mean, a_dot> / (n - ddof) (the mean's own tangent sums to zero against
+    # a - mean); d std = d var / (2 std), and 0 where std is 0, as the reverse rule
+    mean = np.mean(a, axis=axis, keepdims=True)
+    n = np.size(a) / np.size(mean)
+    safe = np.where(ans > 0, ans, 1.0)
+    return np.sum(a_dot * (a - mean), axis=axis, keepdims=keepdims) / ((n - ddof) * safe)
+
+
 @tangent("Min")
 def f_min(x_dot, ans, x, axis=None, keepdims=False):
     return np.sum(x_dot * extremum_weights(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)

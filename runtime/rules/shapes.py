@@ -3,7 +3,7 @@ import numpy as np
 import operator
 
 from .helpers import sum_to_shape, unbroadcast, unconcat, unslice, untile, untranspose
-from .table import define, linear, primitive
+from .table import define, linear, primitive, tangent
 
 # slice(...) builds an index: a plain value
 define("Slice", slice, kind="nondiff")
@@ -81,10 +81,16 @@ def d_concat(g, ans, *xs, axis=0):
     return unconcat(g, axis, *xs)
 
 
+linear("ConcatV2")   # jointly in its inputs: the concatenation of their tangents
+
+
 @primitive("Pack", np.stack, n_inputs=-1,
            grid=((["v", "v"],), (["m", "m", "m"], {"axis": 1}), (["m", "m"], {"axis": -1})))
 def d_pack(g, ans, *xs, axis=0):
     return tuple(np.moveaxis(g, axis, 0))
+
+
+linear("Pack")
 
 
 @primitive("Tile", np.tile, grid=(("v", 2), ("v", (2, 1)), ("m", (2, 3)), ("m", 2)))
@@ -100,3 +106,10 @@ linear("Tile")
 def d_scatter_add(g, ans, x, updates, index=None):
     # out = x with updates added at index (np.add.at): g flows to x, and g[index] to the updates
     return g, unbroadcast(g[index], updates)
+
+
+@tangent("TensorScatterAdd")
+def f_scatter_add(x_dot, updates_dot, ans, x, updates, index=None):
+    # the updates' tangent added at index into zeros (repeated positions accumulate, as in
+    # the primal); broadcast to the indexed part's shape first, as np.add.at does
+    return x_dot, unslice(updates_dot + 0.0 * ans[index], ans, index)

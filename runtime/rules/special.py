@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .table import primitive
+from .table import primitive, tangent
 
 # the Bernoulli numbers B_2k, k = 1..7, of the asymptotic series
 _BERNOULLI = (1.0 / 6, -1.0 / 30, 1.0 / 42, -1.0 / 30, 5.0 / 66, -691.0 / 2730, 7.0 / 6)
@@ -47,9 +47,19 @@ def d_lgamma(g, ans, x):
     return g * digamma(x)
 
 
+@tangent("Lgamma")
+def f_lgamma(x_dot, ans, x):
+    return x_dot * digamma(x)
+
+
 @primitive("Polygamma", domain="pos")
 def d_polygamma(g, ans, x, n=0):
     return g * polygamma(x, n + 1)
+
+
+@tangent("Polygamma")
+def f_polygamma(x_dot, ans, x, n=0):
+    return x_dot * polygamma(x, n + 1)
 
 
 def digamma(x):

@@ -185,3 +185,30 @@ def test_grad_of_jvp():
 def test_grad_of_jvp_python_refuses():
     with pytest.raises(TransformError, match="jvp"):
         tf.grad(jvp_of_sin_x, backend="python")(0.5)
+
+
+def joined(x):
+    return np.concatenate([np.sin(x), x * x, np.ones(2)])
+
+
+def stacked(x):
+    return np.stack([x, np.sin(x) * x[0]], axis=1)
+
+
+def stacked_scalars(x):
+    return np.stack([x[0] * 2.0, x[1] * x[2], 1.0])
+
+
+def ranged(x):
+    return np.concatenate([np.arange(x[0], x[0] + 3.0, x[1] + 0.2) * 2.0, np.linspace(x[1], x[2], 4)])
+
+
+@pytest.mark.parametrize("fn", [joined, stacked, stacked_scalars, ranged])
+def test_jacfwd_of_variadic_and_ranges(fn):
+    """concatenate/stack (jointly linear: the primitive of the tangents, constants' zeros in
+    place), arange and linspace (optional inputs left out; one direction at a time): the
+    Jacobian == differences."""
+    x = np.array([0.3, 0.5, 0.9])
+    jac = tf.jacfwd(fn, backend="python", chunk=3)
+    np.testing.assert_allclose(jac(x), jacobian_by_differences(fn, x), rtol=1e-6, atol=1e-8)
+    assert (jac.vector_refused is None) == (fn is not ranged)

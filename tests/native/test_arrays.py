@@ -409,6 +409,31 @@ def g(x):
         ng(rng.random(6))
 
 
+def test_bounds_proofs_of_reversed_indices_and_aliases():
+    """``i = last - k`` over ``range(span)`` (the forward transform's copy of a reversed loop)
+    ranges as k does, and ``y = x`` is shaped as x: in range, proved; one past, still checked."""
+    ok = '''
+def f(x):
+    y = x
+    n = y.shape[0]
+    last = n - 1
+    dx = np.zeros_like(y)
+    for k in range(n):
+        i = 0 + (last - k)
+        dx[i] += y[i] * k
+    return dx
+'''
+    check(ok, "f", rng.random(6))
+    over = ok.replace("dx[i] += y[i] * k", "dx[i] += y[i + 1] * k")
+    nf = compile_source(over, "f", (T.Array(T.F64, 1),))
+    with pytest.raises(IndexError, match="index 6 is out of bounds"):
+        nf(rng.random(6))
+    short = ok.replace("last = n - 1", "last = n")
+    ns = compile_source(short, "f", (T.Array(T.F64, 1),))
+    with pytest.raises(IndexError, match="index 6 is out of bounds"):
+        ns(rng.random(6))
+
+
 def test_positional_axis_and_methods():
     check("def f(x):\n    a = np.sum(x, 0)\n    b = x.max(1)\n    c = np.mean(x, axis=None)\n    return a, b, c\n",
           "f", rng.random((3, 4)))
