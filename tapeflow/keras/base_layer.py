@@ -1,0 +1,232 @@
+"""The Layer base class: weights, tracking of sub-layers, building, the ``training`` flag.
+
+* Tracking: the variables and layers a layer holds (made by ``add_weight``, or assigned as
+  attributes, directly or in lists/tuples/dicts) are found by walking its attributes in
+  assignment order, so a subclassed layer or model needs no registration. ``weights`` lists the
+  layer's own variables first, then each sub-layer's, without repeats (Keras' order).
+* ``__call__`` builds the layer from the first input's shape (``build(input_shape)``), then calls
+  ``call``. The ``training`` flag is resolved as Keras 3 does: the argument passed, else the value
+  of the enclosing layer call, else ``call``'s own default; it reaches ``call`` only if ``call``
+  takes it.
+* A layer called on ``keras.Input`` placeholders records a node of the functional graph instead
+  (models.py / functional.py).
+"""
+import inspect
+import threading
+
+import numpy as np
+
+from . import _ops, initializers
+
+
+class _CallContext(threading.local):
+    def __init__(self):
+        self.training = []     # the resolved flag of each enclosing layer call (None: unset)
+
+
+_context = _CallContext()
+
+
+class Layer:
+    def __init__(self, name=None, input_shape=None, dtype="float32", trainable=True,
+                 input_dim=None, **kwargs):
+        kwargs.pop("autocast", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) "
+                            f"{', '.join(sorted(kwargs))}")
+        if input_shape is None and input_dim is not None:
+            input_shape = (input_dim,)
+        if input_shape is None and batch_input_shape is not None:
+            input_shape = tuple(batch_input_shape)[1:]
+        self.name = name or _ops.unique_name(_snake(type(self).__name__))
+        self.dtype = _ops.np_dtype(dtype or "float32")
+        self.trainable = trainable
+        self.built = False
+        # input_shape excludes the batch axis, as in Keras: Dense(30, input_shape=(8,)).
+        self._input_shape = None if input_shape is None else tuple(input_shape)
+        self._variables = []
+        sig = inspect.signature(self.call)
+        self._call_takes_training = "training" in sig.parameters
+        default = sig.parameters["training"].default if self._call_takes_training else None
+        self._training_default = None if default is inspect.Parameter.empty else default
+
+    # --- weights --------------------------------------------------------------------------------
+    def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True,
+                   name=None, **ignored):
+        """Keras 3's order ``add_weight(shape, initializer, dtype, trainable, ..., name)``; a string
+        first argument is a name, in TF-Keras 2's order ``add_weight(name, shape, dtype,
+        initializer)``."""
+        if args and isinstance(args[0], str):
+            name, args = args[0], args[1:]
+            order = ("shape", "dtype", "initializer")
+        else:
+            order = ("shape", "initializer", "dtype", "trainable")
+        given = dict(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable)
+        for key, value in zip(order, args):
+            given[key] = value
+        shape = () if given["shape"] is None else tuple(int(d) for d in given["shape"])
+        dtype = _ops.np_dtype(given["dtype"] or self.dtype)
+        init = given["initializer"]
+        if init is None:
+            init = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        value = initializers.get(init)(shape, dtype=dtype)
+        value = np.asarray(_ops.to_numpy(value), dtype=dtype)
+        name = name or "variable"
+        v = _ops.make_variable(value, name=f"{self.name}/{name}", trainable=given["trainable"])
+        self._variables.append(v)
+        return v
+
+    def _tracked(self):
+        """(own variables, sub-layers) in assignment order, each once."""
+        own, layers, seen = [], [], {id(self)}
+        for v in self._variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                own.append(v)
+        stack = [val for key, val in vars(self).items() if key != "_variables"]
+        while stack:
+            item = stack.pop(0)
+            if id(item) in seen:
+                continue
+            if isinstance(item, Layer):
+                seen.add(id(item))
+                layers.append(item)
+            elif isinstance(item, _ops.Variable):
+                seen.add(id(item))
+                own.append(item)
+            elif isinstance(item, (list, tuple)):
+                stack[:0] = list(item)
+            elif isinstance(item, dict):
+                stack[:0] = list(item.values())
+        return own, layers
+
+    @property
+    def layers(self):
+        return self._tracked()[1]
+
+    def _flatten_layers(self):
+        """Every layer below this one, depth first, each once."""
+        out, seen, todo = [], set(), list(self.layers)
+        while todo:
+            layer = todo.pop(0)
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            todo[:0] = layer.layers
+        return out
+
+    @property
+    def weights(self):
+        own, layers = self._tracked()
+        out, seen = list(own), {id(v) for v in own}
+        for layer in layers:
+            for v in layer.weights:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        own, layers = self._tracked()
+        out = [v for v in own if v.trainable]
+        for layer in layers:
+            out += [v for v in layer.trainable_weights if all(v is not w for w in out)]
+        return out
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(v) for v in self.trainable_weights}
+        return [v for v in self.weights if id(v) not in trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self):
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, values):
+        weights = self.weights
+        if len(values) != len(weights):
+            raise ValueError(f"Layer {self.name!r} expects {len(weights)} weight(s), "
+                             f"received {len(values)}")
+        for v, value in zip(weights, values):
+            if tuple(np.shape(value)) != tuple(v.shape):
+                raise ValueError(f"Layer {self.name!r} weight shape {tuple(v.shape)} is not "
+                                 f"compatible with provided weight shape {np.shape(value)}")
+            _ops.assign(v, np.asarray(value, dtype=_ops.np_dtype(v.dtype)))
+
+    def count_params(self):
+        return sum(int(np.prod(v.shape)) for v in self.weights)
+
+    # --- building and calling -------------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+
+    def __call__(self, inputs, *args, training=None, **kwargs):
+        from .functional import is_symbolic, call_symbolic
+        if is_symbolic(inputs):
+            return call_symbolic(self, inputs, args, kwargs, training)
+        inputs = _convert(inputs, self.dtype)
+        self._maybe_build(_shapes(inputs))
+        if training is None and _context.training:
+            training = _context.training[-1]
+        if training is None:
+            training = self._training_default
+        if self._call_takes_training:
+            kwargs["training"] = training
+        _context.training.append(training)
+        try:
+            return self.call(inputs, *args, **kwargs)
+        finally:
+            _context.training.pop()
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        """By running the layer on zeros (batch 1) with every tape paused."""
+        from .functional import shape_by_running
+        return shape_by_running(self, input_shape)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _convert(inputs, dtype):
+    """Layer inputs as Tensors: numpy data converted in the layer's dtype without recording
+    (Keras-style autocast), float Tensors of another dtype through a recorded cast; structures
+    (lists, tuples, dicts) leaf by leaf."""
+    if isinstance(inputs, (list, tuple)):
+        return type(inputs)(_convert(x, dtype) for x in inputs)
+    if isinstance(inputs, dict):
+        return {k: _convert(v, dtype) for k, v in inputs.items()}
+    if inputs is None:
+        return None
+    return _ops.to_input(inputs, dtype)
+
+
+def _shapes(inputs):
+    if isinstance(inputs, (list, tuple)):
+        return [_shapes(x) for x in inputs]
+    if isinstance(inputs, dict):
+        return {k: _shapes(v) for k, v in inputs.items()}
+    return tuple(inputs.shape)
+
+
+def _snake(name):
+    out = "".join("_" + c.lower() if c.isupper() and i and not name[i - 1].isupper() else
+                  c.lower() for i, c in enumerate(name))
+    return out.replace("2_d", "2d")
