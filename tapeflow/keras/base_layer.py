@@ -17,6 +17,7 @@ import threading
 import numpy as np
 
 from . import _ops, initializers
+from .functional import call_symbolic, is_symbolic, shape_by_running
 
 
 class _CallContext(threading.local):
@@ -28,6 +29,8 @@ _context = _CallContext()
 
 
 class Layer:
+    _convert_inputs = True      # a functional model converts to each Input's dtype instead
+
     def __init__(self, name=None, input_shape=None, dtype="float32", trainable=True,
                  input_dim=None, **kwargs):
         kwargs.pop("autocast", None)
@@ -49,6 +52,10 @@ class Layer:
         sig = inspect.signature(self.call)
         self._call_takes_training = "training" in sig.parameters
         default = sig.parameters["training"].default if self._call_takes_training else None
+        # the position of `training` among call's arguments after the inputs (None: keyword only)
+        names = [n for n, p in sig.parameters.items()
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        self._training_position = names.index("training") - 1 if "training" in names else None
         self._training_default = None if default is inspect.Parameter.empty else default
 
     # --- weights --------------------------------------------------------------------------------
@@ -176,11 +183,15 @@ class Layer:
             self.built = True
 
     def __call__(self, inputs, *args, training=None, **kwargs):
-        from .functional import is_symbolic, call_symbolic
         if is_symbolic(inputs):
             return call_symbolic(self, inputs, args, kwargs, training)
-        inputs = _convert(inputs, self.dtype)
-        self._maybe_build(_shapes(inputs))
+        pos = self._training_position
+        if pos is not None and len(args) > pos:           # layer(x, True)
+            training, args = args[pos], args[:pos] + args[pos + 1:]
+        if self._convert_inputs:
+            inputs = _convert(inputs, self.dtype)
+        if not self.built:
+            self._maybe_build(_shapes(inputs))
         if training is None and _context.training:
             training = _context.training[-1]
         if training is None:
@@ -198,7 +209,6 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         """By running the layer on zeros (batch 1) with every tape paused."""
-        from .functional import shape_by_running
         return shape_by_running(self, input_shape)
 
     def __repr__(self):

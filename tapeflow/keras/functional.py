@@ -103,17 +103,15 @@ def call_symbolic(layer, inputs, args, kwargs, training):
 
 
 def shape_by_running(layer, input_shape):
-    """The output shape of ``layer`` for ``input_shape`` (None sizes stay None on the batch)."""
-    kt = _map(lambda s: KerasTensor(s, layer.dtype), _as_shape_structure(input_shape))
+    """The output shape of ``layer`` for ``input_shape`` (None sizes stay None on the batch);
+    a list of shapes for a layer taking a list of inputs."""
+    shape = tuple(input_shape)
+    if shape and all(isinstance(s, (list, tuple)) for s in shape):
+        kt = [KerasTensor(s, layer.dtype) for s in shape]
+    else:
+        kt = KerasTensor(shape, layer.dtype)
     out = call_symbolic(layer, kt, (), {}, None)
-    return _map(lambda t: t.shape, out)
-
-
-def _as_shape_structure(shape):
-    if isinstance(shape, (list, tuple)) and shape and all(isinstance(s, (list, tuple))
-                                                          for s in shape):
-        return [tuple(s) for s in shape]
-    return tuple(shape)
+    return out.shape if isinstance(out, KerasTensor) else _map(lambda t: t.shape, out)
 
 
 class Graph:

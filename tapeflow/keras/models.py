@@ -20,6 +20,7 @@ class Model(TrainingMixin, Layer):
         self._graph = None
         if inputs is not None:
             self._graph = Graph(inputs, outputs)
+            self._convert_inputs = False
             self._functional_layers = self._graph.layers   # tracked, in call order
             self.built = True
 
