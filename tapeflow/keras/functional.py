@@ -33,6 +33,53 @@ class KerasTensor:
                         f"Use it as the input of Keras layers (wrap other operations in a "
                         f"keras.layers.Lambda layer).")
 
+    # Python operators on placeholders add a node (a Lambda layer in the placeholder's dtype), as
+    # keras.ops does in Keras 3: `outputs = dense(x) * 2.0 + x` builds a graph.
+    def _op(self, fn, other=None, unary=False):
+        from .core_layers import Lambda
+        dtype = self.dtype.name
+        if unary:
+            return Lambda(fn, dtype=dtype)(self)
+        if isinstance(other, KerasTensor):
+            return Lambda(lambda xs: fn(xs[0], xs[1]), dtype=dtype)([self, other])
+        return Lambda(lambda x: fn(x, other), dtype=dtype)(self)
+
+    def __add__(self, o):
+        return self._op(lambda a, b: a + b, o)
+
+    def __radd__(self, o):
+        return self._op(lambda a, b: b + a, o)
+
+    def __sub__(self, o):
+        return self._op(lambda a, b: a - b, o)
+
+    def __rsub__(self, o):
+        return self._op(lambda a, b: b - a, o)
+
+    def __mul__(self, o):
+        return self._op(lambda a, b: a * b, o)
+
+    def __rmul__(self, o):
+        return self._op(lambda a, b: b * a, o)
+
+    def __truediv__(self, o):
+        return self._op(lambda a, b: a / b, o)
+
+    def __rtruediv__(self, o):
+        return self._op(lambda a, b: b / a, o)
+
+    def __pow__(self, o):
+        return self._op(lambda a, b: a ** b, o)
+
+    def __matmul__(self, o):
+        return self._op(lambda a, b: a @ b, o)
+
+    def __neg__(self):
+        return self._op(lambda a: -a, unary=True)
+
+    def __getitem__(self, key):
+        return self._op(lambda a: a[key], unary=True)
+
     def __bool__(self):
         raise TypeError("A KerasTensor has no truth value: it is a symbolic placeholder")
 

@@ -112,6 +112,13 @@ class Sequential(Model):
             shape = layer.compute_output_shape(shape)
         self.built = True
 
+    def build(self, input_shape=None):
+        """``model.build((None, 3))``: build every layer for that input shape."""
+        if input_shape is not None:
+            self._input_spec = tuple(input_shape)
+            self._build_from_known_shapes()
+        self.built = True
+
     def call(self, inputs, training=None):
         x = inputs
         for layer in self._layers:

@@ -568,3 +568,18 @@ def test_custom_layer_add_weight_in_build_keras3_and_keras2_orders():
     np.testing.assert_array_equal(y.numpy(), [[3.0, 6.0]])
     np.testing.assert_array_equal(tape.gradient(y, layer.w).numpy(), [3.0, 6.0])
     assert layer.trainable_weights == [layer.w] and layer.non_trainable_weights == [layer.c]
+
+
+def test_functional_operators_on_placeholders_and_sequential_build():
+    inputs = keras.Input(shape=(2,), dtype="float64")
+    dense = L.Dense(2, dtype="float64")
+    h = dense(inputs)
+    outputs = (h * 2.0 + inputs) / 4.0 - (-h) ** 2
+    model = keras.Model(inputs, outputs)
+    x = np.random.default_rng(10).standard_normal((3, 2))
+    hv = x @ dense.kernel.numpy() + dense.bias.numpy()
+    np.testing.assert_allclose(model(x).numpy(), (hv * 2.0 + x) / 4.0 - hv ** 2, rtol=1e-12)
+    seq = keras.Sequential([L.Dense(3), L.Dense(1)])
+    assert seq.weights == []
+    seq.build((None, 4))
+    assert [tuple(v.shape) for v in seq.weights] == [(4, 3), (3,), (3, 1), (1,)]
