@@ -583,3 +583,86 @@ def test_functional_operators_on_placeholders_and_sequential_build():
     assert seq.weights == []
     seq.build((None, 4))
     assert [tuple(v.shape) for v in seq.weights] == [(4, 3), (3,), (3, 1), (1,)]
+
+
+def test_accuracy_metrics_and_fit_with_metrics():
+    m = keras.metrics.SparseCategoricalAccuracy()
+    m.update_state([[2], [1], [0]], [[0.1, 0.2, 0.7], [0.5, 0.3, 0.2], [0.9, 0.05, 0.05]])
+    assert float(m.result().numpy()) == pytest.approx(2 / 3)
+    c = keras.metrics.CategoricalAccuracy()
+    c.update_state([[0, 1], [1, 0]], [[0.2, 0.8], [0.3, 0.7]])
+    assert float(c.result().numpy()) == 0.5
+    b = keras.metrics.BinaryAccuracy()
+    b.update_state([[1.0], [0.0], [1.0], [0.0]], [[0.9], [0.6], [0.4], [0.1]])
+    assert float(b.result().numpy()) == 0.5
+    tf.random.set_seed(1)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((90, 2)).astype(np.float32)
+    labels = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)      # three classes
+    inputs = keras.Input(shape=(2,))
+    model = keras.Model(inputs, L.Dense(3)(L.Dense(16, activation="relu")(inputs)))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.05),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    history = model.fit(x, labels, epochs=30, batch_size=30, verbose=0)
+    assert set(history.history) == {"loss", "accuracy"}
+    assert history.history["accuracy"][-1] > 0.9 and history.history["loss"][-1] < 0.4
+    loss, acc = model.evaluate(x, labels, verbose=0)
+    pred = model.predict(x).argmax(axis=-1)
+    assert acc == pytest.approx(np.mean(pred == labels), abs=1e-6)
+
+
+def test_advanced_autodiff_guide_hessian_and_batch_norm_jacobian():
+    # advanced_autodiff guide: the Hessian of a two-layer net's loss w.r.t. layer1.kernel (here
+    # in float64, checked against central differences of the gradient), and the Jacobian of a
+    # network with a BatchNormalization in training mode (samples interact through its batch
+    # statistics, so batch_jacobian is not the per-sample Jacobian).
+    rng = np.random.default_rng(12)
+    x = tf.constant(rng.standard_normal((7, 5)))
+    layer1 = L.Dense(4, activation=tf.nn.elu, dtype="float64")
+    layer2 = L.Dense(3, activation=tf.nn.elu, dtype="float64")
+
+    def loss_of(kernel_value):
+        layer1.kernel.assign(kernel_value)
+        return tf.reduce_mean(layer2(layer1(x)) ** 2)
+    layer1(x)
+    k0 = layer1.kernel.numpy()
+    with tf.GradientTape() as t2:
+        with tf.GradientTape() as t1:
+            loss = tf.reduce_mean(layer2(layer1(x)) ** 2)
+        g = t1.gradient(loss, layer1.kernel)
+    h = t2.jacobian(g, layer1.kernel)
+    assert tuple(h.shape) == (5, 4, 5, 4)
+    eps = 1e-5
+    for i in [(0, 0), (2, 3), (4, 1)]:
+        e = np.zeros_like(k0)
+        e[i] = eps
+        with tf.GradientTape() as t:
+            lp = loss_of(k0 + e)
+        gp = t.gradient(lp, layer1.kernel).numpy()
+        with tf.GradientTape() as t:
+            lm = loss_of(k0 - e)
+        gm = t.gradient(lm, layer1.kernel).numpy()
+        np.testing.assert_allclose(h.numpy()[:, :, i[0], i[1]], (gp - gm) / (2 * eps),
+                                   rtol=1e-5, atol=1e-9)
+    layer1.kernel.assign(k0)
+    bn = L.BatchNormalization(dtype="float64")
+    with tf.GradientTape(persistent=True, watch_accessed_variables=False) as tape:
+        tape.watch(x)
+        y = layer2(bn(layer1(x), training=True))
+    j = tape.jacobian(y, x)
+    assert tuple(j.shape) == (7, 3, 7, 5)
+    xv = x.numpy()
+    f = lambda v: layer2(bn(layer1(v), training=True)).numpy()  # noqa: E731
+    for b, a in [(0, 0), (3, 2), (6, 4)]:
+        e = np.zeros_like(xv)
+        e[b, a] = 1e-6
+        np.testing.assert_allclose(j.numpy()[:, :, b, a], (f(xv + e) - f(xv - e)) / 2e-6,
+                                   rtol=1e-5, atol=1e-8)
+    jb = tape.batch_jacobian(y, x)
+    assert tuple(jb.shape) == (7, 3, 5)
+    # TF seeds one output column for the whole batch: jb[b, i, k] = sum over b' of
+    # d y[b', i] / d x[b, k] (the diagonal blocks only when samples do not interact)
+    np.testing.assert_allclose(jb.numpy(), np.einsum("aibk->bik", j.numpy()), rtol=1e-10,
+                               atol=1e-14)
+    assert not np.allclose(jb.numpy(), np.einsum("bibk->bik", j.numpy()), atol=1e-3)
