@@ -77,7 +77,11 @@ class Layer:
         init = given["initializer"]
         if init is None:
             init = "glorot_uniform" if dtype.kind == "f" else "zeros"
-        value = initializers.get(init)(shape, dtype=dtype)
+        init = initializers.get(init)
+        if isinstance(init, initializers.Initializer):     # numpy values, no Tensor in between
+            value = init._values(shape, dtype)
+        else:
+            value = init(shape, dtype=dtype)
         value = np.asarray(_ops.to_numpy(value), dtype=dtype)
         name = name or "variable"
         v = _ops.make_variable(value, name=f"{self.name}/{name}", trainable=given["trainable"])

@@ -33,7 +33,12 @@ def compute_fans(shape):
 
 
 class Initializer:
+    """``init(shape, dtype)`` returns a Tensor, as in Keras; subclasses give the numpy values."""
+
     def __call__(self, shape, dtype=None):
+        return _ops.constant(self._values(shape, dtype))
+
+    def _values(self, shape, dtype):
         raise NotImplementedError
 
     def get_config(self):
@@ -48,12 +53,12 @@ class Initializer:
 
 
 class Zeros(Initializer):
-    def __call__(self, shape, dtype=None):
+    def _values(self, shape, dtype=None):
         return np.zeros(_shape(shape), dtype=_dtype(dtype))
 
 
 class Ones(Initializer):
-    def __call__(self, shape, dtype=None):
+    def _values(self, shape, dtype=None):
         return np.ones(_shape(shape), dtype=_dtype(dtype))
 
 
@@ -61,7 +66,7 @@ class Constant(Initializer):
     def __init__(self, value=0.0):
         self.value = value
 
-    def __call__(self, shape, dtype=None):
+    def _values(self, shape, dtype=None):
         return np.broadcast_to(np.asarray(_ops.to_numpy(self.value), dtype=_dtype(dtype)),
                                _shape(shape)).copy()
 
@@ -73,7 +78,7 @@ class Identity(Initializer):
     def __init__(self, gain=1.0):
         self.gain = gain
 
-    def __call__(self, shape, dtype=None):
+    def _values(self, shape, dtype=None):
         shape = _shape(shape)
         if len(shape) != 2:
             raise ValueError(f"Identity matrix initializer can only be used for 2D matrices. "
@@ -105,7 +110,7 @@ class RandomNormal(_Random):
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
 
-    def __call__(self, shape, dtype=None):
+    def _values(self, shape, dtype=None):
         v = self._rng().standard_normal(_shape(shape)) * self.stddev + self.mean
         return v.astype(_dtype(dtype))
 
@@ -116,7 +121,7 @@ class RandomNormal(_Random):
 class TruncatedNormal(RandomNormal):
     """N(mean, stddev) with values further than two stddev from the mean redrawn."""
 
-    def __call__(self, shape, dtype=None):
+    def _values(self, shape, dtype=None):
         v = _truncated(self._rng(), _shape(shape)) * self.stddev + self.mean
         return v.astype(_dtype(dtype))
 
@@ -126,7 +131,7 @@ class RandomUniform(_Random):
         super().__init__(seed)
         self.minval, self.maxval = minval, maxval
 
-    def __call__(self, shape, dtype=None):
+    def _values(self, shape, dtype=None):
         v = self._rng().uniform(self.minval, self.maxval, _shape(shape))
         return v.astype(_dtype(dtype))
 
@@ -148,7 +153,7 @@ class VarianceScaling(_Random):
             raise ValueError(f"Invalid `distribution` argument: {distribution}")
         self.scale, self.mode, self.distribution = scale, mode, distribution
 
-    def __call__(self, shape, dtype=None):
+    def _values(self, shape, dtype=None):
         shape = _shape(shape)
         fan_in, fan_out = compute_fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
@@ -194,7 +199,7 @@ class Orthogonal(_Random):
         super().__init__(seed)
         self.gain = gain
 
-    def __call__(self, shape, dtype=None):
+    def _values(self, shape, dtype=None):
         shape = _shape(shape)
         if len(shape) < 2:
             raise ValueError(f"Orthogonal initializer requires a shape of rank >= 2 "

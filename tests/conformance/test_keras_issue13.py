@@ -90,7 +90,9 @@ def test_constant_ones_zeros_identity_and_dtype():
     np.testing.assert_array_equal(inits.Constant(0.5)((2, 3)), np.full((2, 3), 0.5, np.float32))
     np.testing.assert_array_equal(inits.get("ones")((2,), dtype="float64"), np.ones(2))
     assert inits.get("ones")((2,), dtype="float64").dtype == np.float64
-    assert inits.Zeros()((3,)).dtype == np.float32
+    assert inits.Zeros()((3,)).dtype == tf.float32
+    t = inits.GlorotUniform(seed=1)(shape=(2, 2), dtype="float64")   # a Tensor, as Keras'
+    assert isinstance(t, tf.Tensor) and t.dtype == tf.float64 and tuple(t.shape) == (2, 2)
     np.testing.assert_array_equal(inits.Identity(gain=2.0)((2, 3)), 2 * np.eye(2, 3))
     q = inits.Orthogonal(seed=1)((5, 3))
     np.testing.assert_allclose(q.T @ q, np.eye(3), atol=1e-5)
