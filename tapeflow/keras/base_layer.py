@@ -223,13 +223,20 @@ def _convert(inputs, dtype):
     """Layer inputs as Tensors: numpy data converted in the layer's dtype without recording
     (Keras-style autocast), float Tensors of another dtype through a recorded cast; structures
     (lists, tuples, dicts) leaf by leaf."""
-    if isinstance(inputs, (list, tuple)):
+    if isinstance(inputs, (list, tuple)) and not _is_number_list(inputs):
         return type(inputs)(_convert(x, dtype) for x in inputs)
     if isinstance(inputs, dict):
         return {k: _convert(v, dtype) for k, v in inputs.items()}
     if inputs is None:
         return None
     return _ops.to_input(inputs, dtype)
+
+
+def _is_number_list(x):
+    """A (nested) list of Python numbers: one input's data, not a list of inputs."""
+    if isinstance(x, (list, tuple)):
+        return all(_is_number_list(v) for v in x)
+    return isinstance(x, (int, float, bool, np.number))
 
 
 def _shapes(inputs):
