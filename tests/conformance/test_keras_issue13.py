@@ -668,3 +668,48 @@ def test_advanced_autodiff_guide_hessian_and_batch_norm_jacobian():
     np.testing.assert_allclose(jb.numpy(), np.einsum("aibk->bik", j.numpy()), rtol=1e-10,
                                atol=1e-14)
     assert not np.allclose(jb.numpy(), np.einsum("bibk->bik", j.numpy()), atol=1e-3)
+
+
+@pytest.mark.parametrize("forward_first", [True, False])
+def test_batch_norm_layer_param_grads_forward_over_backward(forward_first):
+    # forwardprop_test's testBatchNormLayerParamGrads: the JVP (tangent on gamma) of the
+    # gradient w.r.t. x and beta of a BatchNormalization in training mode, with the accumulator
+    # outside the tape and the tape outside the accumulator; against central differences.
+    rng = np.random.default_rng(13)
+    x = tf.constant(rng.standard_normal((2, 3, 4, 5)))
+    c = rng.standard_normal((2, 3, 4, 5))
+    bn = L.BatchNormalization(dtype="float64")
+    bn(x)
+    bn.beta.assign(rng.standard_normal(5))
+    g0, tangent = rng.standard_normal(5), rng.standard_normal(5)
+
+    def loss():
+        return tf.reduce_sum(tf.sin(bn(x, training=True)) * c)
+
+    def grads(gamma_value):
+        bn.gamma.assign(gamma_value)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = loss()
+        return [g.numpy() for g in tape.gradient(value, [x, bn.beta])]
+    eps = 1e-6
+    plus, minus = grads(g0 + eps * tangent), grads(g0 - eps * tangent)
+    bn.gamma.assign(g0)
+    if forward_first:
+        with tf.autodiff.ForwardAccumulator(bn.gamma, tf.constant(tangent)) as acc:
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                value = loss()
+            gx, gb = tape.gradient(value, [x, bn.beta])
+        hx, hb = acc.jvp([gx, gb])
+    else:
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            with tf.autodiff.ForwardAccumulator(bn.gamma, tf.constant(tangent)) as acc:
+                value = loss()
+            jvp = acc.jvp(value)
+        hx, hb = tape.gradient(jvp, [x, bn.beta])
+    np.testing.assert_allclose(hx.numpy(), (plus[0] - minus[0]) / (2 * eps), rtol=1e-5,
+                               atol=1e-8)
+    np.testing.assert_allclose(hb.numpy(), (plus[1] - minus[1]) / (2 * eps), rtol=1e-5,
+                               atol=1e-8)
