@@ -5,7 +5,8 @@ Layers (Dense, Conv2D, pooling, BatchNormalization, Dropout, Flatten, Lambda, me
 optimizers, losses, metrics. Everything is built from tapeflow.runtime ops, so a model called
 inside a GradientTape is differentiated by the tape.
 """
-from . import activations, initializers, layers, losses, metrics, models, optimizers
+from . import (activations, initializers, layers, losses, metrics, models, optimizers,
+               regularizers)
 from .base_layer import Layer
 from .functional import Input, KerasTensor
 from .models import Model, Sequential
@@ -13,4 +14,4 @@ from .models import Model, Sequential
 __version__ = "0.1.0"
 
 __all__ = ["activations", "initializers", "layers", "losses", "metrics", "models", "optimizers",
-           "Input", "KerasTensor", "Layer", "Model", "Sequential"]
+           "regularizers", "Input", "KerasTensor", "Layer", "Model", "Sequential"]

@@ -16,7 +16,7 @@ import threading
 
 import numpy as np
 
-from . import _ops, initializers
+from . import _ops, initializers, regularizers
 from .functional import call_symbolic, is_symbolic, shape_by_running
 
 
@@ -49,6 +49,8 @@ class Layer:
         # input_shape excludes the batch axis, as in Keras: Dense(30, input_shape=(8,)).
         self._input_shape = None if input_shape is None else tuple(input_shape)
         self._variables = []
+        self._regularized = []     # (variable, regularizer) pairs made by add_weight
+        self._losses = []          # values given to add_loss during the current call
         sig = inspect.signature(self.call)
         self._call_takes_training = "training" in sig.parameters
         default = sig.parameters["training"].default if self._call_takes_training else None
@@ -60,7 +62,7 @@ class Layer:
 
     # --- weights --------------------------------------------------------------------------------
     def add_weight(self, *args, shape=None, initializer=None, dtype=None, trainable=True,
-                   name=None, **ignored):
+                   name=None, regularizer=None, **ignored):
         """Keras 3's order ``add_weight(shape, initializer, dtype, trainable, ..., name)``; a string
         first argument is a name, in TF-Keras 2's order ``add_weight(name, shape, dtype,
         initializer)``."""
@@ -86,7 +88,24 @@ class Layer:
         name = name or "variable"
         v = _ops.make_variable(value, name=f"{self.name}/{name}", trainable=given["trainable"])
         self._variables.append(v)
+        if regularizer is not None:
+            self._regularized.append((v, regularizers.get(regularizer)))
         return v
+
+    def add_loss(self, loss):
+        """A loss term (e.g. an activity penalty) computed in ``call``; kept until the next
+        call of the outermost layer, listed in ``losses``."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self):
+        """The add_loss terms of the last call and the weight penalties (evaluated now, with
+        recorded ops), of this layer and every layer below it."""
+        out = []
+        for layer in [self] + self._flatten_layers():
+            out += list(layer._losses)
+            out += [reg(v) for v, reg in layer._regularized]
+        return out
 
     def _tracked(self):
         """(own variables, sub-layers) in assignment order, each once."""
@@ -202,6 +221,9 @@ class Layer:
             training = self._training_default
         if self._call_takes_training:
             kwargs["training"] = training
+        if not _context.training:          # the outermost call: forget the last call's add_loss
+            for layer in [self] + self._flatten_layers():
+                layer._losses = []
         _context.training.append(training)
         try:
             return self.call(inputs, *args, **kwargs)

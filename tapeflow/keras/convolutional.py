@@ -30,9 +30,11 @@ def _channels_last(data_format):
 class Conv2D(Layer):
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
                  dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(**kwargs)
         _channels_last(data_format)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
         if _pair(dilation_rate, "dilation_rate") != (1, 1) or groups != 1:
             raise NotImplementedError("Conv2D: dilation_rate and groups are not supported")
         self.filters = int(filters)
@@ -56,10 +58,12 @@ class Conv2D(Layer):
                              f"received: {tuple(input_shape)}")
         channels = int(input_shape[-1])
         self.kernel = self.add_weight(shape=self.kernel_size + (channels, self.filters),
-                                      name="kernel", initializer=self.kernel_initializer)
+                                      name="kernel", initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
         if self.use_bias:
             self.bias = self.add_weight(shape=(self.filters,), name="bias",
-                                        initializer=self.bias_initializer)
+                                        initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
         self.built = True
 
     def call(self, inputs):

@@ -9,8 +9,10 @@ class Dense(Layer):
     """``activation(inputs @ kernel + bias)``; kernel (in, units) glorot-uniform, bias zeros."""
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.kernel_regularizer, self.bias_regularizer = kernel_regularizer, bias_regularizer
         self.units = int(units) if isinstance(units, (int, np.integer)) else units
         if not isinstance(self.units, int) or self.units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
@@ -28,10 +30,12 @@ class Dense(Layer):
             raise ValueError(f"Dense {self.name!r}: the last axis of the input must be known, "
                              f"got input shape {input_shape}")
         self.kernel = self.add_weight(shape=(int(last), self.units), name="kernel",
-                                      initializer=self.kernel_initializer)
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
         if self.use_bias:
             self.bias = self.add_weight(shape=(self.units,), name="bias",
-                                        initializer=self.bias_initializer)
+                                        initializer=self.bias_initializer,
+                                        regularizer=self.bias_regularizer)
         self.built = True
 
     def call(self, inputs):

@@ -27,7 +27,10 @@ class TrainingMixin:
         if self.loss is None:
             raise ValueError("No loss to compute: call model.compile(optimizer, loss) first.")
         value = self.loss(y, y_pred)
-        return _ops.reduce_mean(value) if tuple(value.shape) else value
+        value = _ops.reduce_mean(value) if tuple(value.shape) else value
+        for extra in self.losses:          # add_loss terms and weight penalties, as Keras
+            value = value + extra
+        return value
 
     def _metrics_for(self, y, y_pred):
         if self._metric_objects is None:

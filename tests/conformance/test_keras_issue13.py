@@ -713,3 +713,72 @@ def test_batch_norm_layer_param_grads_forward_over_backward(forward_first):
                                atol=1e-8)
     np.testing.assert_allclose(hb.numpy(), (plus[1] - minus[1]) / (2 * eps), rtol=1e-5,
                                atol=1e-8)
+
+
+_SIG = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+_SOFTPLUS = lambda v: np.log1p(np.exp(v))  # noqa: E731
+ACTIVATIONS = {   # Keras 3's definitions, in numpy
+    "linear": lambda v: v, "relu": lambda v: np.maximum(v, 0), "sigmoid": _SIG, "tanh": np.tanh,
+    "softmax": lambda v: np.exp(v) / np.exp(v).sum(-1, keepdims=True),
+    "log_softmax": lambda v: v - np.log(np.exp(v).sum(-1, keepdims=True)),
+    "elu": lambda v: np.where(v > 0, v, np.expm1(v)),
+    "selu": lambda v: 1.0507009873554805 * np.where(v > 0, v, 1.6732632423543772 * np.expm1(v)),
+    "gelu": lambda v: v * 0.5 * (1 + np.vectorize(math.erf)(v / math.sqrt(2))),
+    "softplus": _SOFTPLUS, "softsign": lambda v: v / (1 + np.abs(v)),
+    "swish": lambda v: v * _SIG(v), "silu": lambda v: v * _SIG(v),
+    "leaky_relu": lambda v: np.where(v > 0, v, 0.2 * v), "relu6": lambda v: np.clip(v, 0, 6),
+    "hard_sigmoid": lambda v: np.clip(v + 3, 0, 6) / 6, "exponential": np.exp,
+    "mish": lambda v: v * np.tanh(_SOFTPLUS(v)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(keras.activations._BY_NAME))
+def test_activation_by_name_value_and_gradient(name):
+    ref = ACTIVATIONS[name]
+    x = np.array([[-3.7, -1.2, -0.4, 0.3, 1.1, 2.5, 7.0]])   # away from the kinks
+    fn = keras.activations.get(name)
+    np.testing.assert_allclose(fn(tf.constant(x)).numpy(), ref(x), rtol=1e-7, atol=1e-12)
+    w = np.linspace(0.5, 2.0, x.size).reshape(x.shape)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        y = tf.reduce_sum(fn(xt) * w)
+    np.testing.assert_allclose(tape.gradient(y, xt).numpy(),
+                               central_gradient(lambda v: float(np.sum(ref(v) * w)), x),
+                               rtol=1e-6, atol=1e-6)
+    dense = L.Dense(7, activation=name, use_bias=False, kernel_initializer="identity",
+                    dtype="float64")                    # the layer applies it to x @ I
+    np.testing.assert_allclose(dense(x).numpy(), ref(x), rtol=1e-7, atol=1e-12)
+
+
+def test_weight_regularizers_and_add_loss_enter_the_losses_and_their_gradients():
+    reg = keras.regularizers.L1L2(l1=0.01, l2=0.1)
+    layer = L.Dense(2, kernel_regularizer=reg, bias_regularizer="l2", dtype="float64",
+                    bias_initializer=inits.Constant(0.5))
+
+    class WithPenalty(keras.Model):
+        def __init__(self):
+            super().__init__(dtype="float64")
+            self.dense = layer
+
+        def call(self, x):
+            y = self.dense(x)
+            self.add_loss(0.5 * tf.reduce_sum(y ** 2))      # an activity penalty
+            return y
+
+    model = WithPenalty()
+    x = np.array([[1.0, -2.0, 0.5]])
+    with tf.GradientTape() as tape:
+        y = model(x)
+        total = tf.add_n(model.losses)
+    k, b = layer.kernel.numpy(), layer.bias.numpy()
+    yv = x @ k + b
+    np.testing.assert_allclose(y.numpy(), yv, rtol=1e-12)
+    assert len(model.losses) == 3
+    expected = 0.5 * np.sum(yv ** 2) + 0.01 * np.abs(k).sum() + 0.1 * (k ** 2).sum() \
+        + 0.01 * (b ** 2).sum()                             # 'l2' is L2(0.01), Keras' default
+    assert float(total.numpy()) == pytest.approx(expected, rel=1e-12)
+    gk = tape.gradient(total, layer.kernel).numpy()
+    np.testing.assert_allclose(gk, x.T @ yv + 0.01 * np.sign(k) + 0.2 * k, rtol=1e-10)
+    model(x)
+    assert len(model.losses) == 3                           # add_loss is reset at each call
