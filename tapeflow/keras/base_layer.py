@@ -20,6 +20,33 @@ from . import _ops, initializers, regularizers
 from .functional import call_symbolic, is_symbolic, shape_by_running
 
 
+# Tracking results are cached per layer and invalidated by a global generation counter, bumped
+# whenever a layer attribute that can hold layers or variables is set, or a list/dict held by a
+# layer changes (they are wrapped, as Keras does, so that in-place changes are seen).
+_generation = [0]
+
+
+def _bump():
+    _generation[0] += 1
+
+
+def _mutator(base, name):
+    def method(self, *args, **kwargs):
+        result = getattr(base, name)(self, *args, **kwargs)
+        _bump()
+        return result
+    method.__name__ = name
+    return method
+
+
+_TrackedList = type("_TrackedList", (list,), {n: _mutator(list, n) for n in (
+    "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse", "__setitem__",
+    "__delitem__", "__iadd__")})
+_TrackedDict = type("_TrackedDict", (dict,), {n: _mutator(dict, n) for n in (
+    "__setitem__", "__delitem__", "pop", "popitem", "clear", "update", "setdefault")})
+_UNTRACKED = ("_losses", "_track_cache", "_weights_cache")
+
+
 class _CallContext(threading.local):
     def __init__(self):
         self.training = []     # the resolved flag of each enclosing layer call (None: unset)
@@ -30,6 +57,19 @@ _context = _CallContext()
 
 class Layer:
     _convert_inputs = True      # a functional model converts to each Input's dtype instead
+
+    def __setattr__(self, name, value):
+        if name in _UNTRACKED:
+            object.__setattr__(self, name, value)
+            return
+        if type(value) is list:
+            value = _TrackedList(value)
+        elif type(value) is dict:
+            value = _TrackedDict(value)
+        old = self.__dict__.get(name)
+        object.__setattr__(self, name, value)
+        if name == "trainable" or _may_track(value) or _may_track(old):
+            _bump()
 
     def __init__(self, name=None, input_shape=None, dtype="float32", trainable=True,
                  input_dim=None, **kwargs):
@@ -109,12 +149,16 @@ class Layer:
 
     def _tracked(self):
         """(own variables, sub-layers) in assignment order, each once."""
+        cache = self.__dict__.get("_track_cache")
+        if cache is not None and cache[0] == _generation[0]:
+            return cache[1]
         own, layers, seen = [], [], {id(self)}
         for v in self._variables:
             if id(v) not in seen:
                 seen.add(id(v))
                 own.append(v)
-        stack = [val for key, val in vars(self).items() if key != "_variables"]
+        stack = [val for key, val in vars(self).items()
+                 if key != "_variables" and key not in _UNTRACKED]
         while stack:
             item = stack.pop(0)
             if id(item) in seen:
@@ -129,11 +173,12 @@ class Layer:
                 stack[:0] = list(item)
             elif isinstance(item, dict):
                 stack[:0] = list(item.values())
+        self._track_cache = (_generation[0], (own, layers))
         return own, layers
 
     @property
     def layers(self):
-        return self._tracked()[1]
+        return list(self._tracked()[1])
 
     def _flatten_layers(self):
         """Every layer below this one, depth first, each once."""
@@ -147,28 +192,38 @@ class Layer:
             todo[:0] = layer.layers
         return out
 
-    @property
-    def weights(self):
+    def _weight_lists(self):
+        """(all weights, trainable weights), cached until the tracked structure changes."""
+        cache = self.__dict__.get("_weights_cache")
+        if cache is not None and cache[0] == _generation[0]:
+            return cache[1]
         own, layers = self._tracked()
         out, seen = list(own), {id(v) for v in own}
+        trainable = [v for v in own if v.trainable] if self.trainable else []
+        seen_t = {id(v) for v in trainable}
         for layer in layers:
-            for v in layer.weights:
+            every, train = layer._weight_lists()
+            for v in every:
                 if id(v) not in seen:
                     seen.add(id(v))
                     out.append(v)
-        return out
+            if self.trainable:
+                for v in train:
+                    if id(v) not in seen_t:
+                        seen_t.add(id(v))
+                        trainable.append(v)
+        self._weights_cache = (_generation[0], (out, trainable))
+        return out, trainable
+
+    @property
+    def weights(self):
+        return list(self._weight_lists()[0])
 
     variables = weights
 
     @property
     def trainable_weights(self):
-        if not self.trainable:
-            return []
-        own, layers = self._tracked()
-        out = [v for v in own if v.trainable]
-        for layer in layers:
-            out += [v for v in layer.trainable_weights if all(v is not w for w in out)]
-        return out
+        return list(self._weight_lists()[1])
 
     trainable_variables = trainable_weights
 
@@ -239,6 +294,10 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _may_track(value):
+    return isinstance(value, (Layer, _ops.Variable, list, tuple, dict))
 
 
 def _convert(inputs, dtype):

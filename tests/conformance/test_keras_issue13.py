@@ -782,3 +782,31 @@ def test_weight_regularizers_and_add_loss_enter_the_losses_and_their_gradients()
     np.testing.assert_allclose(gk, x.T @ yv + 0.01 * np.sign(k) + 0.2 * k, rtol=1e-10)
     model(x)
     assert len(model.losses) == 3                           # add_loss is reset at each call
+
+
+def test_tracking_follows_changes_after_construction():
+    class Stack(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.blocks = []
+            self.named = {}
+
+        def call(self, x):
+            for block in self.blocks + list(self.named.values()):
+                x = block(x)
+            return x
+
+    model = Stack()
+    model(np.ones((1, 2), np.float32))
+    assert model.trainable_variables == []
+    first = L.Dense(2, input_shape=(2,))
+    model.blocks.append(first)                         # in-place change of a tracked list
+    assert model.trainable_variables == [first.kernel, first.bias]
+    extra = L.Dense(2, input_shape=(2,))
+    model.named["extra"] = extra                       # and of a tracked dict
+    assert len(model.trainable_variables) == 4
+    first.trainable = False                            # a sub-layer frozen later
+    assert model.trainable_variables == [extra.kernel, extra.bias]
+    assert len(model.non_trainable_variables) == 2
+    model.blocks.pop()
+    assert model.layers == [extra] and len(model.weights) == 2
