@@ -159,3 +159,28 @@ class Concatenate(Layer):
 
     def call(self, inputs):
         return _ops.runtime.concat(list(inputs), axis=self.axis)
+
+
+class Embedding(Layer):
+    """Rows of an (input_dim, output_dim) table picked by integer indices; the gradient of the
+    table is a tf.IndexedSlices, as TensorFlow's (the optimizers apply it row by row)."""
+    _convert_inputs = False       # indices stay integers
+
+    def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, **kwargs):
+        kwargs.pop("input_length", None)
+        super().__init__(**kwargs)
+        self.input_dim, self.output_dim = int(input_dim), int(output_dim)
+        self.embeddings = self.add_weight(shape=(self.input_dim, self.output_dim),
+                                          name="embeddings", initializer=embeddings_initializer,
+                                          regularizer=embeddings_regularizer)
+        self.built = True
+
+    def call(self, inputs):
+        ids = _ops.as_tensor(inputs)
+        if np.dtype(_ops.np_dtype(ids.dtype)).kind not in "iu":
+            ids = _ops.runtime.cast(ids, "int32")
+        return _ops.runtime.nn.embedding_lookup(self.embeddings, ids)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape) + (self.output_dim,)

@@ -1,4 +1,5 @@
-"""BatchNormalization with Keras 3's defaults (momentum 0.99, epsilon 1e-3, axis -1).
+"""BatchNormalization with Keras 3's defaults (momentum 0.99, epsilon 1e-3, axis -1), and
+LayerNormalization (each sample normalized over ``axis``, epsilon 1e-3).
 
 Training (``training=True`` and a trainable layer): the batch's mean and (biased) variance over
 every axis but ``axis`` normalize the input, and the moving statistics move towards them:
@@ -68,6 +69,47 @@ class BatchNormalization(Layer):
         return _ops.runtime.nn.batch_normalization(
             inputs, b(mean), b(variance), None if self.beta is None else b(self.beta),
             None if self.gamma is None else b(self.gamma), self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+class LayerNormalization(Layer):
+    """``gamma * (x - mean) / sqrt(var + epsilon) + beta`` with the (biased) moments of each
+    sample over ``axis`` (the last by default); gamma and beta have the shape of those axes."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.epsilon = float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self._inits = (beta_initializer, gamma_initializer)
+        self.gamma = self.beta = None
+
+    def _axes(self, rank):
+        axes = self.axis if isinstance(self.axis, (list, tuple)) else [self.axis]
+        return sorted(a % rank for a in axes)
+
+    def build(self, input_shape):
+        shape = tuple(int(input_shape[a]) for a in self._axes(len(input_shape)))  # as Keras
+        beta, gamma = self._inits
+        if self.scale:
+            self.gamma = self.add_weight(shape=shape, name="gamma", initializer=gamma)
+        if self.center:
+            self.beta = self.add_weight(shape=shape, name="beta", initializer=beta)
+        self.built = True
+
+    def call(self, inputs):
+        rank = len(inputs.shape)
+        axes = self._axes(rank)
+        mean, variance = _ops.runtime.nn.moments(inputs, axes, keepdims=True)
+        shape = [int(d) if i in axes else 1 for i, d in enumerate(inputs.shape)]
+
+        def b(t):    # gamma / beta broadcast against the input
+            return t if t is None or axes == [rank - 1] else _ops.runtime.reshape(t, shape)
+        return _ops.runtime.nn.batch_normalization(inputs, mean, variance, b(self.beta),
+                                                   b(self.gamma), self.epsilon)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -810,3 +810,52 @@ def test_tracking_follows_changes_after_construction():
     assert len(model.non_trainable_variables) == 2
     model.blocks.pop()
     assert model.layers == [extra] and len(model.weights) == 2
+
+
+@pytest.mark.parametrize("axis", [-1, [1, 2]])
+def test_layer_normalization_value_and_gradient(axis):
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((2, 3, 4))
+    c = rng.standard_normal((2, 3, 4))
+    ln = L.LayerNormalization(axis=axis, dtype="float64")
+    ln(x)
+    axes = (2,) if axis == -1 else (1, 2)
+    assert tuple(ln.gamma.shape) == tuple(x.shape[a] for a in axes)
+    ln.gamma.assign(rng.standard_normal(ln.gamma.shape))
+    ln.beta.assign(rng.standard_normal(ln.beta.shape))
+    g, b = ln.gamma.numpy(), ln.beta.numpy()
+    if axis != -1:
+        g, b = g[None], b[None]
+
+    def ref(v):
+        m, s = v.mean(axis=axes, keepdims=True), v.var(axis=axes, keepdims=True)
+        return (v - m) / np.sqrt(s + 1e-3) * g + b
+    np.testing.assert_allclose(ln(x).numpy(), ref(x), rtol=1e-10, atol=1e-12)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        loss = tf.reduce_sum(ln(xt) * c)
+    np.testing.assert_allclose(tape.gradient(loss, xt).numpy(),
+                               central_gradient(lambda v: float(np.sum(ref(v) * c)), x),
+                               rtol=1e-6, atol=1e-8)
+
+
+def test_embedding_layer_gives_indexed_slices_and_trains_sparsely():
+    emb = L.Embedding(6, 2, embeddings_initializer=inits.RandomUniform(seed=0))
+    assert np.abs(emb.embeddings.numpy()).max() <= 0.05       # 'uniform': U(-0.05, 0.05)
+    before = emb.embeddings.numpy().copy()
+    ids = np.array([[1, 3], [3, 3]])
+    with tf.GradientTape() as tape:
+        y = emb(ids)
+        loss = tf.reduce_sum(y * np.array([1.0, 2.0], np.float32))
+    np.testing.assert_array_equal(y.numpy(), before[ids])
+    g = tape.gradient(loss, emb.embeddings)
+    assert isinstance(g, tf.IndexedSlices)
+    dense = tf.convert_to_tensor(g).numpy()
+    np.testing.assert_array_equal(dense[[1, 3]], [[1.0, 2.0], [3.0, 6.0]])
+    np.testing.assert_array_equal(dense[[0, 2, 4, 5]], 0.0)
+    keras.optimizers.SGD(learning_rate=0.1).apply_gradients([(g, emb.embeddings)])
+    np.testing.assert_allclose(emb.embeddings.numpy(), before - 0.1 * dense, rtol=1e-6)
+    inputs = keras.Input(shape=(2,), dtype="int32")
+    model = keras.Model(inputs, L.Flatten()(L.Embedding(6, 2)(inputs)))
+    assert tuple(model(ids).shape) == (2, 4)
