@@ -76,6 +76,8 @@ class ExpressionFlattener:
                 value = getattr(base, node.attr)
             except AttributeError:
                 self.error(f"'{node.attr}' is not an attribute of {base!r}", "attribute")
+            # the tape's numpy (a function traced inside a tape) wraps primitives: the same entry
+            value = getattr(value, "__tapeflow_primitive__", value)
             if not any(base is m for m in _FIXED_MODULES):   # mymod.A can be rebound: a read
                 reads = getattr(self.scope.namespace, "attributes", None)
                 if reads is not None:

@@ -486,8 +486,9 @@ def _traced_numpy():
     # np.sum([1, x * x])): the list made one array first, as numpy would
     for name in dir(np):
         fn = getattr(np, name)
-        if m.__dict__.get(name) is fn and callable(fn) and _rules.entry_of(fn) is not None and \
-                id(fn) not in _SEQUENCE_FIRST:
+        if m.__dict__.get(name) is fn and callable(fn) and not isinstance(fn, type) and \
+                _rules.entry_of(fn) is not None and id(fn) not in _SEQUENCE_FIRST:
+            # (not the scalar types: np.float64 is also a dtype)
             setattr(m, name, _joining_first(fn))
     return m
 
@@ -503,7 +504,7 @@ def _joining_first(fn):
         if isinstance(a, (list, tuple)):
             a = _join_traced(a)
         return fn(a, *args, **kwargs)
-    call.__name__, call.__wrapped__ = fn.__name__, fn
+    call.__name__, call.__wrapped__, call.__tapeflow_primitive__ = fn.__name__, fn, fn
     return call
 
 

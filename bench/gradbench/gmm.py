@@ -1,6 +1,6 @@
 """GradBench ``gmm``: the log posterior of a Gaussian mixture with a Wishart prior on the
 precision matrices (the eval's README, "Implementation"), and its gradient with respect to
-alpha, mu, q and l.
+alpha, mu, q and l (the lower triangles).
 
 Component c's precision is Q_c^T Q_c, with Q_c lower triangular: exp(q_c) on the diagonal and
 l_c below it, column by column. The loop over components builds Q_c and scores every point
@@ -28,7 +28,7 @@ def log_gamma_d(a, d):
     return out
 
 
-def gmm_objective(alpha, mu, q, l, x, gamma, m):
+def gmm_objective(alpha, mu, q, lower, x, gamma, m):
     n = x.shape[0]
     d = x.shape[1]
     k = alpha.shape[0]
@@ -39,7 +39,7 @@ def gmm_objective(alpha, mu, q, l, x, gamma, m):
         for j in range(d):
             Q[j, j] = math.exp(q[c, j])
             for i in range(j + 1, d):
-                Q[i, j] = l[c, idx]
+                Q[i, j] = lower[c, idx]
                 idx += 1
         Qx = (x - mu[c]) @ Q.T
         beta[:, c] = alpha[c] + np.sum(q[c]) - 0.5 * np.sum(Qx * Qx, axis=1)
@@ -48,7 +48,7 @@ def gmm_objective(alpha, mu, q, l, x, gamma, m):
     likelihood = -n * (0.5 * d * math.log(2 * math.pi) + logsumexp(alpha)) + slse
     dof = d + m + 1
     constant = k * (dof * d * (math.log(gamma) - 0.5 * math.log(2.0)) - log_gamma_d(0.5 * dof, d))
-    frobenius = np.sum(np.exp(2.0 * q)) + np.sum(l * l)
+    frobenius = np.sum(np.exp(2.0 * q)) + np.sum(lower * lower)
     prior = constant - 0.5 * gamma * gamma * frobenius + m * np.sum(q)
     return likelihood + prior
 
