@@ -114,7 +114,9 @@ class Layer:
         given = dict(shape=shape, initializer=initializer, dtype=dtype, trainable=trainable)
         for key, value in zip(order, args):
             given[key] = value
-        shape = () if given["shape"] is None else tuple(int(d) for d in given["shape"])
+        shape = given["shape"]
+        shape = () if shape is None else (int(shape),) if isinstance(shape, (int, np.integer)) \
+            else tuple(int(d) for d in shape)      # an int is a vector's length (TF-Keras 2)
         dtype = _ops.np_dtype(given["dtype"] or self.dtype)
         init = given["initializer"]
         if init is None:
