@@ -1,12 +1,17 @@
-"""tapeflow.keras: the Keras subset the seeds' training loops use.
+"""tapeflow.keras: the Keras subset of TensorFlow's guides and the seeds' training loops.
 
-Dense / Sequential, SGD / Adam, mean_squared_error, the MeanSquaredError metric. Everything is built
-from tapeflow.runtime ops, so a model called inside a GradientTape is differentiated by the tape.
+Layers (Dense, Conv2D, pooling, BatchNormalization, Dropout, Flatten, Lambda, merging), Model
+(subclassed or functional from keras.Input), Sequential, initializers by name or class,
+optimizers, losses, metrics. Everything is built from tapeflow.runtime ops, so a model called
+inside a GradientTape is differentiated by the tape.
 """
-from . import activations, initializers, layers, losses, metrics, models, optimizers
-from .models import Sequential
+from . import (activations, initializers, layers, losses, metrics, models, optimizers,
+               regularizers)
+from .base_layer import Layer
+from .functional import Input, KerasTensor
+from .models import Model, Sequential
 
 __version__ = "0.1.0"
 
 __all__ = ["activations", "initializers", "layers", "losses", "metrics", "models", "optimizers",
-           "Sequential"]
+           "regularizers", "Input", "KerasTensor", "Layer", "Model", "Sequential"]

@@ -6,6 +6,7 @@ ordinary recorded ops: gradients flow through any active GradientTape.
 import numpy as np
 
 from tapeflow import runtime as _rt
+from tapeflow.runtime.recording import stop_recording_all  # noqa: F401 (used by keras modules)
 
 runtime = _rt
 Tensor = _rt.Tensor
@@ -71,6 +72,11 @@ def unique_name(base):
     n = _name_counts.get(base, 0)
     _name_counts[base] = n + 1
     return base if n == 0 else f"{base}_{n}"
+
+
+def draw_seed():
+    """An integer seed drawn from the runtime's global stream (repeatable after set_seed)."""
+    return int(_rt.random.uniform((), minval=0, maxval=2**31 - 1, dtype=_rt.int64).numpy())
 
 
 def random_uniform(shape, low, high, dtype):

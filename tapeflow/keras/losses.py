@@ -83,10 +83,29 @@ class SparseCategoricalCrossentropy(Loss):
         super().__init__(lambda t, p: sparse_categorical_crossentropy(t, p, from_logits), name)
 
 
+def mean_absolute_error(y_true, y_pred):
+    """Per-sample mean over the last axis of |y_pred - y_true|."""
+    y_pred = _ops.as_tensor(y_pred)
+    y_true = _ops.as_tensor(y_true, dtype=y_pred.dtype)
+    return _ops.reduce_mean(_ops.runtime.abs(y_pred - y_true), axis=-1)
+
+
+mae = MAE = mean_absolute_error
+
+
+class MeanAbsoluteError(Loss):
+    def __init__(self, name="mean_absolute_error"):
+        super().__init__(mean_absolute_error, name)
+
+
 def get(identifier):
     if callable(identifier):
         return identifier
-    table = {"mse": mean_squared_error, "mean_squared_error": mean_squared_error}
+    table = {"mse": mean_squared_error, "mean_squared_error": mean_squared_error,
+             "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
+             "binary_crossentropy": binary_crossentropy,
+             "categorical_crossentropy": categorical_crossentropy,
+             "sparse_categorical_crossentropy": sparse_categorical_crossentropy}
     try:
         return table[identifier]
     except KeyError:
