@@ -3,11 +3,12 @@
 A gradient called inside a function is generated for the kinds of its arguments ("float",
 ("array", ndim), ...), which must be known when the call is inlined. Parameters have theirs;
 this tracks locals bound by plain assignments whose value's kind follows from known kinds: a
-name, a number, a unary or binary operation (numpy broadcasting: the larger ndim), an item ``a[i]``, a gradient's
-result (the kind of the argument it is taken for), ``np.array`` or ``np.stack`` of a list
-literal of numbers or of arrays of one ndim. A gradient call may rely on a local only if
-every binding of it, including those later in the text (a loop's next iteration), has that same
-kind: ``check`` walks the finished function and refuses otherwise.
+name, a number, a unary or binary operation (numpy broadcasting: the larger ndim), an item
+``a[i]``, a gradient's result (the kind of the argument it is taken for), ``np.zeros_like``,
+``np.ones_like``, ``np.copy``, ``np.array`` or ``np.stack`` of a list literal of numbers or of
+arrays of one ndim. A gradient call may rely on a local only if every binding of it, including
+those later in the text (a loop's next iteration), has that same kind, and so has every local
+its kind was read from: ``check`` walks the finished function and refuses otherwise.
 """
 import gast
 import numpy as np
@@ -18,6 +19,7 @@ from .kinds import kind_of_argument
 FLOAT = ("float", 0)
 
 
+LIKE = (np.zeros_like, np.ones_like, np.copy)   # the kind of their argument
 INT_OPS = (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)
 
 
@@ -63,6 +65,10 @@ class LocalKinds:
                 if k is not None and k[0] in ("float", "int", "bool", "array"):
                     return ("list", k[1])    # of numbers (0) or of arrays of one ndim
             return None
+        if isinstance(node, gast.Call) and getattr(node, "callee", None) in LIKE and \
+                len(node.args) == 1 and not node.keywords:
+            k = self.of(node.args[0], deps)
+            return k if k is not None and k[0] in ("float", "array") else None
         if isinstance(node, gast.Call) and getattr(node, "callee", None) in (np.array,
                                                                                np.asarray,
                                                                                np.stack):

@@ -48,7 +48,7 @@ def central(f, x, *rest, h=1e-6):
 
 
 @pytest.mark.parametrize("backend", ["python"])   # native: bench/gradbench (saddle, particle)
-@pytest.mark.parametrize("fn", [descend_forward])   # descend: tests/gradbench (saddle rr)
+@pytest.mark.parametrize("fn", [descend])   # descend_forward: tests/gradbench (saddle)
 def test_gradient_through_descent(fn, backend):
     q, start = np.array([0.7, -0.3]), np.array([1.5, 2.0])
     got = tf.grad(fn, backend=backend)(q, start)
