@@ -43,7 +43,10 @@ FUNCTIONS = {
     "ht": ("objective", "jacobian"), "kmeans": ("cost", "dir"),
 }
 # what runs here in reasonable time (the snapshot's lstm data has 4096 characters)
-DEFAULT_ARGS = {"lstm": "-c 1024", "ht": "--max 2", "ba": "--max 1"}
+# one or two mid-sized inputs per eval, so that a run takes minutes; --args changes them
+DEFAULT_ARGS = {"lse": "-n 10000 160000", "llsq": "-n 256", "ode": "-n 1000 -s 10",
+                "gmm": "-d 10 -k 25", "lstm": "-l 2 -c 1024", "kmeans": "-k 100 -n 1000 -d 8",
+                "det": "-l 7", "ht": "--max 2", "ba": "--max 1"}
 PEERS = ("jax", "pytorch")
 
 
@@ -121,6 +124,11 @@ def run_eval(src, eval_name, eval_args, runs, seconds):
             response = {"id": message["id"]}
             if message.get("of") in pending:
                 rows[pending[message["of"]]][3] = message.get("valid")
+        elif kind == "define":   # go on without tapeflow's module: the peers are still timed
+            response = tool.respond(message)
+            if not response.get("success"):
+                print(f"peers: tapeflow has no {eval_name}", file=sys.stderr)
+                response = {"id": message["id"], "success": True}
         else:
             response = tool.respond(message)
         proc.stdin.write(json.dumps(response) + "\n")
