@@ -182,6 +182,7 @@ def main():
         print(f"peers: {eval_name} ...", file=sys.stderr, flush=True)
         results[eval_name] = run_eval(opts.src, eval_name, eval_args.get(eval_name, ""),
                                       opts.runs, opts.seconds)
+        print(table({eval_name: results[eval_name]}), file=sys.stderr, flush=True)   # so far
     if opts.json:
         with open(opts.json, "w") as f:
             json.dump(results, f, indent=1)
