@@ -69,6 +69,8 @@ class CallRewriter:
             # operator.mul(a, b) is a * b: one spelling for every pass and backend
             return self.expr(gast.BinOp(left=node.args[0], op=OPERATOR_BINOPS[fn](),
                                         right=node.args[1]), hint)
+        if getattr(fn, "__tapeflow_jvp__", False):
+            return self.inline_jvp(node)
         kind = resolve.classify(fn)
         if kind in ("user", "composite"):   # a composite is inlined from its definition
             parsed = parse_function(rules.entry_of(fn).impl if kind == "composite" else fn)
@@ -239,29 +241,72 @@ class CallRewriter:
         flag = self.fresh(f"{fn_node.name}_returned")
         return [assign(flag, const(False))] + lower_returns(body, result, flag, False)
 
+    def argument_kinds(self, args):
+        """The kinds of call arguments, known before the call: parameters, constants and
+        locals whose kind follows from theirs (see local_kinds.py)."""
+        kinds = []
+        for a in args:
+            local = self.scope.local(a.id) if isinstance(a, gast.Name) else None
+            if local in self.param_kinds:
+                kinds.append(self.param_kinds[local])
+            elif isinstance(a, gast.Constant):
+                kinds.append(kind_of_argument(a.value, False))
+            elif local is not None and self.local_kinds.of(name(local)) is not None and \
+                    self.local_kinds.of(name(local))[0] != "list":
+                kinds.append(self.local_kinds.of(name(local)))
+                self.local_kinds.rely(local, kinds[-1], self.scope.parsed.filename, self.lineno)
+            else:
+                self.error("a gradient function called on a computed value (its kinds are not "
+                           "known before the call)", "gradient call")
+        return kinds
+
+    def inline_generated(self, gen, node):
+        parsed = Parsed(copy.deepcopy(gen.ir), gen.filename, namespace_of(gen.fn), gen.fn)
+        return self.inline((parsed.node, parsed), node)
+
     def inline_gradient(self, gf, node):
         """A call of a tapeflow gradient: inline its generated code (higher-order derivatives)."""
         if self.gradient_of is None:
             self.error("a gradient function called here (no pipeline to generate it)",
                        "gradient call")
-        kinds = []
-        for a in node.args:
-            if isinstance(a, gast.Name) and self.scope.local(a.id) in self.param_kinds:
-                kinds.append(self.param_kinds[self.scope.local(a.id)])
-            elif isinstance(a, gast.Constant):
-                kinds.append(kind_of_argument(a.value, False))
-            else:
-                self.error("a gradient function called on a computed value (its kinds are not "
-                           "known before the call)", "gradient call")
+        kinds = self.argument_kinds(node.args)
         argnums = tuple(i % len(kinds) for i in gf.argnums)
         kinds = tuple(("float", 0) if i in argnums and k[0] in ("int", "bool") else k
                       for i, k in enumerate(kinds))
-        gen = self.gradient_of(gf.fn, argnums, kinds)
-        parsed = Parsed(copy.deepcopy(gen.ir), gen.filename, namespace_of(gen.fn), gen.fn)
-        both = self.inline((parsed.node, parsed), node)
+        both = self.inline_generated(self.gradient_of(gf.fn, argnums, kinds), node)
+        if not gf.tuple_out:   # the gradient has the kind of its argument
+            out = self.tuples[both.id][1]
+            if isinstance(out, gast.Name):
+                self.local_kinds.declared[out.id] = kinds[argnums[0]]
         if gf.with_value:
             return both
         return self.tuples[both.id][1]
+
+    def inline_jvp(self, node):
+        """``tapeflow.jvp(f, (x, y), (dx, None))``: the tangent code of f inlined, giving the
+        tuple (value, tangent). The primals and tangents must be tuple literals."""
+        if self.gradient_of is None:
+            self.error("jvp called here (no pipeline to generate it)", "jvp call")
+        # backend= says where a jvp called from Python runs; here it is inlined whatever it says
+        if len(node.args) != 3 or any(k.arg != "backend" for k in node.keywords) or not all(
+                isinstance(a, (gast.Tuple, gast.List)) for a in node.args[1:]) or \
+                len(node.args[1].elts) != len(node.args[2].elts):
+            self.error("jvp inside a transformed function takes (f, (primals...), "
+                       "(tangents...)) with tuples written out, one tangent per primal",
+                       "jvp call")
+        fn = self.static(node.args[0])
+        if fn is None or resolve.classify(fn) != "user":
+            self.error("jvp of a function that is not a plain Python function", "jvp call")
+        primals, tangents = node.args[1].elts, node.args[2].elts
+        kinds = self.argument_kinds(primals)
+        argnums = tuple(i for i, t in enumerate(tangents)
+                        if not (isinstance(t, gast.Constant) and t.value is None))
+        kinds = tuple(("float", 0) if i in argnums and k[0] in ("int", "bool") else k
+                      for i, k in enumerate(kinds))
+        gen = self.gradient_of(fn, argnums, kinds, forward=True)
+        call = gast.Call(func=node.func, args=list(primals) + [tangents[i] for i in argnums],
+                         keywords=[])
+        return self.inline_generated(gen, call)
 
     def defaults_of(self, fn_node, owner):
         a = fn_node.args

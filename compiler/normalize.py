@@ -23,6 +23,7 @@ from .errors import TransformError
 from .exits import lower_loop_exits, lower_returns
 from .flatten import UNSUPPORTED, ExpressionFlattener
 from .inline import CallRewriter
+from .local_kinds import LocalKinds
 from .nodes import assign, const, if_, is_atom, name, not_, store, strip_docstring
 from .scope import Scope, assigned_names, parameters
 
@@ -32,7 +33,8 @@ BUILTIN_NAMES = set(dir(builtins))
 class Normalizer(ExpressionFlattener, CallRewriter):
     def __init__(self, parsed, param_kinds=None, gradient_of=None, reads=None):
         self.top = parsed
-        # gradient_of(fn, argnums, kinds) -> the Generated code of a gradient called
+        # gradient_of(fn, argnums, kinds, forward=False) -> the Generated code of a gradient
+        # (forward: the tangent code, for jvp) called
         # inside the function (given by the pipeline: no pass imports the driver)
         self.gradient_of = gradient_of
         # every Parsed function read (the top one and those inlined), for the pipeline to
@@ -45,6 +47,7 @@ class Normalizer(ExpressionFlattener, CallRewriter):
             if isinstance(n, gast.Name):
                 self.used.add(n.id)
         self.constants = {}      # extra names the generated code needs -> values
+        self.local_kinds = LocalKinds(self.param_kinds, self.constants)   # gradients of locals
         self.out = []
         self.lineno = parsed.node.lineno
         self.inlining = []       # functions being inlined, to detect recursion
@@ -79,6 +82,7 @@ class Normalizer(ExpressionFlattener, CallRewriter):
         if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name):
             # a tuple literal is remembered by its parts until one of them is rebound
             bound = stmt.targets[0].id
+            self.local_kinds.bound(bound, stmt.value)
             for t, parts in list(self.tuples.items()):
                 if t == bound or any(isinstance(p, gast.Name) and p.id == bound for p in parts):
                     del self.tuples[t]
@@ -145,6 +149,7 @@ class Normalizer(ExpressionFlattener, CallRewriter):
             kwarg=None, defaults=[]), body=ir_body, decorator_list=[], returns=None,
             type_comment=None, type_params=[])
         fn.lineno = node.lineno
+        self.local_kinds.check(fn)
         return fn
 
     # statements

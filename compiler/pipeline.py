@@ -173,8 +173,8 @@ def normalized(fn, kinds):
         return hit
     reads, parsed, inner = Reads(), [], []
 
-    def gradient_of(gfn, argnums, gkinds):
-        gen = generate(gfn, argnums, gkinds)
+    def gradient_of(gfn, argnums, gkinds, forward=False):
+        gen = (generate_forward if forward else generate)(gfn, argnums, gkinds)
         inner.append(gen.reads)
         return gen
     params = list(inspect.signature(fn, follow_wrapped=False).parameters)

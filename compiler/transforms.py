@@ -257,6 +257,9 @@ def jvp(f, primals, tangents, backend="auto"):
     return value, _structure(value, tangent)
 
 
+jvp.__tapeflow_jvp__ = True   # called in a transformed function: its tangent code is inlined
+
+
 class Jacobian:
     """``jacfwd(f, argnums)``: the Jacobian by forward mode, output shape + input shape, k
     directions per sweep (vector mode); one direction at a time where vector mode refuses."""

@@ -31,7 +31,7 @@ def package():
 def load(name):
     """The eval module ``name`` (ValueError if there is none)."""
     package()
-    if not name.isidentifier() or name in ("runs", "tool") or \
+    if not name.isidentifier() or name in ("runs", "tool", "descent", "peers") or \
             not os.path.exists(os.path.join(HERE, name + ".py")):
         raise ValueError(f"tapeflow has no module for the eval {name!r}")
     return importlib.import_module(f"{PACKAGE}.{name}")
