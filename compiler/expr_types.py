@@ -2,7 +2,7 @@
 import ast
 
 
-from .call_types import const_value
+from .call_names import const_value
 from .llvm.errors import TypingError
 from .native_types import (BOOL, F64, I64, NONE, Array, Scalar, Tuple, _Conflict, _Unknown,
                            dtype_of, make, ndim_of, promote, unify)

@@ -8,7 +8,7 @@ do not fit (the call is then refused natively, with its name). The lowering side
 """
 import ast
 
-from .call_types import DTYPE_NAMES, const_value, dtype_from_node, native_family
+from .call_names import DTYPE_NAMES, const_value, dtype_from_node, native_family
 from .native_types import (BOOL, F64, I64, NONE, Array, Scalar, Tuple, dtype_of, make, ndim_of,
                            promote)
 

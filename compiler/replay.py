@@ -24,9 +24,8 @@ caller then makes k separate calls).
 import gast
 
 from .errors import TransformError
-from .normalize import assign, const, name
+from .nodes import assign, attr, call, const, name
 
-from .reverse import attr, call
 
 
 def rows_function(r, stacks, primal, sweep, grads):

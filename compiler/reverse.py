@@ -17,6 +17,7 @@ from .adjoints import NeedsSplit, StatementAdjoints, add
 from .analyze import is_differentiable_op, statements
 from .errors import TransformError
 from .nodes import assign, attr, call, const, if_, name, store
+from .replay import rows_function
 from .saves import SaveOrRecompute
 
 
@@ -104,7 +105,6 @@ class Reverse(SaveOrRecompute, StatementAdjoints):
             grads.append(name(self.d(p)))
         stacks = [assign(stack, call(name("Stack"))) for stack in self.stacks_used]
         if self.rows:   # vector mode: one primal sweep, the adjoint sweep once per cotangent row
-            from .replay import rows_function
             return rows_function(self, stacks, primal, seed + inits + adjoint, grads)
         # without the value, whatever only computed it is dead code (grad alone is cheaper)
         self.returns_value = self.with_value or self.a.kind(result) not in ("float", "int", "bool")

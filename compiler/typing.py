@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # the lowering reads types as T.<name> (compiler.typing is its one door to them)
-from .call_types import CallTyper, call_name, const_value, native_family, range_call  # noqa: F401
+from .call_names import call_name, const_value, native_family, range_call  # noqa: F401
+from .call_types import CallTyper
 from .expr_types import ExprTyper
 from .llvm.errors import NativeUnsupported, TypingError  # noqa: F401
 from .native_types import (BOOL, F32, F64, I64, NONE, SCALARS, STACK, Array,  # noqa: F401

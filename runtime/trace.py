@@ -499,13 +499,20 @@ _SEQUENCE_FIRST = frozenset(id(f) for f in (
     np.einsum, np.select, np.broadcast_arrays, np.meshgrid))
 
 
-def _joining_first(fn):
-    def call(a, *args, **kwargs):
+class _joining_first:
+    """``fn`` with a first argument that is a list of traced values stacked first. Anything else
+    (a ufunc's .reduce, .outer, ...) is fn's own; the source transform reads it as fn."""
+
+    def __init__(self, fn):
+        self.__name__, self.__wrapped__, self.__tapeflow_primitive__ = fn.__name__, fn, fn
+
+    def __call__(self, a, *args, **kwargs):
         if isinstance(a, (list, tuple)):
             a = _join_traced(a)
-        return fn(a, *args, **kwargs)
-    call.__name__, call.__wrapped__, call.__tapeflow_primitive__ = fn.__name__, fn, fn
-    return call
+        return self.__wrapped__(a, *args, **kwargs)
+
+    def __getattr__(self, attr):
+        return getattr(self.__wrapped__, attr)
 
 
 def _join_traced(obj):
