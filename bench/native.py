@@ -159,7 +159,7 @@ def main():
         jargs = [jx["asarray"](a) for a in args[:4]] + list(args[4:])
         assert abs(float(jgmm(*jargs)) - gmm_objective(*args)) < 1e-8 * abs(gmm_objective(*args))
         jx_t = best(jgrad, *jargs, repeat=7)
-    ratios = {}
+    gmm_ratios = {}
     for label, objective in (("gmm", gmm_objective), ("gmm naive", gmm_objective_naive)):
         g = tf.grad(objective, argnums=(0, 1, 2), backend="native")
         primal = tf.jit(objective)
@@ -167,7 +167,7 @@ def main():
             for ours, theirs in zip(g(*args), jgrad(*jargs)):
                 np.testing.assert_allclose(ours, np.asarray(theirs), rtol=1e-8, atol=1e-8)
         gmm_grad, gmm_primal = best(g, *args, repeat=7), best(primal, *args, repeat=7)
-        ratios[label] = gmm_grad / gmm_primal
+        gmm_ratios[label] = gmm_grad / gmm_primal
         rows.append((f"{label} gradient (d=10 K=25 N=1000)", gmm_grad, None, jx_t))
         rows.append((f"{label} primal (tf.jit)", gmm_primal, None, None))
 
@@ -195,7 +195,7 @@ def main():
                            if v)
         print(f"{name:<{w}}{cells}   {ratios}")
     print()
-    for label, r in ratios.items():
+    for label, r in gmm_ratios.items():
         print(f"{label} gradient / {label} primal: {r:.2f}")
     print(f"compile time of the Rosenbrock gradient (first call: transform, type, lower, O3, "
           f"MCJIT): {compile_ms:.0f} ms")
