@@ -26,10 +26,11 @@ from .math_ops import (add, subtract, multiply, divide, truediv, realdiv, pow, m
                        clip_by_global_norm, global_norm, einsum)
 from .array_ops import (reshape, transpose, squeeze, expand_dims, broadcast_to, tile, reverse,
                         concat, stack, unstack, split, gather, gather_nd, boolean_mask,
-                        stop_gradient, zeros, ones, fill, zeros_like, ones_like, range, linspace,
-                        eye, one_hot, shape, size, rank, pad, sort, argsort, unique, scatter_nd,
+                        stop_gradient, pad, sort, argsort, unique, scatter_nd,
                         tensor_scatter_nd_add, tensor_scatter_nd_update, unsorted_segment_sum,
                         segment_sum, segment_mean, diag_part, diag, top_k)
+from .factory_ops import (zeros, ones, fill, zeros_like, ones_like, range, linspace, eye, one_hot,
+                          shape, size, rank)
 from .module import Module
 from .forward import ForwardAccumulator
 from .eager import print, function, executing_eagerly, TensorSpec  # noqa: A004

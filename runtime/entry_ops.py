@@ -5,6 +5,7 @@ rule is the table's and nothing here restates a derivative.
 import numpy as np
 
 from . import array_ops as A
+from . import factory_ops as F
 from . import math_ops as M
 from . import rules
 from .opdef import as_tensor, wrap
@@ -62,7 +63,7 @@ def cumprod(x, axis=0, exclusive=False, reverse=False, name=None):
     if exclusive:
         n = x._v.ndim
         ax = axis % n
-        ones = A.ones_like(A.gather(x, [0], axis=ax))
+        ones = F.ones_like(A.gather(x, [0], axis=ax))
         x = A.concat([ones, A.gather(x, list(range(x._v.shape[ax] - 1)), axis=ax)], ax)
     out = _run(np.cumprod, x, axis=int(axis))
     return A.reverse(out, [axis]) if reverse else out
@@ -161,5 +162,5 @@ def xlogy(x, y, name=None):
     """x * log(y), 0 where x == 0 (also its gradients there), as tf.math.xlogy."""
     x, y = as_tensor(x), as_tensor(y)
     zero = M.equal(x, 0.0)
-    safe_y = M.where(zero, A.ones_like(y), y)
-    return M.where(zero, A.zeros_like(x * safe_y), x * M.log(safe_y))
+    safe_y = M.where(zero, F.ones_like(y), y)
+    return M.where(zero, F.zeros_like(x * safe_y), x * M.log(safe_y))

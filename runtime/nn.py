@@ -2,6 +2,7 @@
 import numpy as np
 
 from . import array_ops as A
+from . import factory_ops as F
 from . import conv_ops as _conv
 from . import math_ops as M
 from .opdef import as_tensor, wrap
@@ -110,7 +111,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None):
 def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None):
     x = as_tensor(logits)
     lab = np.asarray(as_tensor(labels)._v).astype(np.int64)
-    onehot = A.one_hot(lab, x._v.shape[-1], dtype=x.dtype)
+    onehot = F.one_hot(lab, x._v.shape[-1], dtype=x.dtype)
     return softmax_cross_entropy_with_logits(onehot, x)
 
 

@@ -18,7 +18,7 @@ _TRAINABLE = _dt.TRAINABLE
 
 
 class _Strict(threading.local):
-    """Per thread: the guard of strict tracing (``trace.Guard``) while the tape backend of ``grad``
+    """Per thread: the guard of strict tracing (``trace_guard.Guard``) while the tape backend of ``grad``
     runs a function on this thread, else None.
 
     ``float(t)``, ``t.item()``, ``np.asarray(t)`` and ``t[i] = v`` ask the guard first, so a

@@ -7,6 +7,11 @@ from .helpers import unbroadcast
 from .table import define, primitive, tangent
 
 
+def since_311(name):
+    """math.<name> where Python has it (math.cbrt and math.exp2 are new in 3.11)."""
+    return (getattr(math, name),) if hasattr(math, name) else ()
+
+
 @primitive("Sqrt", np.sqrt, math.sqrt, native="unary_float", domain="pos")
 def d_sqrt(g, ans, x):
     # a zero incoming gradient gives zero, also where 1/sqrt(x) is inf or nan (TF's SqrtGrad), so
@@ -29,7 +34,7 @@ def f_exp(x_dot, ans, x):
     return x_dot * ans
 
 
-@primitive("Exp2", np.exp2, native="unary_float")
+@primitive("Exp2", np.exp2, *since_311("exp2"), native="unary_float")
 def d_exp2(g, ans, x):
     return g * ans * 0.6931471805599453   # ln 2
 
@@ -318,7 +323,7 @@ def f_logaddexp2(x_dot, y_dot, ans, x, y):
     return x_dot * np.exp2(x - ans), y_dot * np.exp2(y - ans)
 
 
-@primitive("Cbrt", np.cbrt, domain="pos")
+@primitive("Cbrt", np.cbrt, *since_311("cbrt"), domain="pos")
 def d_cbrt(g, ans, x):
     # infinite slope at 0, as sqrt's
     return g / (3.0 * ans * ans)
