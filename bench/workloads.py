@@ -65,6 +65,53 @@ def gmm_objective(alphas, means, icf, x, gamma, m):
     return total - n * d * 0.5 * math.log(2.0 * math.pi)
 
 
+def gmm_objective_naive(alphas, means, icf, x, gamma, m):
+    """gmm_objective with exp(q) recomputed for every data point, as a first spelling would:
+    the loop-invariant exp is the compiler's to hoist.
+
+    ADBench's GMM log-likelihood plus the Wishart prior (gradbench's corrected sign), written
+    with loops. icf[k] holds the log-diagonal of Q_k (d entries), then its strictly-lower part
+    column by column. The constant terms of the prior are left out (they have no gradient)."""
+    n = x.shape[0]
+    d = x.shape[1]
+    k = alphas.shape[0]
+    sum_q = np.sum(icf[:, :d], axis=1)
+    beta = np.zeros(k)
+    total = 0.0
+    for i in range(n):
+        for j in range(k):
+            sq = 0.0
+            for r in range(d):
+                z = math.exp(icf[j, r]) * (x[i, r] - means[j, r])
+                for c in range(r):
+                    z += icf[j, d + c * (2 * d - c - 1) // 2 + r - c - 1] * (x[i, c] - means[j, c])
+                sq += z * z
+            beta[j] = alphas[j] + sum_q[j] - 0.5 * sq
+        biggest = beta[0]
+        for j in range(1, k):
+            biggest = max(biggest, beta[j])
+        se = 0.0
+        for j in range(k):
+            se += math.exp(beta[j] - biggest)
+        total += biggest + math.log(se)
+    biggest = alphas[0]
+    for j in range(1, k):
+        biggest = max(biggest, alphas[j])
+    se = 0.0
+    for j in range(k):
+        se += math.exp(alphas[j] - biggest)
+    total -= n * (biggest + math.log(se))
+    for j in range(k):
+        frob = 0.0
+        for r in range(d):
+            frob += math.exp(2.0 * icf[j, r])
+            total += m * icf[j, r]
+        for t in range(d, icf.shape[1]):
+            frob += icf[j, t] * icf[j, t]
+        total -= 0.5 * gamma * gamma * frob
+    return total - n * d * 0.5 * math.log(2.0 * math.pi)
+
+
 def gmm_inputs(d, k, n, seed=0):
     rng = np.random.default_rng(seed)
     alphas = rng.normal(size=k)

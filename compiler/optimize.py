@@ -1,6 +1,6 @@
 """Optimize the generated gradient so it reads like, and runs like, hand-written code.
 
-Three passes over the structured tree, each small:
+Passes over the structured tree, each small (constant folding of sizes: simplify.py):
   * zeros: an adjoint known to be zero (just initialised or reset, also across the back edge of
     a loop whose body resets it) is assigned its first contribution instead of accumulating it;
   * dead code: assignments whose value nothing reads are removed (liveness, loops included),
@@ -13,6 +13,7 @@ Three passes over the structured tree, each small:
 import gast
 
 from .analyze import statements
+from .simplify import fold_sizes
 
 
 def optimize(fn, keep=()):
@@ -20,6 +21,7 @@ def optimize(fn, keep=()):
     fn.body, _ = propagate_zeros(fn.body, set(), element_written(fn))
     remove_dead_stores(fn)
     fuse_temporaries(fn, set(keep))
+    fold_sizes(fn)         # after fusion: np.size(np.mean(t)) is then in one expression
     remove_dead_stores(fn)
     remove_unused_code(fn)
     factor_sums(fn)

@@ -24,6 +24,10 @@ class ExprLowerer:
             return self.load_name(node.id)
         if isinstance(node, ast.Tuple):
             return L.TupleVal(t, [self.expr(e) for e in node.elts])
+        if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare)) and isinstance(t, T.Array):
+            from . import fusion
+            if fusion.worth_fusing(self, node):   # several elementwise operators: one loop
+                return fusion.lower_fused(self, node)
         if isinstance(node, ast.BinOp):
             lt, rt_ = self.ti.type_of(node.left), self.ti.type_of(node.right)
             lv, rv = self.expr(node.left), self.expr(node.right)

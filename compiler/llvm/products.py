@@ -7,7 +7,7 @@ from llvmlite import ir
 from .. import typing as T
 from . import types as L
 from . import scalars as S
-from .arrays import ONE, ZERO, alloc, dt, full, load_at, map_elementwise, store_at
+from .arrays import ONE, ZERO, alloc, dt, fill, full, load_at, map_elementwise, store_at
 
 
 # ------------------------------------------------------------------------------ products
@@ -67,11 +67,16 @@ def matmul(lw, lv, lt, rv, rt, t):
         lw.for_range(kl, krow)
         return out
     m, n = lv.shape[0], rv.shape[1]
-    out = full(lw, od, [m, n], S.const(od, 0))
     if lw.m.blas_dgemm and od == T.F64 and lt.dtype == T.F64 and rt.dtype == T.F64:
-        blas_or_loops(lw, lv, rv, out, m, n, kl, lambda: matmul_loops(lw, lv, rv, out, m, n, kl,
-                                                                        ld, add, mul))
+        # dgemm with beta = 0 overwrites every element of C: no zero-fill on that path
+        out = alloc(lw, od, [m, n])
+
+        def loops():
+            fill(lw, out, S.const(od, 0))
+            matmul_loops(lw, lv, rv, out, m, n, kl, ld, add, mul)
+        blas_or_loops(lw, lv, rv, out, m, n, kl, loops)
         return out
+    out = full(lw, od, [m, n], S.const(od, 0))
     matmul_loops(lw, lv, rv, out, m, n, kl, ld, add, mul)
     return out
 
@@ -101,7 +106,9 @@ def blas_or_loops(lw, lv, rv, out, m, n, k, loops):
     gemm = lw.m.declare(lw.m.blas_dgemm, ir.VoidType(),
                            [i32, i32, i32, L.I64, L.I64, L.I64, dbl, L.PTR, L.I64, L.PTR, L.I64,
                             dbl, L.PTR, L.I64])
-    with b.if_else(b.and_(ok_a, ok_b)) as (blas, fallback):
+    # k == 0 goes to the loops too: C is then all zeros, which the loops' fill writes
+    usable = b.and_(b.and_(ok_a, ok_b), b.icmp_signed(">", k, ZERO))
+    with b.if_else(usable) as (blas, fallback):
         with blas:
             b.call(gemm, [ir.Constant(i32, 101), trans_a, trans_b, m, n, k,
                           ir.Constant(dbl, 1.0), lv.data, lda, rv.data, ldb,

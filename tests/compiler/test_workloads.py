@@ -16,6 +16,7 @@ CASES = {
     "recurrence": (workloads.recurrence, (0.5,), 0),
     "rosenbrock": (workloads.rosenbrock, (np.linspace(-1.0, 1.5, 7),), 0),
     "gmm": (workloads.gmm_objective, workloads.gmm_inputs(3, 4, 6), (0, 1, 2)),
+    "gmm naive": (workloads.gmm_objective_naive, workloads.gmm_inputs(3, 4, 6), (0, 1, 2)),
     "mlp": (workloads.mlp_loss, workloads.mlp_inputs(n=20), (0, 1, 2, 3)),
 }
 

@@ -40,3 +40,16 @@ def test_gradient_through_blas_matmul():
     w, x = RNG.normal(size=(6, 3)), RNG.normal(size=(9, 6))
     native = tf.grad(loss, backend="native")(w, x)
     np.testing.assert_allclose(native, tf.grad(loss, backend="python")(w, x), rtol=1e-12)
+
+
+def test_product_written_into_recycled_memory():
+    """The BLAS path writes C without zero-filling it first: on later calls the block comes from
+    the pool holding an earlier temporary's values, and an empty inner axis must still give 0."""
+    def g(a, b, c):
+        return np.sum(a @ b) + np.sum(c * 3.0)
+    c = RNG.normal(size=(40, 30)) + 5.0
+    native = tf.jit(g)
+    for inner in (0, 6, 0):
+        a, b = RNG.normal(size=(40, inner)), RNG.normal(size=(inner, 30))
+        for _ in range(3):
+            np.testing.assert_allclose(native(a, b, c), g(a, b, c), rtol=1e-12)

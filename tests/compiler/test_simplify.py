@@ -1,0 +1,48 @@
+"""Constant folding of sizes (compiler/simplify.py): what is folded is certainly 1, what is not
+certain stays, and the gradients that used the folded sizes keep their values."""
+import gast
+import numpy as np
+import pytest
+
+import tapeflow
+from conftest import numeric_grad
+from tapeflow.compiler.simplify import fold_sizes
+
+FOLDED = ["np.size(np.mean(x))", "np.size(np.sum(x))", "np.size(np.max(x, axis=None))",
+          "np.size(np.prod(x, keepdims=False))", "np.size(2.0)", "np.size(np.std(x))"]
+KEPT = ["np.size(np.mean(x, axis=0))", "np.size(np.sum(x, 1))", "np.size(x)",
+        "np.size(np.mean(x, keepdims=True))", "np.size(np.sum(x, axis=a))", "np.size(np.exp(x))",
+        "np.size(np.sum(*xs))", "np.size(mean(x))"]
+
+
+def folded(expr):
+    tree = gast.parse(f"def f(x, a, xs):\n    return {expr}\n")
+    fold_sizes(tree)
+    return tree.body[0].body[0].value
+
+
+@pytest.mark.parametrize("expr", FOLDED)
+def test_full_reduction_sizes_fold_to_one(expr):
+    value = folded(expr)
+    assert isinstance(value, gast.Constant) and value.value == 1
+
+
+@pytest.mark.parametrize("expr", KEPT)
+def test_sizes_that_may_differ_are_kept(expr):
+    assert isinstance(folded(expr), gast.Call)
+
+
+def mean_loss(x, y):
+    return np.mean((x * y - 1.0) ** 2) + np.sum(np.mean(x * x, axis=0))
+
+
+@pytest.mark.parametrize("backend", ["python", "native"])
+def test_mean_gradient_with_folded_sizes(backend):
+    rng = np.random.default_rng(2)
+    args = (rng.normal(size=(4, 3)), rng.normal(size=(4, 3)))
+    g = tapeflow.grad(mean_loss, argnums=(0, 1), backend=backend)
+    got = g(*args)
+    src = tapeflow.source(g)
+    assert "np.size(np.mean(" not in src.replace("\n", "").replace(" ", "")
+    for a, b in zip(got, numeric_grad(mean_loss, args, (0, 1))):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
