@@ -348,3 +348,26 @@ def row_of_a_matrix_overwritten_in_a_loop(x):
 
 def test_row_write_adjoint_and_save_are_copies():
     check(row_of_a_matrix_overwritten_in_a_loop, np.array([0.3, -0.2, 0.5]))
+
+
+# The counter of ``reversed(range(...))`` got the fresh name ``k``; inside an inlined function
+# with its own local ``k`` (IR name ``helper_k``) the loop read the counter back as that local,
+# so the primal, its gradient and the gradient's tangent code (kmeans) were all wrong.
+def helper_with_a_local_named_like_a_fresh_name(x):
+    k = 5.0
+    last = 2.0
+    s = 0.0
+    for i in reversed(range(x.shape[0])):
+        s += x[i] * (i + 1) * k * last
+    return s
+
+
+def calls_a_helper_with_fresh_like_names(x):
+    return helper_with_a_local_named_like_a_fresh_name(x) ** 2
+
+
+def test_fresh_loop_names_do_not_capture_an_inlined_functions_locals():
+    x = np.array([1.0, 2.0, 3.0])
+    f = calls_a_helper_with_fresh_like_names
+    assert tf.jit(f)(x) == pytest.approx(f(x))
+    check(f, x)
