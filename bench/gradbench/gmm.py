@@ -28,7 +28,7 @@ def log_gamma_d(a, d):
     return out
 
 
-def gmm_objective(alpha, mu, q, l, x, gamma, m):
+def gmm_objective(alpha, mu, q, l, x, gamma, m):  # noqa: E741 (the eval names it l)
     n = x.shape[0]
     d = x.shape[1]
     k = alpha.shape[0]

@@ -23,8 +23,8 @@ def kmeans_cost(centroids, points):
         closest = math.inf
         for j in range(k):
             dist = 0.0
-            for l in range(d):
-                dist += (points[i, l] - centroids[j, l]) ** 2
+            for e in range(d):
+                dist += (points[i, e] - centroids[j, e]) ** 2
             closest = min(closest, dist)
         total += closest
     return total
