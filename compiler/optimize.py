@@ -50,9 +50,12 @@ def stores(stmt):
     return out
 
 
+STACK_OPS = ("pop", "push", "append")
+
+
 def has_stack_op(node):
     return any(isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and
-               n.func.attr in ("pop", "push", "append") for n in gast.walk(node))
+               n.func.attr in STACK_OPS for n in gast.walk(node))
 
 
 def is_zero(value):
@@ -236,14 +239,19 @@ def remove_unused_code(fn):
                 target.id in params
         return False
 
+    # the statements do not change while marking: walk each once, not once per round
+    rooted = {id(s) for s, _ in everything if root(s) or isinstance(s, gast.For) and
+              s.target.id in live_after[id(s)]}   # (a loop variable read after the loop)
+    inner = {id(s): [id(x) for x, _ in statements(s.body + s.orelse)] for s, _ in everything
+             if isinstance(s, (gast.If, gast.For, gast.While))}
+    stored = {id(s): stores(s) for s, _ in everything if id(s) not in inner}
+
     def wanted(s):
-        if root(s):
+        if id(s) in rooted:
             return True
-        if isinstance(s, gast.For) and s.target.id in live_after[id(s)]:  # read after the loop
-            return True
-        if isinstance(s, (gast.If, gast.For, gast.While)):
-            return any(id(x) in needed for x, _ in statements(s.body + s.orelse))
-        return bool(stores(s) & names)
+        if id(s) in inner:
+            return any(x in needed for x in inner[id(s)])
+        return bool(stored[id(s)] & names)
 
     changed = True
     while changed:
@@ -305,16 +313,19 @@ def fuse_once(fn, keep):
 
 
 def walked(s, seen):
-    """(Load counts by name, stores) of statement ``s``, computed once until ``s`` changes
+    """(Load counts by name, stores, has a stack op) of statement ``s``, computed once until it changes
     (a fusion pass asks this of every statement after each candidate: quadratic walks)."""
     entry = seen.get(id(s))
     if entry is None or entry[0] is not s:
-        counts = {}
+        counts, stack_op = {}, False
         for n in gast.walk(s):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
                 counts[n.id] = counts.get(n.id, 0) + 1
-        entry = seen[id(s)] = (s, counts, stores(s))
-    return entry[1], entry[2]
+            elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and \
+                    n.func.attr in STACK_OPS:   # has_stack_op's test
+                stack_op = True
+        entry = seen[id(s)] = (s, counts, stores(s), stack_op)
+    return entry[1:]
 
 
 def try_fuse(block, k, record, kept, seen):
@@ -328,13 +339,13 @@ def try_fuse(block, k, record, kept, seen):
     readers = []
     for j in range(k + 1, len(block)):
         s = block[j]
-        counts, stored = walked(s, seen)
+        counts, stored, stack_op = walked(s, seen)
         uses = counts.get(t, 0)
         if uses:
             if written_into(s, t):   # t[i] = v writes into t: it must stay a name
                 return False
             if not isinstance(s, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) or \
-                    (uses > 1 and not copy) or (has_stack_op(s) and not isinstance(s, gast.Expr)):
+                    (uses > 1 and not copy) or (stack_op and not isinstance(s, gast.Expr)):
                 return False
             readers.append(s)
             redefines = simple_assign(s) and s.targets[0].id == t

@@ -136,37 +136,6 @@ def ht_complicated(theta, us, parents, base_relatives, inverse_base_absolutes, b
     return err
 
 
-simple_objective = tf.jit(ht_simple)
-complicated_objective = tf.jit(ht_complicated)
-simple_theta_jacobian = tf.jacfwd(ht_simple, backend="native")
-complicated_theta_jacobian = tf.jacfwd(ht_complicated, backend="native")
-
-
-def ht_objective(theta, us, model, correspondences, points, triangles):
-    if us.shape[0] == 0:
-        return simple_objective(theta, *model, correspondences, points)
-    return complicated_objective(theta, us, *model, correspondences, points, triangles)
-
-
-def ht_jacobian(theta, us, model, correspondences, points, triangles):
-    """Rows: the residuals in order (point i, coordinate j); columns: [d/du_i0, d/du_i1]
-    (complicated only), then d/dtheta."""
-    n = points.shape[0]
-    if us.shape[0] == 0:
-        J = simple_theta_jacobian(theta, *model, correspondences, points)
-        return J.reshape(3 * n, theta.shape[0])
-    args = (theta, us, *model, correspondences, points, triangles)
-    J = complicated_theta_jacobian(*args)
-    columns = []
-    for k in range(2):
-        direction = np.zeros_like(us)
-        direction[:, k] = 1.0
-        tangents = (np.zeros_like(theta), direction) + (None,) * (len(args) - 2)
-        _, column = tf.jvp(ht_complicated, args, tangents, backend="native")
-        columns.append(column.reshape(3 * n, 1))
-    return np.concatenate(columns + [J.reshape(3 * n, theta.shape[0])], axis=1)
-
-
 def prepare(input):
     data = input["data"]
     model = data["model"]
@@ -180,5 +149,37 @@ def prepare(input):
             np.array(model["triangles"], dtype=np.int64).reshape(-1, 3))
 
 
-objective = measured(ht_objective, prepare, lambda err: err.ravel().tolist())
-jacobian = measured(ht_jacobian, prepare, lambda J: J.tolist())
+def functions(backend="native"):
+    """(objective, jacobian) as the tool runs them: the derivatives on ``backend``; the tests
+    use "python" (the same generated code, without LLVM's compile time)."""
+    native = backend == "native"
+    simple = tf.jit(ht_simple) if native else ht_simple
+    complicated = tf.jit(ht_complicated) if native else ht_complicated
+    simple_theta = tf.jacfwd(ht_simple, backend=backend)
+    complicated_theta = tf.jacfwd(ht_complicated, backend=backend)
+
+    def objective(theta, us, model, correspondences, points, triangles):
+        if us.shape[0] == 0:
+            return simple(theta, *model, correspondences, points)
+        return complicated(theta, us, *model, correspondences, points, triangles)
+
+    def jacobian(theta, us, model, correspondences, points, triangles):
+        """Rows: the residuals in order (point i, coordinate j); columns: [d/du_i0, d/du_i1]
+        (complicated only), then d/dtheta."""
+        n = points.shape[0]
+        if us.shape[0] == 0:
+            return simple_theta(theta, *model, correspondences, points).reshape(3 * n, -1)
+        args = (theta, us, *model, correspondences, points, triangles)
+        columns = []
+        for k in range(2):
+            direction = np.zeros_like(us)
+            direction[:, k] = 1.0
+            tangents = (np.zeros_like(theta), direction) + (None,) * (len(args) - 2)
+            _, column = tf.jvp(ht_complicated, args, tangents, backend=backend)
+            columns.append(column.reshape(3 * n, 1))
+        return np.concatenate(columns + [complicated_theta(*args).reshape(3 * n, -1)], axis=1)
+    return (measured(objective, prepare, lambda err: err.ravel().tolist()),
+            measured(jacobian, prepare, lambda J: J.tolist()))
+
+
+objective, jacobian = functions()
