@@ -25,7 +25,8 @@ _REDUCTIONS = {id(c) for e in rules.ENTRIES if e.role == "reduction" for c in e.
 _FRESH = {id(f) for f in (np.copy, np.array, np.dot, np.matmul, np.zeros_like, np.ones_like,
                           np.empty_like, np.full_like, np.outer, np.inner, np.concatenate,
                           np.stack, np.cumsum, np.cumprod, np.diff, np.sort, np.kron,
-                          np.where, np.clip, float, int, len, print)}
+                          np.where, np.clip, np.zeros, np.ones, np.empty, np.full, np.eye,
+                          np.identity, np.arange, np.linspace, float, int, len, print)}
 
 
 def pair(a, b):

@@ -67,7 +67,16 @@ def const_value(node, consts=None):
     raise TypingError("expected a constant", getattr(node, "lineno", None))
 
 
-def dtype_from_node(node):
+def dtype_from_node(node, constants=None):
+    """The dtype a node names; ``constants``: module-level names (normalize lifts ``np.int64``
+    to such a name, bound to the numpy type)."""
+    if isinstance(node, ast.Name) and constants and node.id in constants:
+        try:
+            dtype_name = np.dtype(constants[node.id]).name
+        except TypeError:
+            dtype_name = None
+        if dtype_name in DTYPE_NAMES:
+            return DTYPE_NAMES[dtype_name]
     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in ("np", "numpy"):
         if node.attr in DTYPE_NAMES:
             return DTYPE_NAMES[node.attr]

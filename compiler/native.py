@@ -20,9 +20,11 @@ def _lowering():
 
 
 def data_constants(namespace):
-    """The values (numbers, tuples, arrays) among the names generated code can see."""
+    """The values (numbers, tuples, arrays) among the names generated code can see, and the
+    numpy scalar types (``dtype=np.int64`` reads one)."""
     return {k: v for k, v in namespace.items()
-            if isinstance(v, (numbers.Number, tuple, list, np.ndarray)) and not k.startswith("__")}
+            if (isinstance(v, (numbers.Number, tuple, list, np.ndarray)) or
+                isinstance(v, type) and issubclass(v, np.generic)) and not k.startswith("__")}
 
 
 def gradient_ir(generated):

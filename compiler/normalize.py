@@ -63,9 +63,12 @@ class Normalizer(ExpressionFlattener, CallRewriter):
         base = base.strip("_") or "t"
         candidate, k = base, 2
         scope = self.scope
+        # an inlined function's source names map to prefixed IR names: a bare source name of it
+        # would be read back as the function's own variable, so it is not free either
         while candidate in self.used or candidate in BUILTIN_NAMES or \
                 candidate in self.top.namespace or scope is not None and \
-                candidate in scope.namespace:
+                (candidate in scope.namespace or
+                 scope.rename.get(candidate, candidate) != candidate):
             candidate, k = f"{base}{k}", k + 1
         self.used.add(candidate)
         if scope is not None:

@@ -35,7 +35,7 @@ def np_call_type(ti, f, args, node, recv_method=False):
         if len(args) != 2:
             ti.err("astype(dtype) expected", node)
         ti.node_types[id(args[1])] = NONE
-        return Array(dtype_from_node(args[1]), ats[0].ndim)
+        return Array(dtype_from_node(args[1], ti.raw_constants), ats[0].ndim)
     rule = TYPE_RULES.get(native_family(f, recv_method))
     t = rule(ti, f, args, ats, node, recv_method) if rule is not None else None
     if t is None:
@@ -45,7 +45,7 @@ def np_call_type(ti, f, args, node, recv_method=False):
 
 def _dtype_kw(ti, node, default):
     dt_node = ti.kw(node, "dtype")
-    return dtype_from_node(dt_node) if dt_node is not None else default
+    return dtype_from_node(dt_node, ti.raw_constants) if dt_node is not None else default
 
 
 @types("unary_float")

@@ -52,9 +52,12 @@ def stores(stmt):
     return out
 
 
+STACK_OPS = ("pop", "push", "append")
+
+
 def has_stack_op(node):
     return any(isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and
-               n.func.attr in ("pop", "push", "append") for n in gast.walk(node))
+               n.func.attr in STACK_OPS for n in gast.walk(node))
 
 
 def is_zero(value):
@@ -105,8 +108,9 @@ def propagate_zeros(block, zero, written):
             s.orelse, zo = propagate_zeros(s.orelse, set(zero), written)
             zero = zb & zo
         elif isinstance(s, (gast.For, gast.While)):
-            written = set().union(*(stores(x) for x in s.body)) if s.body else set()
-            kept = {t for t in zero & written if resets_at_end(s.body, t)}
+            stored = {}   # stores of each statement in the body, walked once for every t
+            written = set().union(*(stored_by(x, stored) for x in s.body))
+            kept = {t for t in zero & written if resets_at_end(s.body, t, stored=stored)}
             entry = (zero - written) | kept
             s.body, _ = propagate_zeros(s.body, set(entry), written)
             zero = entry
@@ -116,18 +120,28 @@ def propagate_zeros(block, zero, written):
     return out, zero
 
 
-def resets_at_end(body, t, zero=True):
+def stored_by(s, stored):
+    """stores(s), remembered in ``stored`` (by id; the statements are not changed meanwhile)."""
+    names = stored.get(id(s))
+    if names is None:
+        names = stored[id(s)] = stores(s)
+    return names
+
+
+def resets_at_end(body, t, zero=True, stored=None):
     """Starting with ``t`` zero (or not), is it zero again after ``body``? Its last write must
     be ``t = 0.0``; loops and branches count when each of their paths ends with t zero."""
+    stored = {} if stored is None else stored
     for s in body:
-        if t not in stores(s):
+        if t not in stored_by(s, stored):
             continue
         if simple_assign(s):
             zero = is_zero(s.value)
         elif isinstance(s, gast.If):
-            zero = resets_at_end(s.body, t, zero) and resets_at_end(s.orelse, t, zero)
+            zero = resets_at_end(s.body, t, zero, stored) and \
+                resets_at_end(s.orelse, t, zero, stored)
         elif isinstance(s, (gast.For, gast.While)):
-            zero = zero and resets_at_end(s.body, t, True)
+            zero = zero and resets_at_end(s.body, t, True, stored)
         else:
             zero = False
     return zero
@@ -227,14 +241,19 @@ def remove_unused_code(fn):
                 target.id in params
         return False
 
+    # the statements do not change while marking: walk each once, not once per round
+    rooted = {id(s) for s, _ in everything if root(s) or isinstance(s, gast.For) and
+              s.target.id in live_after[id(s)]}   # (a loop variable read after the loop)
+    inner = {id(s): [id(x) for x, _ in statements(s.body + s.orelse)] for s, _ in everything
+             if isinstance(s, (gast.If, gast.For, gast.While))}
+    stored = {id(s): stores(s) for s, _ in everything if id(s) not in inner}
+
     def wanted(s):
-        if root(s):
+        if id(s) in rooted:
             return True
-        if isinstance(s, gast.For) and s.target.id in live_after[id(s)]:  # read after the loop
-            return True
-        if isinstance(s, (gast.If, gast.For, gast.While)):
-            return any(id(x) in needed for x, _ in statements(s.body + s.orelse))
-        return bool(stores(s) & names)
+        if id(s) in inner:
+            return any(x in needed for x in inner[id(s)])
+        return bool(stored[id(s)] & names)
 
     changed = True
     while changed:
@@ -272,6 +291,7 @@ def fuse_once(fn, keep):
     record = {}
     liveness(fn.body, set(), record)
     fused = [0]
+    seen = {}   # id(statement) -> (statement, its Load counts, its stores): walked once a pass
 
     def fuse(block):
         for s in block:
@@ -283,7 +303,7 @@ def fuse_once(fn, keep):
         while k < len(block):
             d = block[k]
             if simple_assign(d) and not has_stack_op(d.value) and \
-                    try_fuse(block, k, record, d.targets[0].id in keep):
+                    try_fuse(block, k, record, d.targets[0].id in keep, seen):
                 del block[k]
                 fused[0] += 1
                 continue
@@ -294,7 +314,23 @@ def fuse_once(fn, keep):
     return fused[0]
 
 
-def try_fuse(block, k, record, kept):
+def walked(s, seen):
+    """(Load counts by name, stores, has a stack op) of statement ``s``, computed once until it changes
+    (a fusion pass asks this of every statement after each candidate: quadratic walks)."""
+    entry = seen.get(id(s))
+    if entry is None or entry[0] is not s:
+        counts, stack_op = {}, False
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+                counts[n.id] = counts.get(n.id, 0) + 1
+            elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) and \
+                    n.func.attr in STACK_OPS:   # has_stack_op's test
+                stack_op = True
+        entry = seen[id(s)] = (s, counts, stores(s), stack_op)
+    return entry[1:]
+
+
+def try_fuse(block, k, record, kept, seen):
     """Write ``t = value`` (block[k]) into its reader(s). A copy ``t = u`` may have several
     readers; any other value exactly one. A ``kept`` name (the user's, and their adjoints) is
     only merged into a reader that assigns the same name again (``dx = a; dx = dx + b``)."""
@@ -305,13 +341,13 @@ def try_fuse(block, k, record, kept):
     readers = []
     for j in range(k + 1, len(block)):
         s = block[j]
-        uses = sum(1 for n in gast.walk(s) if isinstance(n, gast.Name) and n.id == t and
-                   isinstance(n.ctx, gast.Load))
+        counts, stored, stack_op = walked(s, seen)
+        uses = counts.get(t, 0)
         if uses:
             if written_into(s, t):   # t[i] = v writes into t: it must stay a name
                 return False
             if not isinstance(s, (gast.Assign, gast.AugAssign, gast.Expr, gast.Return)) or \
-                    (uses > 1 and not copy) or (has_stack_op(s) and not isinstance(s, gast.Expr)):
+                    (uses > 1 and not copy) or (stack_op and not isinstance(s, gast.Expr)):
                 return False
             readers.append(s)
             redefines = simple_assign(s) and s.targets[0].id == t
@@ -319,15 +355,16 @@ def try_fuse(block, k, record, kept):
                 return False
             if redefines or t not in record[id(s)]:
                 break
-            if not copy or stores(s) & (reads | {t}):
+            if not copy or stored & (reads | {t}):
                 return False
             continue
-        if stores(s) & (reads | {t}) or isinstance(s, (gast.If, gast.For, gast.While)):
+        if stored & (reads | {t}) or isinstance(s, (gast.If, gast.For, gast.While)):
             return False
     else:
         return False
     for s in readers:
         substitute(s, t, value)
+        seen.pop(id(s), None)
     return True
 
 

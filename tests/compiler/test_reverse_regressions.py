@@ -348,3 +348,61 @@ def row_of_a_matrix_overwritten_in_a_loop(x):
 
 def test_row_write_adjoint_and_save_are_copies():
     check(row_of_a_matrix_overwritten_in_a_loop, np.array([0.3, -0.2, 0.5]))
+
+
+# The counter of ``reversed(range(...))`` got the fresh name ``k``; inside an inlined function
+# with its own local ``k`` (IR name ``helper_k``) the loop read the counter back as that local,
+# so the primal, its gradient and the gradient's tangent code (kmeans) were all wrong.
+def helper_with_a_local_named_like_a_fresh_name(x):
+    k = 5.0
+    last = 2.0
+    s = 0.0
+    for i in reversed(range(x.shape[0])):
+        s += x[i] * (i + 1) * k * last
+    return s
+
+
+def calls_a_helper_with_fresh_like_names(x):
+    return helper_with_a_local_named_like_a_fresh_name(x) ** 2
+
+
+def test_fresh_loop_names_do_not_capture_an_inlined_functions_locals():
+    x = np.array([1.0, 2.0, 3.0])
+    f = calls_a_helper_with_fresh_like_names
+    assert tf.jit(f)(x) == pytest.approx(f(x))
+    check(f, x)
+
+
+# Two index arrays made by np.zeros(..., dtype=np.int64): the alias pass took np.zeros for a
+# call that may return a view of its argument (the lifted name int64), so writing one array
+# was refused as maybe writing the other; natively, dtype=np.int64 (a lifted module-level
+# name) was an "unsupported dtype", and in gradients it was not passed to the typer at all.
+def reads_through_int_index_arrays(x):
+    order = np.zeros(x.shape[0], dtype=np.int64)
+    seen = np.zeros(x.shape[0], dtype=np.int64)
+    for i in range(x.shape[0]):
+        order[i] = x.shape[0] - 1 - i
+        seen[i] = 1
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[int(order[i])] * x[i] * (i + 1) * seen[i]
+    return s
+
+
+def reads_through_int_index_arrays_tape(x):
+    # the tape runtime's numpy wrappers replace np.int64 itself while recording (a dtype=
+    # np.int64 then fails there): the same function with dtype=int for the tape reference
+    order = np.zeros(x.shape[0], dtype=int)
+    for i in range(x.shape[0]):
+        order[i] = x.shape[0] - 1 - i
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += x[int(order[i])] * x[i] * (i + 1)
+    return s
+
+
+def test_int64_index_arrays_natively_and_in_gradients():
+    x = np.array([0.5, -1.0, 2.0, 0.25])
+    f = reads_through_int_index_arrays
+    assert tf.jit(f)(x) == pytest.approx(f(x))
+    check(f, x, tape_f=reads_through_int_index_arrays_tape)
