@@ -23,14 +23,16 @@ def _log(x, base=None):
     return np.log(x) if base is None else np.log(x) / np.log(np.float64(base))
 
 
-def _wrap(f):
+def _wrap(name, f):
     def call(*args):
         return f(*[np.float64(a) for a in args])
-    call.__name__ = f.__name__
+    call.__name__ = name
+    # a transform of the generated code (grad of grad) reads it as math's own function
+    call.__tapeflow_primitive__ = getattr(math, name)
     return call
 
 
 math_namespace = types.SimpleNamespace(**{k: getattr(math, k) for k in dir(math)
                                           if not k.startswith("_")})
 for _name, _f in _NUMPY.items():
-    setattr(math_namespace, _name, _log if _f is None else _wrap(_f))
+    setattr(math_namespace, _name, _wrap(_name, _log if _f is None else _f))

@@ -6,6 +6,7 @@ so when the last reference to the function goes, its machine code and memory go 
 engine for the process, as Numba has, never frees anything). Symbol names of entries are unique
 per compile; helpers are internal to their module.
 """
+import atexit
 import ctypes
 import hashlib
 import os
@@ -52,6 +53,19 @@ def _new_engine(s):
 _engines = {}
 
 
+# At interpreter exit the process's memory goes back whole; freeing engines then, in whatever
+# order the last collection meets their owners, crashed (quickstart segfaulted on exit).
+_exiting = False
+
+
+def _at_exit():
+    global _exiting
+    _exiting = True
+
+
+atexit.register(_at_exit)
+
+
 class Code:
     """The engine holding one compiled module. Dropping the last reference runs the module's
     release function (its pooled buffers) and disposes of the engine (its machine code)."""
@@ -62,7 +76,7 @@ class Code:
 
     def __del__(self):
         engine = _engines.pop(id(self), None)
-        if engine is None:
+        if engine is None or _exiting:
             return
         try:
             if self.release:
