@@ -12,7 +12,7 @@ import threading
 import weakref
 from collections import OrderedDict
 
-LIMITS = {"max_entries": int(os.environ.get("TAPEFLOW_CACHE_ENTRIES", 256)),
+LIMITS = {"max_entries": int(os.environ.get("TAPEFLOW_CACHE_ENTRIES", 1024)),
           "max_bytes": int(float(os.environ.get("TAPEFLOW_CACHE_MB", 256)) * (1 << 20))}
 _ALL = []
 
