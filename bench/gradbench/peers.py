@@ -3,7 +3,7 @@
     python bench/gradbench/peers.py --src GRADBENCH_TREE [--evals lse gmm ...]
         [--args "lstm=-c 1024" ...] [--runs 5] [--seconds 0.2]
 
-GRADBENCH_TREE is a GradBench checkout (as /work/shared/gradbench/setup.sh makes it, with the
+GRADBENCH_TREE is a GradBench checkout (as the local runner's setup.sh makes it, with the
 C++ ``manual`` tool built: most evals check outputs with it). For each eval this script plays the
 intermediary: it runs the eval, answers it with tapeflow's tool (so the eval validates tapeflow's
 outputs, shown in the ``valid`` column), and on every input it also calls the peers' functions

@@ -4,7 +4,7 @@ Each script runs in its own interpreter (the examples are scripts; a fresh proce
 tape stack, variable names and random state of one example away from the next). All scripts are
 started at once on a small process pool, so the whole file takes a few seconds.
 
-Expected outputs were transcribed by hand from the seeds (/work/shared/seeds/00*.txt). Where the seed
+Expected outputs were transcribed by hand from the seeds (the brief's seeds/00*.txt). Where the seed
 shows no output (a value in a comment or an assert), the expected text is that value written the way
 TensorFlow prints it. Comparison: whitespace is normalized and `id=NN, ` (TF 2.0's tensor ids) is
 dropped; then the text with numbers masked must be equal and the numbers must agree to float32
