@@ -8,7 +8,7 @@ from tapeflow.runtime import rules
 
 from . import resolve, templates
 from .analyze import is_differentiable_op
-from .nodes import assign, attr, call, const, name
+from .nodes import assign, attr, call, const, name, inputs_and_params
 
 
 ANS = "ans__"   # stands for a statement's own result in a template until it is placed
@@ -140,13 +140,7 @@ class StatementAdjoints:
         return assign(d, add(name(d), expr))
 
     def rule_adjoint(self, s, fn, value, target, dy):
-        if isinstance(value, gast.BinOp):
-            inputs, params = [value.left, value.right], {}
-        elif isinstance(value, gast.UnaryOp):
-            inputs, params = [value.operand], {}
-        else:
-            inputs = list(value.args)
-            params = {k.arg: k.value for k in value.keywords}
+        inputs, params = inputs_and_params(value)
         if resolve.classify(fn) == "identity":
             return ([(inputs[0].id, dy)] if isinstance(inputs[0], gast.Name) and
                     inputs[0].id in self.a.active else []), [], [], []

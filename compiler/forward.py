@@ -24,6 +24,7 @@ from .analyze import (SCALAR, differentiable_reads, is_differentiable_op, operan
                       statements)
 from .errors import TransformError
 from .forward_batch import BATCH, BatchAxis, add, batch_index, call, np_attr
+from .nodes import inputs_and_params
 from .normalize import assign, const, name
 
 ANS = "ans__"
@@ -313,13 +314,7 @@ class Forward(BatchAxis):
     # rules
     def rule_tangent(self, s, fn, value, target):
         """(prelude, tangent expression, whether it reads the result) of one operation."""
-        if isinstance(value, gast.BinOp):
-            inputs, params = [value.left, value.right], {}
-        elif isinstance(value, gast.UnaryOp):
-            inputs, params = [value.operand], {}
-        else:
-            inputs = list(value.args)
-            params = {k.arg: k.value for k in value.keywords}
+        inputs, params = inputs_and_params(value)
         if resolve.classify(fn) == "identity":
             return [], self.tangent_or_zero(inputs[0]), False
         rule = rules.lookup(fn)

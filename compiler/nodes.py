@@ -67,3 +67,12 @@ def attr(base, *names):
     for n in names:
         node = gast.Attribute(value=node, attr=n, ctx=gast.Load())
     return node
+
+
+def inputs_and_params(value):
+    """(input atoms, keyword atoms by name) of an operation: a binary or unary operator or a call."""
+    if isinstance(value, gast.BinOp):
+        return [value.left, value.right], {}
+    if isinstance(value, gast.UnaryOp):
+        return [value.operand], {}
+    return list(value.args), {k.arg: k.value for k in value.keywords}

@@ -59,6 +59,23 @@ class Instance:
         return names
 
 
+class _substitution(gast.NodeTransformer):
+    """Reads of a rule's parameters become their bound atoms; its locals get fresh names."""
+
+    def __init__(self, tree, binding, fresh):
+        self.binding = binding
+        local = dict.fromkeys(n.id for n in gast.walk(tree)
+                              if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store))
+        self.renamed = {n: fresh(n) for n in local}
+
+    def visit_Name(self, node):
+        if node.id in self.binding and isinstance(node.ctx, gast.Load):
+            return copy.deepcopy(self.binding[node.id])
+        if node.id in self.renamed:
+            node.id = self.renamed[node.id]
+        return node
+
+
 def instantiate(rule, g, ans, inputs, params, analysis, fresh, wanted, tangents=None):
     """Specialise ``rule`` for a statement. ``inputs`` are atoms, ``params`` name -> atom.
     With ``tangents`` (one atom per input, None for an input without one), the forward rule
@@ -77,24 +94,13 @@ def instantiate(rule, g, ans, inputs, params, analysis, fresh, wanted, tangents=
     unknown = sorted(set(params) - set(arg_names[first + n_in:]))
     if unknown:   # a keyword the rule does not read (np.mean(where=...)) would be silently dropped
         raise Undecided(f"the {rule.name} rule does not take the keyword {unknown[0]}=")
-    local_names = {n.id for n in gast.walk(tree) if isinstance(n, gast.Name)
-                   and isinstance(n.ctx, gast.Store)}
-    renamed = {n: fresh(n) for n in local_names}
-
-    class Substitute(gast.NodeTransformer):
-        def visit_Name(self, node):
-            if node.id in binding and isinstance(node.ctx, gast.Load):
-                return copy.deepcopy(binding[node.id])
-            if node.id in renamed:
-                node.id = renamed[node.id]
-            return node
-
+    substitute = _substitution(tree, binding, fresh)
     # decide `np.ndim(p) == k` tests from kinds before substituting
     body = decide_ndim_branches(tree.body, {p: analysis.ndim(binding[p]) for p in binding})
     if any(isinstance(n, gast.Return) for s in body[:-1] for n in gast.walk(s)):
         raise Undecided(f"the {rule.name} rule depends on array dimensions that are not known "
                         f"before the function runs")
-    body = [Substitute().visit(s) for s in body]
+    body = [substitute.visit(s) for s in body]
     ret = body[-1]
     assert isinstance(ret, gast.Return), rule.name
     value = ret.value
@@ -124,17 +130,8 @@ def instantiate_variadic(rule, g, ans, inputs, params, analysis, fresh, wanted):
     unknown = sorted(set(params) - set(keywords))
     if unknown:
         raise Undecided(f"the {rule.name} rule does not take the keyword {unknown[0]}=")
-    renamed = {n.id: fresh(n.id) for n in gast.walk(tree) if isinstance(n, gast.Name)
-               and isinstance(n.ctx, gast.Store)}
-
-    class Substitute(gast.NodeTransformer):
-        def visit_Name(self, node):
-            if node.id in binding and isinstance(node.ctx, gast.Load):
-                return copy.deepcopy(binding[node.id])
-            if node.id in renamed:
-                node.id = renamed[node.id]
-            return node
-    body = [Substitute().visit(s) for s in tree.body]
+    substitute = _substitution(tree, binding, fresh)
+    body = [substitute.visit(s) for s in tree.body]
     if any(isinstance(n, gast.Return) for s in body[:-1] for n in gast.walk(s)):
         raise Undecided(f"the {rule.name} rule has more than one return")
     parts = fresh("d_items")
