@@ -6,6 +6,7 @@ from llvmlite import ir
 from .. import typing as T
 from . import types as L
 from . import scalars as S
+from . import array_stacks
 
 
 def call(lw, node, t):
@@ -48,6 +49,8 @@ def stack_op(lw, node, op):
     if op == "pop":
         with lw.cold_if(b.icmp_signed("<=", n, ir.Constant(L.I64, 0))):
             lw.fail("IndexError", f"pop from empty Stack '{sname}'")
+        if array_stacks.holds_arrays(et):
+            return array_stacks.pop(lw, sname, et, n)
         n1 = b.sub(n, ir.Constant(L.I64, 1))
         b.store(n1, lenp)
         p = b.gep(b.load(datap, typ=L.PTR), [n1], source_etype=ell, inbounds=True)
@@ -56,6 +59,9 @@ def stack_op(lw, node, op):
     v = lw.expr(arg)
     vt = lw.ti.type_of(arg)
     v = lw.convert(v, vt, et)
+    if array_stacks.holds_arrays(et):
+        array_stacks.push(lw, sname, et, v, _ensure_capacity)
+        return None
     if id(node) not in lw.unchecked_pushes:
         _ensure_capacity(lw, sname, b.add(n, ir.Constant(L.I64, 1)))
     p = b.gep(b.load(datap, typ=L.PTR), [n], source_etype=ell, inbounds=True)
@@ -64,10 +70,12 @@ def stack_op(lw, node, op):
     return None
 
 
-def _ensure_capacity(lw, sname, need):
-    """Grow stack ``sname`` (doubling, at least to ``need`` elements) when it is too small."""
+def _ensure_capacity(lw, sname, need, unit=None):
+    """Grow stack ``sname`` (doubling, at least to ``need`` slots of ``unit`` bytes: by default
+    its element's) when it is too small."""
     b = lw.b
     et = lw.ti.stack_elems[sname]
+    unit = _sizeof(et) if unit is None else unit
     st = lw.slots[sname]
     datap = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.STACK_STRUCT)
     capp = b.gep(st, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 2)], source_etype=L.STACK_STRUCT)
@@ -77,7 +85,7 @@ def _ensure_capacity(lw, sname, need):
                           b.mul(cap, ir.Constant(L.I64, 2)))
         newcap = b.select(b.icmp_signed("<", newcap, need), need, newcap)
         new = b.call(lw.m.stack_grow(), [b.load(datap, typ=L.PTR),
-                                         b.mul(newcap, ir.Constant(L.I64, _sizeof(et)))])
+                                         b.mul(newcap, ir.Constant(L.I64, unit))])
         with lw.cold_if(b.icmp_unsigned("==", new, ir.Constant(L.PTR, None))):
             lw.fail("MemoryError", f"out of memory growing Stack '{sname}'")
         b.store(new, datap)

@@ -7,6 +7,7 @@ from llvmlite import ir
 from .. import typing as T
 from . import types as L
 from . import scalars as S
+from .array_stacks import holds_arrays
 
 
 class LoopLowerer:
@@ -43,6 +44,7 @@ class LoopLowerer:
                          count(stop, start, b.neg(step)))
         self._reserve_stacks(s.body, n)
         self._mark_accumulations(s.body)
+        scope = self.arena_scope(s.body)
         k_slot = self.alloca(L.I64, "k")
         b.store(zero, k_slot)
         head = self.fn.append_basic_block("for")
@@ -100,6 +102,7 @@ class LoopLowerer:
         if not b.block.is_terminated:
             b.branch(latch)
         b.position_at_end(latch)
+        self.arena_release(scope)
         b.store(b.add(b.load(k_slot, typ=L.I64), one, flags=["nsw"]), k_slot)
         b.branch(head)
         b.position_at_end(done)
@@ -153,7 +156,8 @@ class LoopLowerer:
                 elif (isinstance(st, ast.Expr) and isinstance(st.value, ast.Call)
                       and isinstance(st.value.func, ast.Attribute) and st.value.func.attr in ("push", "append")
                       and isinstance(st.value.func.value, ast.Name)
-                      and self.ti.names.get(st.value.func.value.id) == T.STACK):
+                      and self.ti.names.get(st.value.func.value.id) == T.STACK
+                      and not holds_arrays(self.ti.stack_elems[st.value.func.value.id])):
                     name = st.value.func.value.id
                     counts[name] = counts.get(name, 0) + 1
                     self.unchecked_pushes.add(id(st.value))
@@ -165,8 +169,10 @@ class LoopLowerer:
     def while_stmt(self, s):
         b = self.b
         self._mark_accumulations(s.body)
+        scope = self.arena_scope(s.body)
         head = self.fn.append_basic_block("while")
         body = self.fn.append_basic_block("while.body")
+        latch = self.fn.append_basic_block("while.next")
         done = self.fn.append_basic_block("while.end")
         b.branch(head)
         b.position_at_end(head)
@@ -177,11 +183,14 @@ class LoopLowerer:
         b.position_at_end(body)
         if self.poll_countdown is not None:
             self.charge_poll(ir.Constant(L.I64, 1))
-        self.loops.append((head, done))
+        self.loops.append((latch, done))
         self.block(s.body)
         self.loops.pop()
         if not b.block.is_terminated:
-            b.branch(head)
+            b.branch(latch)
+        b.position_at_end(latch)
+        self.arena_release(scope)
+        b.branch(head)
         b.position_at_end(done)
 
     def charge_poll(self, steps):

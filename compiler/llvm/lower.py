@@ -14,13 +14,14 @@ from llvmlite import ir
 from .. import typing as T
 from . import types as L
 from . import scalars as S
+from .arena_scope import ArenaScope
 from .errors import LoweringError
 from .loops import LoopLowerer
 from .lower_expr import ExprLowerer
 from .stack_pool import StackPool
 
 
-class FunctionLowerer(StackPool, LoopLowerer, ExprLowerer):
+class FunctionLowerer(ArenaScope, StackPool, LoopLowerer, ExprLowerer):
     def __init__(self, mctx, tinfo, llname, noalias=False, contiguous=False):
         self.m = mctx
         self.ti = tinfo
@@ -211,6 +212,7 @@ class FunctionLowerer(StackPool, LoopLowerer, ExprLowerer):
             b.store(ir.Constant(L.I1, 0), self.assigned_flags[name])
         for name, t in self.ti.names.items():
             self.slots[name] = L.alloca(b, L.ll_type(t), name=name)
+        self.zero_array_slots()
         self.poll_countdown = None
         if self.m.poll and any(isinstance(n, (ast.For, ast.While)) for n in ast.walk(self.fdef)):
             self.poll_countdown = L.alloca(b, L.I64, name="poll.countdown")

@@ -247,47 +247,11 @@ class ModuleContext:
         """void tf_arena_free(ctx): release (or pool) every block of the call; runs on every exit."""
         def build(fn, b):
             (ctx,) = fn.args
-            c = lambda v: ir.Constant(L.I64, v)  # noqa: E731
             head = b.gep(ctx, [ir.Constant(L.I32, 0), ir.Constant(L.I32, 0)], source_etype=L.CTX_STRUCT)
             first = b.load(head, typ=L.PTR)
             b.store(ir.Constant(L.PTR, None), head)
-            self.lock(b, fn)
-            loop, body, done = (fn.append_basic_block(n) for n in ("loop", "body", "done"))
-            entry = b.block
-            b.branch(loop)
-            b.position_at_end(loop)
-            cur = b.phi(L.PTR)
-            cur.add_incoming(first, entry)
-            b.cbranch(b.icmp_unsigned("==", cur, ir.Constant(L.PTR, None)), done, body)
-            b.position_at_end(body)
-            nxt = b.load(cur, typ=L.PTR)
-            size = b.load(b.gep(cur, [c(1)], source_etype=L.I64), typ=L.I64)
-            cntp, totp, headp = self._pool_field(b, 1), self._pool_field(b, 2), self._pool_field(b, 0)
-            cnt, tot = b.load(cntp, typ=L.I64), b.load(totp, typ=L.I64)
-            keep = b.and_(b.and_(b.icmp_signed(">=", size, c(self.POOL_MIN)),
-                                 b.icmp_signed("<", cnt, c(self.POOL_MAX_BLOCKS))),
-                          b.icmp_signed("<=", b.add(tot, size), c(self.POOL_MAX_BYTES)))
-            adopted = b.icmp_signed("==", size, c(-1))
-            after = fn.append_basic_block("next")
-            dopool, notpool = fn.append_basic_block("pool"), fn.append_basic_block("notpool")
-            b.cbranch(keep, dopool, notpool)
-            b.position_at_end(dopool)
-            b.store(b.load(headp, typ=L.PTR), cur)
-            b.store(cur, headp)
-            b.store(b.add(cnt, c(1)), cntp)
-            b.store(b.add(tot, size), totp)
-            b.branch(after)
-            b.position_at_end(notpool)
-            dofree = fn.append_basic_block("free")
-            b.cbranch(adopted, after, dofree)
-            b.position_at_end(dofree)
-            b.call(self.free(), [cur])
-            b.branch(after)
-            b.position_at_end(after)
-            cur.add_incoming(nxt, after)
-            b.branch(loop)
-            b.position_at_end(done)
-            self.unlock(b)
+            from .arena_scope import free_chain
+            b.call(free_chain(self), [first])
             b.ret_void()
         return self._helper("tf_arena_free", L.VOID, [L.PTR], build)
 
