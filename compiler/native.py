@@ -32,13 +32,27 @@ def gradient_ir(generated):
     return copy.deepcopy(generated.ir), data_constants(generated.fn.__globals__)
 
 
+def _scalars(args):
+    """0-d arrays as the numpy scalars they hold: the pipeline gives a 0-d array the kind of a
+    float (kinds.kind_of_argument), so generated code treats it as one (``math.cos(x)``)."""
+    return tuple(a[()] if type(a) is np.ndarray and a.ndim == 0 else a for a in args)
+
+
+def _taking_0d_arrays(compiled, args):
+    if any(type(a) is np.ndarray and a.ndim == 0 for a in args):
+        return lambda *a: compiled(*_scalars(a))
+    return compiled
+
+
 def compile_ir(ir, constants, args, boundscheck=True):
     """Compile an IR function for these argument values; TransformError if it cannot be."""
     native_types, compile_function, NativeUnsupported = _lowering()
+    given, args = args, _scalars(args)
     try:
         arg_types = [native_types.typeof(a, name) for a, name in
                      zip(args, (p.id for p in ir.args.args))]
-        return compile_function(ir, arg_types, boundscheck=boundscheck, constants=constants)
+        return _taking_0d_arrays(compile_function(ir, arg_types, boundscheck=boundscheck,
+                                                  constants=constants), given)
     except NativeUnsupported as e:
         raise TransformError(f"not compiled natively: {e.reason if hasattr(e, 'reason') else e}",
                              "<native>", getattr(e, "lineno", None), "native") from None
@@ -49,6 +63,7 @@ def compile_gradient(generated, args, boundscheck=True):
     gradient and argument types): a callable with the generated function's results. The
     compiled code lives on the Generated object, so it goes when a stale transform goes."""
     native_types, _, NativeUnsupported = _lowering()
+    given, args = args, _scalars(args)
     try:
         key = (tuple(native_types.typeof(a) for a in args), boundscheck)
     except NativeUnsupported as e:
@@ -58,14 +73,14 @@ def compile_gradient(generated, args, boundscheck=True):
         ir, constants = gradient_ir(generated)
         compiled = compile_ir(ir, constants, args, boundscheck)
         generated.native[key] = compiled
-    return compiled
+    return _taking_0d_arrays(compiled, given)
 
 
 def check_arguments(fname, args):
     """TypeError naming the argument the native code cannot take (a list, an object array...)."""
     native_types, _, NativeUnsupported = _lowering()
     try:
-        for k, a in enumerate(args):
+        for k, a in enumerate(_scalars(args)):
             native_types.typeof(a, f"argument {k}")
     except NativeUnsupported as e:
         raise TypeError(f"{fname}(): {e}") from None

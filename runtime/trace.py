@@ -38,10 +38,11 @@ class _Tracer:
         self.copies = {}
         self.files = set()
 
-    def copy(self, fn):
+    def copy(self, fn, args=None):
+        """The traced copy of ``fn``; ``args``: the call's arguments, for the top function."""
         if fn in self.copies:
             return self.copies[fn]
-        _check_aliasing(fn)
+        _check_aliasing(fn, args)
         patched = _PatchedGlobals(fn.__globals__, self)
         new = types.FunctionType(fn.__code__, patched, fn.__name__, fn.__defaults__,
                                  self.closure(fn))
@@ -91,8 +92,8 @@ class _PatchedGlobals(dict):
         return value
 
 
-def _traced_callable(fn, tracer):
-    return tracer.copy(fn) if inspect.isfunction(fn) else fn
+def _traced_callable(fn, tracer, args=None):
+    return tracer.copy(fn, args) if inspect.isfunction(fn) else fn
 
 
 def _check_result(result, fn):
@@ -225,7 +226,7 @@ def value_and_grad_runner(fn, argnums):
     """A function of fn's arguments returning (value, gradient(s)) through the tape."""
     def run(*args):
         tracer = _Tracer()
-        traced = _traced_callable(fn, tracer)
+        traced = _traced_callable(fn, tracer, args)
         args = list(args)
         sources = []
         for i in argnums:

@@ -92,25 +92,106 @@ class Guard:
                           f"zero; write it with operations that have rules")
 
 
-def _check_aliasing(fn):
+def _check_aliasing(fn, args=None):
     """``b = a`` then ``b += 1``: numpy changes the array both names see; on the tape ``+=``
-    makes a new value, so ``a`` would keep the old one. Such functions are refused, by line."""
+    makes a new value, so ``a`` would keep the old one. Such functions are refused, by line,
+    unless every name sharing that value provably holds a scalar (``s = x; s += 1.0`` with x a
+    float argument: Python rebinds s there too)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return
-    copies = set()
+    copies, links = set(), []
     for node in ast.walk(tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
-            copies |= {node.value.id} | {t.id for t in node.targets if isinstance(t, ast.Name)}
+            names = {node.value.id} | {t.id for t in node.targets if isinstance(t, ast.Name)}
+            copies |= names
+            links.append(names)
+    scalars = _ScalarNames(tree, fn, args, links) if args is not None else None
     for node in ast.walk(tree):
         if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and \
-                node.target.id in copies:
+                node.target.id in copies and not (scalars and scalars.holds_scalars(node.target.id)):
             line = fn.__code__.co_firstlineno + node.lineno - 1
             raise TraceEscape(
                 f"{fn.__code__.co_filename}, line {line}: '{node.target.id} "
                 f"{type(node.op).__name__.lower()}=' on a name bound to the same array as another "
                 f"name: numpy changes both, the tape cannot (the python backend handles this)")
+
+
+class _ScalarNames:
+    """Which names of a function's source only ever hold Python or numpy scalars (immutable,
+    so ``+=`` rebinds them under numpy as on the tape), given the call's arguments: a group of
+    names copied from each other is scalar when each of them is a scalar argument or bound
+    only to a number, another name of the group, or (by ``+=`` & co.) a number or a scalar
+    argument never rebound."""
+
+    def __init__(self, tree, fn, args, links):
+        code = fn.__code__
+        params = code.co_varnames[:code.co_argcount]
+        self.scalar_args = {p for p, a in zip(params, args) if _is_scalar(a)}
+        self.params = set(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
+        self.bindings = {}             # name -> list of bound expressions (None: unknown)
+        top = tree.body[0] if tree.body and isinstance(tree.body[0], (ast.FunctionDef, ast.Lambda)) else None
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.NamedExpr)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for t in targets:
+                    self._bind(t, node.value if isinstance(t, ast.Name) else None)
+            elif isinstance(node, ast.AugAssign):
+                self._bind(node.target, ("aug", node.value))
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+                self._bind(node.target, None)
+            elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+                self._bind(node.optional_vars, None)
+            elif isinstance(node, (ast.Global, ast.Nonlocal)):
+                for n in node.names:
+                    self.bindings.setdefault(n, []).append(None)
+            elif isinstance(node, ast.arg) and (top is None or node not in _own_args(top)):
+                self.bindings.setdefault(node.arg, []).append(None)
+        self.groups = {}
+        for names in links:
+            merged = set(names)
+            for n in names:
+                merged |= self.groups.get(n, set())
+            for n in merged:
+                self.groups[n] = merged
+
+    def _bind(self, target, value):
+        for n in ast.walk(target):
+            if isinstance(n, ast.Name):
+                self.bindings.setdefault(n.id, []).append(value if n is target else None)
+
+    def holds_scalars(self, name):
+        group = self.groups.get(name, {name})
+        for n in group:
+            if n in self.params and n not in self.scalar_args:
+                return False
+            for v in self.bindings.get(n, []):
+                if isinstance(v, tuple):          # n += v: keeps a scalar a scalar
+                    v = v[1]
+                    if isinstance(v, ast.Name) and v.id in self.scalar_args and \
+                            v.id not in self.bindings:
+                        continue
+                    if not _number(v):
+                        return False
+                elif not (_number(v) or isinstance(v, ast.Name) and v.id in group):
+                    return False
+        return True
+
+
+def _own_args(fdef):
+    a = fdef.args
+    return set(a.posonlyargs + a.args + a.kwonlyargs + [x for x in (a.vararg, a.kwarg) if x])
+
+
+def _number(v):
+    while isinstance(v, ast.UnaryOp) and isinstance(v.op, (ast.USub, ast.UAdd)):
+        v = v.operand
+    return isinstance(v, ast.Constant) and type(v.value) in (int, float, bool)
+
+
+def _is_scalar(value):
+    return isinstance(value, (int, float, np.generic)) and not isinstance(value, np.ndarray)
 
 
 def _mutation():

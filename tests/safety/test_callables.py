@@ -119,12 +119,26 @@ def test_zero_dimensional_array_argument_under_auto():
     assert np.shape(g) == () and float(g) == pytest.approx(0.6 + np.cos(0.3), rel=1e-14)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 14: 0-d arrays are not lowered natively yet "
-                   "(mixed double/float operands, math.cos on a 0-d array)")
 def test_zero_dimensional_array_argument_natively():
     def f(x):
         return np.sum(x * x) + np.sin(x)
     x = np.array(0.3)
     g = tf.grad(f, backend="native")(x)
     assert np.shape(g) == () and float(g) == pytest.approx(0.6 + np.cos(0.3), rel=1e-14)
+    assert float(g) == float(tf.grad(f, backend="python")(x))
     assert "backend 'native'" in tf.explain(f, x)
+
+
+def test_zero_dimensional_int_and_float_arguments_natively_in_a_loop():
+    def f(x, n):
+        s = 0.0
+        for i in range(n):
+            s = s + np.sin(x * i)
+        return s
+    x, n = np.array(0.3), np.array(4)
+    expected = sum(i * np.cos(0.3 * i) for i in range(4))
+    value, g = tf.value_and_grad(f, backend="native")(x, n)
+    assert np.shape(g) == () and float(g) == pytest.approx(expected, rel=1e-14)
+    assert value == pytest.approx(f(0.3, 4), rel=1e-14)
+    assert tf.jit(f)(x, n) == pytest.approx(f(0.3, 4), rel=1e-14)
+    assert "backend 'native'" in tf.explain(f, x, n)
