@@ -100,9 +100,10 @@ def reserve_stack(lw, sname, extra):
 
 
 def _sizeof(t):
-    """Bytes per stack slot (generous: 8 per scalar field, which covers alignment)."""
+    """Bytes per stack slot: a scalar's own size (a bool's 1: branch-decision stacks are
+    often the longest), else generous (8 per field, which covers alignment)."""
     if isinstance(t, T.Scalar):
-        return 8
+        return L.itemsize(t)
     if isinstance(t, T.Array):
         return 8 * (1 + 2 * t.ndim)
     if isinstance(t, T.Tuple):
