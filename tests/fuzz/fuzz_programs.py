@@ -10,7 +10,8 @@ is smooth near the input, except at branches and np.maximum.
 
 Each program is written twice: as the backends see it, and as a probe that records how close
 every comparison came to a tie (``_gt``, ``_maximum``), so that programs whose gradient would
-depend on the side of a tie can be thrown away.
+depend on the side of a tie can be thrown away, and how large every exp came out (a sum beside
+1e82 rounds x away: the program is constant in floating point but not in the mathematics).
 """
 import random
 import re
@@ -18,9 +19,23 @@ import re
 import numpy as np
 
 PROBE_PRELUDE = '''
-import math
-import numpy as np
+import math as _math
+import types
+import numpy as _np
 _margins = []   # how far from a tie each comparison was, in the order they ran
+_sizes = []     # how large each exp came out: beside a huge value, x is rounded away
+
+
+def _recording_exp(exp):
+    def recorded(v):
+        result = exp(v)
+        _sizes.append(float(_np.max(_np.abs(result))))
+        return result
+    return recorded
+
+
+math = types.SimpleNamespace(**{**vars(_math), "exp": _recording_exp(_math.exp)})
+np = types.SimpleNamespace(**{**vars(_np), "exp": _recording_exp(_np.exp)})
 
 
 def _gt(a, b):

@@ -1,8 +1,9 @@
 """Run one random program under every backend and judge the gradients.
 
 Verdicts:
-  * ``skip``: not a fair test: the program fails in plain Python, its value is not finite or
-    huge, a comparison came within 1e-3 of a tie, or its finite differences are unstable;
+  * ``skip``: not a fair test: the program fails in plain Python, its value (or an exp inside
+    it) is not finite or huge, a comparison came within 1e-3 of a tie, or its finite
+    differences are unstable;
   * ``ok``: every backend that took the program agrees with the others and with central
     differences (a backend that refuses, with TransformError or a native "unsupported", or the
     tape's TraceEscape, is fine);
@@ -79,20 +80,22 @@ def probe(program, x):
     exec(compile(program.source(probed=True), "<probe>", "exec"), namespace)
     with np.errstate(all="raise"):
         value = namespace["f"](copy(x))
-    return value, np.array(namespace["_margins"])
+    return value, np.array(namespace["_margins"]), max(namespace["_sizes"], default=0.0)
 
 
 def unfair(program):
     """Why the program is no fair test at its input (None if it is one). A comparison near a
     tie counts only if it moves with x: ``i * 0.25 > 0.25`` at i = 1 is a tie of constants."""
     try:
-        value, margins = probe(program, program.x)
-        _, moved = probe(program, program.x + 1e-4 * np.cos(np.arange(np.size(program.x))
+        value, margins, size = probe(program, program.x)
+        _, moved, _ = probe(program, program.x + 1e-4 * np.cos(np.arange(np.size(program.x))
                                                             + 1.0).reshape(np.shape(program.x)))
     except Exception as e:   # overflow, a math domain error: the generator's fault, not ours
         return f"plain run failed: {type(e).__name__}: {e}"
     if not np.isfinite(value) or abs(value) > 1e6:
         return f"value {value}"
+    if size > 1e6:
+        return f"an exp of {size:.2g}: rounding absorbs the values beside it"
     if len(moved) != len(margins):
         return "the comparisons differ 1e-4 away"
     near = (margins < TIE) & (np.abs(moved - margins) > 1e-12)
