@@ -16,6 +16,7 @@ from llvmlite import ir
 
 from .. import typing as T
 from . import types as L
+from . import arrays as A
 
 
 def holds_arrays(t):
@@ -35,20 +36,15 @@ def _arrays(t, v):
 
 def data_leaves(t):
     """Positions of the arrays' data pointers among ``L.flatten(t, v)``."""
-    out, k = [], 0
-    for ll_t in _leaf_kinds(t):
-        if ll_t == "data":
-            out.append(k)
-        k += 1
-    return out
-
-
-def _leaf_kinds(t):
     if isinstance(t, T.Array):
-        return ["data"] + ["int"] * (2 * t.ndim)
+        return [0]
     if isinstance(t, T.Tuple):
-        return [k for it in t.items for k in _leaf_kinds(it)]
-    return ["scalar"]
+        out, k = [], 0
+        for it in t.items:
+            out += [k + j for j in data_leaves(it)]
+            k += len(L.flat_ll(it))
+        return out
+    return []
 
 
 def _c64(v):
@@ -66,17 +62,8 @@ def _nbytes(lw, a):
     return n
 
 
-def _c_strides(b, shape):
-    strides, s = [None] * len(shape), _c64(1)
-    for k in range(len(shape) - 1, -1, -1):
-        strides[k] = s
-        s = b.mul(s, shape[k])
-    return strides
-
-
 def push(lw, sname, et, v, ensure_capacity):
     """Append value ``v`` of element type ``et`` as one record."""
-    from . import arrays as A
     b = lw.b
     datap, lenp = lw._stack_fields(sname)[:2]
     arrays = _arrays(et, v)
@@ -99,7 +86,7 @@ def push(lw, sname, et, v, ensure_capacity):
         b.store(data_at[k] if k in data_at else leaf, slot)
     for a, o in zip(arrays, offsets):
         dst = L.ArrayVal(a.type, b.gep(base, [o], source_etype=L.I8, inbounds=True),
-                         a.shape, _c_strides(b, a.shape))
+                         a.shape, A.c_strides(b, a.shape))
         A.map_elementwise(lw, a.dtype, [(a, a.type)], lambda k, vals: vals[0], out=dst,
                           key=("copy",))
     b.store(total, b.gep(base, [b.sub(total, _c64(8))], source_etype=L.I8, inbounds=True))
@@ -109,7 +96,6 @@ def push(lw, sname, et, v, ensure_capacity):
 def pop(lw, sname, et, end):
     """Remove the top record (the stack's length is ``end`` bytes, known to be > 0) and return
     its value, the arrays copied into fresh arena arrays."""
-    from . import arrays as A
     b = lw.b
     datap, lenp = lw._stack_fields(sname)[:2]
     buf = b.load(datap, typ=L.PTR)
@@ -125,20 +111,20 @@ def pop(lw, sname, et, end):
             leaves.append(b.gep(base, [b.load(slot, typ=L.I64)], source_etype=L.I8, inbounds=True))
         else:
             leaves.append(b.load(slot, typ=ll_t))
-    return _copied(lw, et, L.unflatten(et, iter(leaves)), A)
+    return _copied(lw, et, L.unflatten(et, iter(leaves)))
 
 
 def _as_contiguous(b, t, v):
     if isinstance(t, T.Array):
-        return L.ArrayVal(t, v.data, v.shape, _c_strides(b, v.shape))
+        return L.ArrayVal(t, v.data, v.shape, A.c_strides(b, v.shape))
     if isinstance(t, T.Tuple):
         return L.TupleVal(t, [_as_contiguous(b, it, iv) for it, iv in zip(t.items, v.items)])
     return v
 
 
-def _copied(lw, t, v, A):
+def _copied(lw, t, v):
     if isinstance(t, T.Array):
         return A.copy(lw, v)
     if isinstance(t, T.Tuple):
-        return L.TupleVal(t, [_copied(lw, it, iv, A) for it, iv in zip(t.items, v.items)])
+        return L.TupleVal(t, [_copied(lw, it, iv) for it, iv in zip(t.items, v.items)])
     return v

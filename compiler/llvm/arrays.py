@@ -77,12 +77,16 @@ def alloc(lw, dtype, shape):
             lw.fail("ValueError", "negative dimensions are not allowed")
         n = b.mul(n, d)
     data = lw.arena_alloc(b.mul(n, c64(L.itemsize(dtype))))
-    strides = [None] * len(shape)
-    s = ONE
+    return L.ArrayVal(T.Array(dtype, len(shape)), data, shape, c_strides(b, shape))
+
+
+def c_strides(b, shape):
+    """Element strides of a C-contiguous array of extents ``shape``."""
+    strides, s = [None] * len(shape), ONE
     for k in range(len(shape) - 1, -1, -1):
         strides[k] = s
         s = b.mul(s, shape[k])
-    return L.ArrayVal(T.Array(dtype, len(shape)), data, shape, strides)
+    return strides
 
 
 def scalar_as_array(lw, v, t):
