@@ -156,19 +156,10 @@ def test_loop_gradients_against_finite_differences(src):
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-8)
 
 
-PEAK = textwrap.dedent("""
-    import resource, sys
-    import numpy as np
-    import tapeflow as tf
-    def pushes(x, n):
-        s = 0.0
-        y = x
-        for i in range(n):
-            y = np.sin(y) * 0.5 + x
-            s = s + np.sum(y)
-        return s
+# the first loop case, saving a 16-element y per iteration, pushed 10^5 times in a fresh process
+PEAK = "import resource\nimport numpy as np\nimport tapeflow as tf\n" + LOOPS[0] + textwrap.dedent("""
     x = np.linspace(0.1, 1.0, 16)
-    g = tf.grad(pushes, backend="native")
+    g = tf.grad(f, backend="native")
     g(x, 2)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     g(x, 100000)
