@@ -63,13 +63,21 @@ def constant_value(v):
         except (ValueError, TypeError):
             return None
         return a
-    if isinstance(v, np.ndarray) and v.ndim > 0:
+    if isinstance(v, np.ndarray) and v.ndim == 0:
+        # read through its memory at each call (``W[()] = 2.0`` is seen), as its scalar
+        return v if v.dtype in (F64.np_dtype, F32.np_dtype, I64.np_dtype) else None
+    if isinstance(v, np.ndarray):
         try:
             typeof(v)
         except TypingError:
             return None
         return v
     return None
+
+
+def constant_type(v):
+    """The type code sees a module constant as: a 0-d array is the scalar it holds."""
+    return typeof(v[()]) if isinstance(v, np.ndarray) and v.ndim == 0 else typeof(v)
 
 
 def infer(funcdef, arg_types, module_functions=None, _active=None, constants=None):
@@ -138,7 +146,7 @@ class _Inferer(ExprTyper, CallTyper):
             cv = constant_value(v)
             if cv is not None:
                 self.constants[name] = cv
-                self.names[name] = typeof(cv)
+                self.names[name] = constant_type(cv)
         self._find_consts()
         key = (f.name, self.arg_types)
         if key in self.active:

@@ -9,6 +9,7 @@ Locals are allocas (mem2reg turns them into SSA); control flow maps one-to-one o
 import ast
 from contextlib import contextmanager
 
+import numpy as np
 from llvmlite import ir
 
 from .. import typing as T
@@ -162,6 +163,10 @@ class FunctionLowerer(ArenaScope, StackPool, LoopLowerer, ExprLowerer):
 
     def embed_constant(self, v, t):
         """A module constant as a compile-time value (arrays: their memory, kept alive)."""
+        if isinstance(t, T.Scalar) and isinstance(v, np.ndarray):   # a 0-d array: its value now
+            self.m.keepalive.append(v)
+            addr = ir.Constant(L.I64, v.__array_interface__["data"][0]).inttoptr(L.PTR)
+            return self.b.load(addr, typ=L.ll_type(t))
         if isinstance(t, T.Scalar):
             return S.const(t, v)
         if isinstance(t, T.Tuple):
@@ -232,7 +237,7 @@ class FunctionLowerer(ArenaScope, StackPool, LoopLowerer, ExprLowerer):
                 v.strides[-1] = ir.Constant(L.I64, 1)
             self.store_name(p, v, t)
         for p, dv in list((self.ti.defaulted or {}).items()) + list((self.ti.constants or {}).items()):
-            t = T.typeof(dv)
+            t = T.constant_type(dv)
             self.store_name(p, self.embed_constant(dv, t), t)
         b.branch(start)
         b.position_at_end(start)

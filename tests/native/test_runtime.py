@@ -146,6 +146,24 @@ def test_jit_embeds_module_constants():
     assert f(x) == weighted(x)
 
 
+SCALE = np.array(1.5)     # a 0-d global array: read as the float it holds, at each call
+
+
+def scaled_exp(x):
+    return np.sum(math.exp(x) * SCALE)
+
+
+def test_0d_global_array_is_read_at_each_call():
+    import tapeflow as tf
+    g = tf.grad(scaled_exp, backend="native")
+    assert g(0.3) == pytest.approx(1.5 * math.exp(0.3), rel=1e-14)
+    SCALE[()] = -2.0          # assigned in place: the compiled gradient sees the new value
+    try:
+        assert g(0.3) == pytest.approx(-2.0 * math.exp(0.3), rel=1e-14)
+    finally:
+        SCALE[()] = 1.5
+
+
 def test_print_runs_through_python(capsys):
     src = "def f(x):\n    y = x * 2.0\n    print('y is', y, x > 0)\n    return y\n"
     nf = compile_source(src, "f", (T.Array(T.F64, 1),))
