@@ -9,7 +9,10 @@ writes those sizes as the constants they are, so neither backend computes them a
 
 Only what is certain is folded: the size of a number literal, and of a numpy reduction called
 with its array alone (or ``axis=None``, ``keepdims=False`` spelled out), whose result is a scalar
-for every input.
+for every input. Rules that branch on an argument's form (``d_tensordot``:
+``... if isinstance(axes, int) else ...``) are folded the same way once the argument is a
+literal, so the reader sees the branch that runs (and Python no longer warns that ``(1)[0]``
+cannot be subscripted).
 """
 import gast
 
@@ -51,16 +54,46 @@ def scalar_sized(node):
     return is_full_reduction(node)
 
 
+LITERAL_TYPES = {"int": int, "float": float, "bool": bool, "tuple": tuple, "list": list}
+
+
+def literal_isinstance(node):
+    """The value of ``isinstance(<literal>, <builtin type>)``, or None if it is not that."""
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
+            node.func.id == "isinstance" and len(node.args) == 2 and not node.keywords):
+        return None
+    value, kind = node.args
+    if not (isinstance(kind, gast.Name) and kind.id in LITERAL_TYPES):
+        return None
+    if isinstance(value, gast.Constant):
+        return isinstance(value.value, LITERAL_TYPES[kind.id])
+    if isinstance(value, (gast.Tuple, gast.List)):
+        return kind.id == type(value).__name__.lower()
+    return None
+
+
+def constant(value, node):
+    return gast.copy_location(gast.Constant(value=value, kind=None), node)
+
+
 class FoldSizes(gast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         if numpy_call(node, ("size",)) and len(node.args) == 1 and not node.keywords and \
                 scalar_sized(node.args[0]):
-            return gast.copy_location(gast.Constant(value=1, kind=None), node)
+            return constant(1, node)
+        known = literal_isinstance(node)
+        return node if known is None else constant(known, node)
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, gast.Constant) and isinstance(node.test.value, bool):
+            return node.body if node.test.value else node.orelse
         return node
 
 
 def fold_sizes(fn):
-    """Rewrite, in place, every ``np.size`` that is certainly 1 as the constant 1."""
+    """Rewrite, in place, every ``np.size`` that is certainly 1 as the constant 1, and every
+    ``isinstance`` of a literal (and the conditional expression it decides) as its value."""
     FoldSizes().visit(fn)
     return fn
