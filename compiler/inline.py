@@ -2,6 +2,7 @@
 calls become operators, and user functions (nested defs, composites, gradients called inside
 the function) are inlined with their names prefixed."""
 import copy
+import math
 import operator
 
 import gast
@@ -63,6 +64,13 @@ class CallRewriter:
             if isinstance(func, gast.Name) and self.scope.local(func.id) in self.local_defs:
                 return self.inline(self.local_defs[self.scope.local(func.id)], node)
             self.error("a call of a computed function value is not supported", "call")
+        if fn is math.log and len(node.args) == 2 and not node.keywords:
+            # math.log(x, base) is log(x) / log(base) (the entry's np.log reads a second
+            # argument as out=)
+            def log_of(a):
+                return gast.Call(func=func, args=[a], keywords=[])
+            return self.expr(gast.BinOp(left=log_of(node.args[0]), op=gast.Div(),
+                                        right=log_of(node.args[1])), hint)
         if fn in (max, min) and len(node.args) == 2 and not node.keywords:
             fn = np.maximum if fn is max else np.minimum
         if fn in OPERATOR_BINOPS and len(node.args) == 2 and not node.keywords:

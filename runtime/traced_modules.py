@@ -24,10 +24,15 @@ def _number(value):
     return value._v if isinstance(value, Tensor) else value
 
 
+def _log(x, base=None):
+    # math.log's second argument is a base (np.log's would be out=)
+    return np.log(x) if base is None else np.log(x) / np.log(base)
+
+
 def _traced_math():
     m = types.ModuleType("math", "math for traced values")
     m.__dict__.update({k: v for k, v in vars(math).items() if not k.startswith("__")})
-    table = {"sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log,
+    table = {"sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": _log,
              "sqrt": np.sqrt, "tanh": np.tanh, "sinh": np.sinh, "cosh": np.cosh,
              "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "fabs": np.abs,
              "log1p": np.log1p, "expm1": np.expm1, "pow": np.power, "log10": np.log10,

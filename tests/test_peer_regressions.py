@@ -4,6 +4,8 @@ Each function below is a small program of our own with the construct that failed
 or a wrong value, a crash, or a refusal where a rule was missing. Every backend that answers must
 agree with central differences in float64; the ones that cannot must refuse with a clear error.
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -188,3 +190,17 @@ def numeric_gradient(x):
                                       (numeric_gradient, (2, 3)), (selected, (4,))])
 def test_tape_array_functions(f, shape):
     check(f, RS.randn(*shape), ("auto", "tape"))
+
+
+# --- math.log's second argument is a base: it was read as np.log's out= (1/x, the base lost) ---
+def log_with_base(x):
+    return math.log(x, 2.0) + math.log(3.0, x * x) + math.log(x)
+
+
+def unit_conversions(x):
+    return math.radians(x) * math.degrees(x * x) + np.rad2deg(np.deg2rad(x) * x)
+
+
+@pytest.mark.parametrize("f", [log_with_base, unit_conversions])
+def test_math_log_base_and_unit_conversions(f):
+    check(f, 0.7, backends=("auto", "python", "tape", "native"))

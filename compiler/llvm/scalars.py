@@ -5,6 +5,7 @@ Float division by zero follows IEEE (inf/nan, as numpy does); integer division b
 ZeroDivisionError (LLVM's sdiv would be undefined). ``//`` and ``%`` follow Python's floor rules.
 """
 import ast
+import math
 
 from llvmlite import ir
 
@@ -171,7 +172,11 @@ INTRINSIC_1 = {"sin": "llvm.sin", "cos": "llvm.cos", "exp": "llvm.exp", "log": "
 LIBM_1 = {"tan": "tan", "tanh": "tanh", "sinh": "sinh", "cosh": "cosh", "arcsin": "asin",
           "arccos": "acos", "arctan": "atan", "asin": "asin", "acos": "acos", "atan": "atan",
           "log1p": "log1p", "expm1": "expm1", "erf": "erf", "erfc": "erfc", "lgamma": "lgamma",
-          "gamma": "tgamma", "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh"}
+          "gamma": "tgamma", "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh",
+          "asinh": "asinh", "acosh": "acosh", "atanh": "atanh", "cbrt": "cbrt"}
+# unit conversions: a multiplication by the factor numpy uses
+SCALED_1 = {"deg2rad": math.pi / 180.0, "radians": math.pi / 180.0,
+            "rad2deg": 180.0 / math.pi, "degrees": 180.0 / math.pi}
 LIBM_2 = {"atan2": "atan2", "arctan2": "atan2", "hypot": "hypot", "fmod": "fmod"}
 
 
@@ -209,6 +214,8 @@ def unary_math(lw, f, v, t):
         return b.call(lw.intrinsic(INTRINSIC_1[f], v.type, [v.type]), [v])
     if f in LIBM_1:
         return b.call(lw.libm(LIBM_1[f], v.type, 1), [v])
+    if f in SCALED_1:
+        return b.fmul(v, ir.Constant(v.type, SCALED_1[f]))
     raise lw.unsupported(f"math function {f}")
 
 

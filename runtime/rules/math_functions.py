@@ -323,7 +323,7 @@ def f_logaddexp2(x_dot, y_dot, ans, x, y):
     return x_dot * np.exp2(x - ans), y_dot * np.exp2(y - ans)
 
 
-@primitive("Cbrt", np.cbrt, *since_311("cbrt"), domain="pos")
+@primitive("Cbrt", np.cbrt, *since_311("cbrt"), native="unary_float", domain="pos")
 def d_cbrt(g, ans, x):
     # infinite slope at 0, as sqrt's
     return g / (3.0 * ans * ans)
@@ -347,7 +347,7 @@ def f_sinc(x_dot, ans, x):
     return x_dot * np.where(x == 0, 0.0, (np.cos(np.pi * safe_x) - ans) / safe_x)
 
 
-@primitive("Deg2Rad", np.deg2rad, np.radians)
+@primitive("Deg2Rad", np.deg2rad, np.radians, math.radians, native="unary_float")
 def d_deg2rad(g, ans, x):
     return g * 0.017453292519943295   # pi / 180
 
@@ -357,7 +357,7 @@ def f_deg2rad(x_dot, ans, x):
     return x_dot * 0.017453292519943295
 
 
-@primitive("Rad2Deg", np.rad2deg, np.degrees)
+@primitive("Rad2Deg", np.rad2deg, np.degrees, math.degrees, native="unary_float")
 def d_rad2deg(g, ans, x):
     return g * 57.29577951308232      # 180 / pi
 

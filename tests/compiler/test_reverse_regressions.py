@@ -406,3 +406,29 @@ def test_int64_index_arrays_natively_and_in_gradients():
     f = reads_through_int_index_arrays
     assert tf.jit(f)(x) == pytest.approx(f(x))
     check(f, x, tape_f=reads_through_int_index_arrays_tape)
+
+
+# Fuzz seed 5113: v's value was saved for np.max's rule as the array object itself, whose
+# elements the loop then changed; the reverse sweep restored those elements into the array
+# that later replaced v, so max's rule read the changed one (no tie with the max: nan).
+def saved_array_written_in_place_after(x):
+    v = np.maximum(-x, 0.5)
+    s = np.maximum(x[-1], np.max(v)) + x[2] * 0.4
+    for i in range(5):
+        v[i] += s
+    v = v * 0.0
+    return s + np.sum(v)
+
+
+def saved_array_written_in_place_after_tape(x):
+    v = np.maximum(-x, 0.5)
+    s = np.maximum(x[-1], np.max(v)) + x[2] * 0.4
+    return s + np.sum(v * 0.0)
+
+
+@pytest.mark.xfail(strict=True, reason="open: the python backend saves arrays by reference and "
+                   "restores element writes into whatever the name holds in the reverse sweep; "
+                   "copying on save breaks alias_in_a_loop (native is right)")
+def test_a_saved_array_keeps_its_value_when_written_in_place_later():
+    x = np.array([0.717, 0.452, -0.58, -0.159, -1.175])
+    check(saved_array_written_in_place_after, x, saved_array_written_in_place_after_tape)
