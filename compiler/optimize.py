@@ -148,21 +148,31 @@ def resets_at_end(body, t, zero=True, stored=None):
 
 
 # ---- liveness and dead stores -------------------------------------------------------------
-def liveness(block, live_out, record):
+def liveness(block, live_out, record, _uses=None):
     """Live names before ``block``; ``record[id(stmt)]`` gets what is live after each stmt."""
+    # the names each statement reads (and writes), once per call: the fixed point of a loop
+    # nest revisits the inner statements once per round of every enclosing loop
+    uses = {} if _uses is None else _uses
+
+    def used(node, key, names):
+        got = uses.get((key, id(node)))
+        if got is None:
+            got = uses[(key, id(node))] = frozenset(names(node))
+        return got
+
     live = set(live_out)
     for s in reversed(block):
         record[id(s)] = set(live)
         if simple_assign(s):
-            live = (live - {s.targets[0].id}) | loads(s.value)
+            live = (live - {s.targets[0].id}) | used(s.value, "r", loads)
         elif isinstance(s, gast.If):
-            live = loads(s.test) | liveness(s.body, live, record) | \
-                liveness(s.orelse, live, record)
+            live = liveness(s.body, live, record, uses) | \
+                liveness(s.orelse, live, record, uses) | used(s.test, "r", loads)
         elif isinstance(s, (gast.For, gast.While)):
-            head = loads(s.iter) if isinstance(s, gast.For) else loads(s.test)
+            head = used(s.iter, "r", loads) if isinstance(s, gast.For) else used(s.test, "r", loads)
             inner = set(live)
             while True:
-                body_in = liveness(s.body, inner | live, record)
+                body_in = liveness(s.body, inner | live, record, uses)
                 if isinstance(s, gast.For):
                     body_in = body_in - {s.target.id}
                 grown = inner | body_in | head
@@ -171,7 +181,7 @@ def liveness(block, live_out, record):
                 inner = grown
             live = live | inner
         else:
-            live = live | loads(s) | stores(s)
+            live = live | used(s, "r", loads) | used(s, "w", stores)
     return live
 
 

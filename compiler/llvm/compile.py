@@ -15,17 +15,42 @@ from .module import ModuleContext
 SPECIALIZE_CONTIGUOUS = False
 
 
-def _indexes_arguments_in_loops(ti):
+def _argument_arrays(ti):
+    """Array parameters and the names bound to them or to views of them (an inlined gradient's
+    ``x = x``, a row ``w = a[i]``): their inner stride is the argument's."""
     arrays = {p for p, t in zip(ti.params, ti.arg_types) if isinstance(t, T.Array)}
-    for node in ast.walk(ti.fdef):   # other names for them (an inlined gradient's x = x)
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and \
-                isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Name) and \
-                node.value.id in arrays:
-            arrays.add(node.targets[0].id)
+    binds = [(n.targets[0].id, n.value.value if isinstance(n.value, ast.Subscript) else n.value)
+             for n in ast.walk(ti.fdef) if isinstance(n, ast.Assign) and len(n.targets) == 1 and
+             isinstance(n.targets[0], ast.Name)]
+    grown = True
+    while grown:
+        grown = False
+        for target, root in binds:
+            if target not in arrays and isinstance(root, ast.Name) and root.id in arrays and \
+                    isinstance(ti.names.get(target), T.Array):
+                arrays.add(target)
+                grown = True
+    return arrays
+
+
+def _element_access(node, t):
+    """``a[i]`` / ``a[i, j]``: one element at a position that names a variable. Slices, rows and
+    constant positions are not: they go through kernels, which LLVM versions on stride anyway."""
+    index = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    return (isinstance(t, T.Array) and len(index) == t.ndim and
+            not any(isinstance(i, ast.Slice) for i in index) and
+            any(isinstance(n, ast.Name) for i in index for n in ast.walk(i)))
+
+
+def _indexes_arguments_in_loops(ti):
+    """Whether a loop reads or writes single elements of an argument array (or of a view of one),
+    the case where knowing its unit inner stride lets the loop vectorize."""
+    arrays = _argument_arrays(ti)
     for loop in ast.walk(ti.fdef):
         if isinstance(loop, (ast.For, ast.While)):
             for n in ast.walk(loop):
-                if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and n.value.id in arrays:
+                if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and \
+                        n.value.id in arrays and _element_access(n, ti.names.get(n.value.id)):
                     return True
     return False
 

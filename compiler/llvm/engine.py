@@ -122,25 +122,54 @@ def unique_name(base):
         return f"{base}__tf{s['counter']}"
 
 
-def optimize(mod, speed_level=3):
-    s = _init()
-    # A cheap O1 round first (as Numba runs a cheap pass before its full pipeline): bounds checks
-    # and the negative-index fix-ups fold there, so when the O3 round's vectorizer runs the loops
-    # are already check-free. Measured: bounds-checked Rosenbrock gradient 11.3 -> 4.8 us, for
-    # ~40% more optimization time.
-    pre = llvm.create_pipeline_tuning_options(speed_level=1)
-    pre.loop_vectorization = False
-    pre.slp_vectorization = False
-    pre.loop_unrolling = False
-    pbp = llvm.create_pass_builder(s["tm"], pre)
-    pbp.getModulePassManager().run(mod, pbp)
+# A module whose largest function has more IR lines than this gets a cheaper pipeline: the O2
+# round alone, no O1 pre-round. Generated gradients of whole programs (GradBench's lstm, ode:
+# 14-21k lines, mostly shape checks, allocations and stack pushes around kernel calls) spent
+# 10+ s in O1+O3 and code generation, superlinear in function size; see LARGE_PIPELINE.
+LARGE_FUNCTION_LINES = 6000
+LARGE_PIPELINE = ("O2",)
+SMALL_PIPELINE = ("pre", "O3")
+
+
+def largest_function_lines(ir_text):
+    """Lines of the longest function definition in ``ir_text`` (a cheap size measure)."""
+    longest, start = 0, None
+    for i, line in enumerate(ir_text.split("\n")):
+        if line.startswith("define "):
+            start = i
+        elif line.startswith("}") and start is not None:
+            longest, start = max(longest, i - start), None
+    return longest
+
+
+def _run(mod, tm, speed_level, vectorize):
     pto = llvm.create_pipeline_tuning_options(speed_level=speed_level)
-    pto.loop_vectorization = True
-    pto.slp_vectorization = True        # off by default in LLVM's pipeline options
-    pto.loop_unrolling = UNROLL
-    pto.loop_interleaving = True
-    pb = llvm.create_pass_builder(s["tm"], pto)
+    pto.loop_vectorization = vectorize
+    pto.slp_vectorization = vectorize     # off by default in LLVM's pipeline options
+    pto.loop_unrolling = UNROLL and vectorize
+    if vectorize:
+        pto.loop_interleaving = True
+    pb = llvm.create_pass_builder(tm, pto)
     pb.getModulePassManager().run(mod, pb)
+
+
+def optimize(mod, pipeline=SMALL_PIPELINE):
+    s = _init()
+    for step in pipeline:
+        if step == "pre":
+            # A cheap O1 round first (as Numba runs a cheap pass before its full pipeline):
+            # bounds checks and the negative-index fix-ups fold there, so when the O3 round's
+            # vectorizer runs the loops are already check-free. Measured: bounds-checked
+            # Rosenbrock gradient 11.3 -> 4.8 us, for ~40% more optimization time.
+            _run(mod, s["tm"], 1, False)
+        else:
+            _run(mod, s["tm"], int(step[1:]), True)
+
+
+def pipeline_for(ir_text):
+    limit = LARGE_FUNCTION_LINES
+    return LARGE_PIPELINE if limit is not None and largest_function_lines(ir_text) > limit \
+        else SMALL_PIPELINE
 
 
 # ----------------------------------------------------------------------------- on-disk cache
@@ -168,7 +197,7 @@ def _cache_dir():
 def _cache_key(ir_text):
     return hashlib.sha256("\0".join([ir_text, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(),
                                      llvmlite.__version__, ".".join(map(str, llvm.llvm_version_info)),
-                                     str(UNROLL)]).encode()).hexdigest()
+                                     str(UNROLL), repr(pipeline_for(ir_text))]).encode()).hexdigest()
 
 
 def compile_ir(ir_text, entry_names, opt=True, global_names=(), release=None):
@@ -189,7 +218,7 @@ def compile_ir(ir_text, entry_names, opt=True, global_names=(), release=None):
             mod.data_layout = s["data_layout"]
             mod.verify()
             if opt:
-                optimize(mod)
+                optimize(mod, pipeline_for(ir_text))
             if key:
                 obj = s["tm"].emit_object(mod)
                 disk_cache.store(sec, directory, key, obj)
