@@ -186,7 +186,10 @@ class DirectionLoops:
                 s.orelse = self.block(s.orelse)
                 out.append(s)
                 continue
-            if self.is_tangent_line(s) or self.may_alias(self.writes(s)) & reads:
+            # a call statement (print, stack.push) or a tangent line the loop does not take
+            # stays in order with the tangent lines; an assignment moves ahead if independent
+            if not isinstance(s, gast.Assign) or self.is_tangent_line(s) or \
+                    self.may_alias(self.writes(s)) & reads:
                 flush()
             out.append(s)
         flush()

@@ -308,7 +308,8 @@ class Jacobian:
         _check_value(value, getattr(self.fn, "__name__", "f"))
 
         def assemble(v, parts):
-            stacked = np.concatenate([np.reshape(p, (-1,) + np.shape(v)) for p in parts])
+            parts = [np.reshape(p, (-1,) + np.shape(v)) for p in parts]
+            stacked = parts[0] if len(parts) == 1 else np.concatenate(parts)
             return np.moveaxis(stacked, 0, -1).reshape(np.shape(v) + shape)
         if isinstance(value, tuple):
             return tuple(assemble(v, [b[j] for b in blocks]) for j, v in enumerate(value))
