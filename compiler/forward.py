@@ -11,7 +11,8 @@ Vector mode (``batched``): each tangent carries a leading dimension of k directi
 rules need nothing more (numpy broadcasting; a tangent of a value of lower rank than the result
 is given the missing axes first); linear primitives with an axis or a shape get it shifted past
 the batch axis (forward_batch.py). What is not known to work batched is refused (jacfwd then
-runs one direction at a time).
+runs one direction at a time). ``batched="loops"`` (native code) then puts the scalar tangent
+lines in loops over the directions (forward_loops.py).
 """
 import inspect
 
@@ -24,6 +25,7 @@ from .analyze import (SCALAR, differentiable_reads, is_differentiable_op, operan
                       statements)
 from .errors import TransformError
 from .forward_batch import BATCH, BatchAxis, add, batch_index, call, np_attr
+from .forward_loops import direction_loops
 from .nodes import inputs_and_params
 from .normalize import assign, const, name
 
@@ -180,6 +182,9 @@ class Forward(BatchAxis):
             first = self.dot(self.wrt[0])
             head.append(assign(BATCH, gast.Subscript(
                 value=call(np_attr("shape"), name(first)), slice=const(0), ctx=gast.Load())))
+        for p in self.a.params:   # a parameter not differentiated that a varied value
+            if p in self.active and p not in self.wrt:   # rebinds starts with a zero tangent
+                head.append(assign(self.dot(p), self.zero(p)))
         for p in self.wrt:   # the caller's tangent array is not written into
             if p in self.written:
                 head.append(assign(self.dot(p), call(np_attr("array"), name(self.dot(p)),
@@ -196,6 +201,8 @@ class Forward(BatchAxis):
                                                             ctx=gast.Load())
                                            if self.with_value else tangent)],
             decorator_list=[], returns=None, type_comment=None, type_params=[])
+        if self.batched == "loops":   # native vector mode: a loop over the directions
+            fn = direction_loops(self, fn, len(head)) or fn
         fn.tangent_names = dict(self.tangent_names)
         if not self.batched:   # for the native bounds proofs; Tangents checks it per call
             fn.same_shape = {self.dot(p): p for p in self.wrt}

@@ -221,7 +221,7 @@ class CallRewriter:
         inner = Scope(inner_parsed, rename)
         if isinstance(owner, Scope):
             inner.namespace = owner.namespace
-        saved_scope, saved_site = self.scope, self.call_site
+        saved_scope, saved_site, saved_line = self.scope, self.call_site, self.lineno
         self.call_site = self.call_site or self.lineno
         self.inlining.append(key)
         for p in params:
@@ -234,7 +234,8 @@ class CallRewriter:
         saved_scope.rename.setdefault(result, result)
         for s in body:
             self.statement(s)
-        self.scope, self.call_site = saved_scope, saved_site
+        # the rest of the calling statement is located in the caller's file at its line
+        self.scope, self.call_site, self.lineno = saved_scope, saved_site, saved_line
         self.inlining.pop()
         return name(result)
 
@@ -244,8 +245,12 @@ class CallRewriter:
         if not returns:
             return body + [assign(result, const(None))]
         if len(returns) == 1 and body[-1] is returns[0]:
-            return body[:-1] + [gast.Assign(targets=[store(result)], value=body[-1].value or
-                                            const(None), type_comment=None)]
+            last = gast.Assign(targets=[store(result)], value=body[-1].value or const(None),
+                               type_comment=None)
+            # the return's own line: a refusal in its expression names it (not the line
+            # before, nor the line of the caller, e.g. jacrev's generated wrapper)
+            last.lineno = getattr(body[-1], "lineno", None)
+            return body[:-1] + [last]
         flag = self.fresh(f"{fn_node.name}_returned")
         return [assign(flag, const(False))] + lower_returns(body, result, flag, False)
 

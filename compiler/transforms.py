@@ -21,10 +21,10 @@ from tapeflow.runtime import forward as forward_runtime, trace
 from tapeflow.runtime.tape import state as tape_state
 from tapeflow.runtime.tensor import Tensor
 
-# Directions per vector-mode sweep. Measured (bench/forward.py): vector mode pays off in the
-# generated Python (numpy ops over k directions at once), but native scalar code is ~15x faster
-# running one direction per call than native vector code (a k-vector temporary per operation),
-# so by default the native backend runs one direction at a time.
+# Directions per vector-mode sweep. Measured (bench/forward.py, the hand model R^26 -> R^2000):
+# in Python numpy over the batch axis is 7x faster than 26 jvp calls; natively the scalar tangent
+# lines run in one loop over the directions (forward_loops.py), 7.5x faster than 26 native jvp
+# calls (the k-vector temporary per line it replaces made vector mode 2.6x at best).
 CHUNK = 32
 
 
@@ -109,8 +109,13 @@ class Tangents:
         run, used = gen.fn, "python"
         if self.backend in ("auto", "native"):
             try:
-                run = pipeline.compile_gradient(gen, tuple(args) + tuple(tangents),
+                native_gen = gen
+                if batched:   # natively, a loop over the directions (forward_loops.py)
+                    native_gen = pipeline.generate_forward(self.fn, argnums, kinds, "loops",
+                                                           with_value)
+                run = pipeline.compile_gradient(native_gen, tuple(args) + tuple(tangents),
                                                 self.boundscheck)
+                self.generated = native_gen
                 if not batched:
                     run = _shapes_checked(run, len(args), argnums)
                 used = "native"
@@ -303,7 +308,8 @@ class Jacobian:
         _check_value(value, getattr(self.fn, "__name__", "f"))
 
         def assemble(v, parts):
-            stacked = np.concatenate([np.reshape(p, (-1,) + np.shape(v)) for p in parts])
+            parts = [np.reshape(p, (-1,) + np.shape(v)) for p in parts]
+            stacked = parts[0] if len(parts) == 1 else np.concatenate(parts)
             return np.moveaxis(stacked, 0, -1).reshape(np.shape(v) + shape)
         if isinstance(value, tuple):
             return tuple(assemble(v, [b[j] for b in blocks]) for j, v in enumerate(value))
@@ -333,10 +339,6 @@ class Jacobian:
 
     def sweep(self, args, i, seeds):
         """(value, tangents with a leading batch axis) for the directions ``seeds``."""
-        if not self.explicit_chunk and self.engine.backend != "python":
-            _, used = self.engine.runner((i,), args, [seeds[0]], False)
-            if used == "native":   # one direction per call is faster natively (see CHUNK)
-                return self.one_at_a_time(args, i, seeds)
         if self.vector_refused is None:
             try:
                 value, tangent = self.engine.call((i,), args, [seeds], batched=True)

@@ -1,10 +1,14 @@
 """The ``tapeflow`` command: ``build`` ahead-of-time gradient modules, ``show`` generated code.
 
-    tapeflow build FILE.py --function NAME:TYPES[@ARGNUMS] [...] --output DIR --name MODULE [--cpu native]
+    tapeflow build FILE.py --function NAME:TYPES[@ARGNUMS][+grad|+jvp|+jacfwd...] [...] --output DIR
+                   --name MODULE [--cpu native]
     tapeflow show FILE.py:NAME [--signature TYPES] [--argnums 0,2] [--llvm]
 
 TYPES are numpy-style codes: f8, f4, i8, b1, with [:] / [:,:] for arrays, e.g. ``loss:f8[:,:],f8[:],i8``.
-Gradients are taken with respect to every float argument unless @ARGNUMS picks some.
+Gradients are taken with respect to every float argument unless @ARGNUMS picks some. Without
+``+``, a function's gradient is exported (NAME_grad, NAME_value_and_grad); ``+jvp`` adds NAME_jvp
+(value and Jacobian-vector product), ``+jacfwd`` NAME_jacfwd (the Jacobian), e.g.
+``hand:f8[:],f8[:,:]@0+jvp+jacfwd`` for a function returning an array.
 This module imports the compiler only when a command runs, so ``import tapeflow`` stays light.
 """
 import argparse
@@ -16,8 +20,8 @@ def build(file, functions, output, name, cpu=None, boundscheck=True):
     """Compile ``functions`` of ``file`` ahead of time into ``output``: lib``name``.so, ``name``.h
     (C API) and ``name``.py (a loader needing only numpy and ctypes).
 
-    ``functions``: a list of ``"NAME:TYPES"`` strings (``"rosen:f8[:]"``, ``"loss:f8[:,:],f8[:],i8@0"``)
-    or a dict ``{NAME: TYPES}``. ``cpu``: None = the architecture's baseline (portable),
+    ``functions``: a list of ``"NAME:TYPES"`` strings (``"rosen:f8[:]"``, ``"loss:f8[:,:],f8[:],i8@0"``,
+    ``"hand:f8[:],f8[:,:]@0+jvp+jacfwd"``) or a dict ``{NAME: TYPES}``. ``cpu``: None = the architecture's baseline (portable),
     ``"native"`` = this machine's CPU. Returns ``{"library": path, "header": path, "loader": path}``;
     raises ``BuildError`` (bad signature, unknown function, no C compiler, unsupported code).
     """
@@ -32,9 +36,12 @@ def _parser():
                                      "a C header and a Python loader",
                        description="Compile functions of FILE and their gradients ahead of time.")
     b.add_argument("file", metavar="FILE.py")
-    b.add_argument("-f", "--function", action="append", required=True, metavar="NAME:TYPES[@ARGNUMS]",
+    b.add_argument("-f", "--function", action="append", required=True,
+                   metavar="NAME:TYPES[@ARGNUMS][+WHAT]",
                    help="a function and its argument types, e.g. rosen:f8[:] or loss:f8[:,:],f8[:],i8@0 "
-                        "(repeatable); gradients are w.r.t. all float arguments unless @ARGNUMS is given")
+                        "(repeatable); derivatives are w.r.t. all float arguments unless @ARGNUMS is "
+                        "given; +grad (the default), +jvp, +jacfwd choose what is exported, e.g. "
+                        "hand:f8[:],f8[:,:]@0+jvp+jacfwd")
     b.add_argument("-o", "--output", default=".", metavar="DIR", help="output directory (default: .)")
     b.add_argument("-n", "--name", metavar="MODULE", help="module name (default: FILE's stem)")
     b.add_argument("--cpu", default=None, help="target CPU: 'native' for this machine's best, an LLVM "

@@ -188,22 +188,16 @@ def lower_body(funcdef, arg_types, constants, module_name, tm, boundscheck=True)
                  constants=constants)
 
 
-def emit_wrapper(mctx, ti, body, spec, errfn):
-    """The C entry ``spec.cname`` around ``body`` in ``mctx.module``."""
-    mod = mctx.module
-    outs = ([L.PTR] if spec.value else []) + [L.PTR] * len(spec.grads)
-    fn = ir.Function(mod, ir.FunctionType(L.I32, c_params(spec.args, spec.numpy_objects) + outs), spec.cname)
-    code = _Code(mod, fn)
-    b = code.b
-    params = iter(fn.args)
-    flat = []
-    shapes = {}                      # argument index -> its extents (for gradient outputs)
-    for i, (a, t) in enumerate(zip(spec.args, ti.arg_types)):
+def read_args(b, params, args, arg_types, numpy_objects=False):
+    """The body's flattened arguments from the C parameters ``params`` (an iterator, advanced
+    past the arguments ``args``), and {argument index: its extents} of the array arguments."""
+    flat, shapes = [], {}
+    for i, (a, t) in enumerate(zip(args, arg_types)):
         if not a.ndim:
             v = next(params)
             flat.append(b.icmp_unsigned("!=", v, _c(0, L.I8)) if a.dtype == "bool" else v)
             continue
-        if spec.numpy_objects:
+        if numpy_objects:
             obj = next(params)
             data, shp, strd = (_np_field(b, obj, off) for off in (NP_DATA, NP_DIMS, NP_STRIDES))
         else:
@@ -215,6 +209,18 @@ def emit_wrapper(mctx, ti, body, spec, errfn):
                    for k in range(a.ndim)]
         flat += [data] + dims + strides
         shapes[i] = dims
+    return flat, shapes
+
+
+def emit_wrapper(mctx, ti, body, spec, errfn):
+    """The C entry ``spec.cname`` around ``body`` in ``mctx.module``."""
+    mod = mctx.module
+    outs = ([L.PTR] if spec.value else []) + [L.PTR] * len(spec.grads)
+    fn = ir.Function(mod, ir.FunctionType(L.I32, c_params(spec.args, spec.numpy_objects) + outs), spec.cname)
+    code = _Code(mod, fn)
+    b = code.b
+    params = iter(fn.args)
+    flat, shapes = read_args(b, params, spec.args, ti.arg_types, spec.numpy_objects)
     for t, v in spec.extra:
         flat.append(ir.Constant(L.scalar_ll(t), v))
     out_ptrs = list(params)
@@ -369,7 +375,8 @@ def error_function(mod):
 
 
 def support_module(module_name, tm):
-    """The error buffer (thread-local), its setter and ``MODULE_last_error``, as LLVM assembly."""
+    """The error buffer (thread-local), its setter, ``MODULE_last_error`` and ``MODULE_free``
+    (releases a result the library allocated), as LLVM assembly."""
     n = ERRBUF_SIZE
     return f"""
 target triple = "{llvm.get_process_triple()}"
@@ -382,6 +389,11 @@ define hidden void @tf_aot_set_error(ptr %fmt, i64 %a, i64 %b, i64 %c) nounwind 
 }}
 define ptr @{module_name}_last_error() nounwind {{
   ret ptr @tf_aot_errbuf
+}}
+declare void @free(ptr)
+define void @{module_name}_free(ptr %p) nounwind {{
+  call void @free(ptr %p)
+  ret void
 }}
 """
 

@@ -100,28 +100,38 @@ def _compile_errors():
 
 
 def export_modules(fn, export, module_name, tm, boundscheck=True):
-    """LLVM module texts (primal, gradient) with the C entries of one export."""
+    """LLVM module texts (primal, gradient, tangent code) with the C entries of one export, and
+    the number of dimensions of the function's value (0: a scalar)."""
     from .. import native, pipeline
     from .. import typing as T
-    from . import aot
+    from . import aot, aot_forward
 
     kinds = tuple(a.kind for a in export.args)
     arg_types = [aot.spec_type(a) for a in export.args]
     texts = []
     what = f"{fn.__name__} ({export.text})"
+    prefix = f"{module_name}_{export.name}"
+    wrt = export.wrt()
     try:
         ir, constants = pipeline.primal_ir(fn, kinds)
         mctx, ti, body = aot.lower_body(ir, arg_types, constants, module_name, tm, boundscheck)
-        if not isinstance(ti.ret, T.Scalar):
-            raise BuildError(f"{what} returns {ti.ret!r}: only functions returning a scalar are exported")
         errfn = aot.error_function(mctx.module)
         variants = ((False, ""), (True, "__np")) if any(a.ndim for a in export.args) else ((False, ""),)
-        for np_objects, tail in variants:
-            aot.emit_wrapper(mctx, ti, body, aot.WrapperSpec(f"{module_name}_{export.name}{tail}", export.args,
-                                                             numpy_objects=np_objects), errfn)
+        if isinstance(ti.ret, T.Scalar):
+            value_ndim = 0
+            for np_objects, tail in variants:
+                aot.emit_wrapper(mctx, ti, body, aot.WrapperSpec(f"{prefix}{tail}", export.args,
+                                                                 numpy_objects=np_objects), errfn)
+        else:
+            if "grad" in export.derivatives:
+                raise BuildError(f"{what} returns {ti.ret!r}: a gradient needs a scalar result; "
+                                 f"export its Jacobian instead ('{export.name}:...+jacfwd', "
+                                 f"or +jvp)")
+            spec = aot_forward.ForwardSpec(prefix, export.args, "value")
+            value_ndim = aot_forward.result_ndims(spec, ti)[0]
+            aot_forward.emit_forward_wrapper(mctx, ti, body, spec, errfn)
         texts.append(_finish(aot, mctx))
-        wrt = export.wrt()
-        if wrt:
+        if wrt and "grad" in export.derivatives:
             gen = pipeline.generate(fn, wrt, kinds)
             gir, gconsts = native.gradient_ir(gen)
             gtypes = arg_types
@@ -130,14 +140,28 @@ def export_modules(fn, export, module_name, tm, boundscheck=True):
             nested = len(wrt) > 1
             for suffix, value in (("_grad", False), ("_value_and_grad", True)):
                 for np_objects, tail in variants:
-                    spec = aot.WrapperSpec(f"{module_name}_{export.name}{suffix}{tail}", export.args,
+                    spec = aot.WrapperSpec(f"{prefix}{suffix}{tail}", export.args,
                                            value=value, grads=wrt, nested=nested,
                                            from_gradient=True, numpy_objects=np_objects)
                     aot.emit_wrapper(mctx, ti, body, spec, errfn)
             texts.append(_finish(aot, mctx))
+        forward = [d for d in ("jvp", "jacfwd") if d in export.derivatives]
+        if forward and not wrt:
+            raise BuildError(f"{what}: +{forward[0]} needs a float argument to differentiate")
+        if forward:
+            # one tangent body (a tangent per differentiated argument) serves both entries
+            gen = pipeline.generate_forward(fn, wrt, kinds, False, True)
+            gir, gconsts = native.gradient_ir(gen)
+            ttypes = arg_types + [arg_types[i] for i in wrt]
+            mctx, ti, body = aot.lower_body(gir, ttypes, gconsts, module_name, tm, boundscheck)
+            errfn = aot.error_function(mctx.module)
+            for d in forward:
+                aot_forward.emit_forward_wrapper(
+                    mctx, ti, body, aot_forward.ForwardSpec(f"{prefix}_{d}", export.args, d, wrt), errfn)
+            texts.append(_finish(aot, mctx))
     except _compile_errors() as e:
         raise BuildError(f"cannot compile {what} ahead of time: {e}") from None
-    return texts
+    return texts, value_ndim
 
 
 def _finish(aot, mctx):
@@ -204,8 +228,9 @@ def build(file, functions, output, name, cpu=None, boundscheck=True):
     from . import aot
     tm = aot.target_machine(cpu)
     texts = [aot.support_module(name, tm)]
-    for fn, e in zip(fns, exports):
-        texts += export_modules(fn, e, name, tm, boundscheck)
+    for fn, e, info in zip(fns, exports, infos):
+        more, info.value_ndim = export_modules(fn, e, name, tm, boundscheck)
+        texts += more
     cpu_desc = cpu_description(cpu)
     texts.append(identity_module(name, texts, identity_description(infos, cpu_desc), tm))
     identity = texts[-1].split("TAPEFLOW-ID:")[1][:64]
@@ -264,7 +289,7 @@ def show(file, name, signature=None, llvm_ir=False, argnums=None, cpu=None):
             raise BuildError(f"cannot differentiate {name}: {e}") from None
     from . import aot
     tm = aot.target_machine(cpu)
-    texts = [aot.support_module("show", tm)] + export_modules(fn, export, "show", tm)
+    texts = [aot.support_module("show", tm)] + export_modules(fn, export, "show", tm)[0]
     return str(aot.link_modules(texts, tm))
 
 

@@ -6,6 +6,9 @@ arguments (TypeError naming the argument on a wrong kind/dtype/ndim), allocates 
 and turns a nonzero return code into the Python exception the compiled function raised.
 Nothing here imports llvmlite; the texts are generated from the signatures alone.
 """
+from .aot_loader_forward import (forward_functions, forward_header_lines, result_params,
+                                 FORWARD_CONVENTION, TAKE_HELPER)
+
 _NP_NAMES = {"float64": "_F8", "float32": "_F4", "int64": "_I8", "bool": "_B1"}
 _CT_NAMES = {"float64": "_ct.c_double", "float32": "_ct.c_float", "int64": "_ct.c_int64",
              "bool": "_ct.c_uint8"}
@@ -21,9 +24,25 @@ class ExportInfo:
         self.wrt = export.wrt()            # differentiated argument indices
         self.tuple_grads = len(self.wrt) > 1        # as tapeflow.grad with a tuple of argnums
         self.text = export.text
+        self.derivatives = export.derivatives  # "grad", "jvp", "jacfwd" (aot_signature)
+        self.value_ndim = 0                    # dimensions of the value (set once lowered)
+        taken = set(self.params)
+        self.tangent_params = []               # the Python names of jvp's tangents: x_dot
+        for i in self.wrt:
+            t = self.params[i] + "_dot"
+            while t in taken:
+                t += "_"
+            taken.add(t)
+            self.tangent_params.append(t)
+
+    @property
+    def grads(self):
+        """Whether NAME_grad and NAME_value_and_grad are exported."""
+        return bool(self.wrt) and "grad" in self.derivatives
 
     def describe(self):
-        return f"{self.name}({', '.join(f'{p}: {a.code()}' for p, a in zip(self.params, self.args))})"
+        extra = "".join("+" + d for d in self.derivatives if d != "grad")
+        return f"{self.name}({', '.join(f'{p}: {a.code()}' for p, a in zip(self.params, self.args))}){extra}"
 
 
 # ------------------------------------------------------------------------------------- header
@@ -43,6 +62,7 @@ Calling convention (all functions):
     PREFIX_last_error() returns the message ("ExceptionName: text") of this thread's last
     failed call; outputs are unspecified.
   * the PREFIX_*__np entries are the Python loader's (they take numpy array objects); not for C.
+  * functions returning arrays, NAME_jvp and NAME_jacfwd: see "Results of any shape" below;
   * thread-safe: calls of one function from several threads are serialized (a lock around
     its pools of temporaries); no global initialization is needed. Nothing calls Python."""
 
@@ -82,6 +102,22 @@ def _c_names(info):
         p = info.params[i]
         names[(p, "grad")] = fresh("out_grad_" + names[(p, "")])
     names["out_value"] = fresh("out_value")
+    if info.value_ndim:
+        names["out_value_shape"] = fresh("out_value_shape")
+    if "jvp" in info.derivatives:
+        for i, t in zip(info.wrt, info.tangent_params):
+            p = info.params[i]
+            names[(p, "dot")] = fresh(t if t not in _C_RESERVED else t + "_")
+            if info.args[i].ndim:
+                names[(p, "dot_shape")] = fresh(names[(p, "dot")] + "_shape")
+                names[(p, "dot_strides")] = fresh(names[(p, "dot")] + "_strides")
+        names["out_tangent"] = fresh("out_tangent")
+        names["out_tangent_shape"] = fresh("out_tangent_shape")
+    if "jacfwd" in info.derivatives:
+        for i in info.wrt:
+            p = info.params[i]
+            names[(p, "jac")] = fresh("out_jac_" + names[(p, "")])
+            names[(p, "jac_shape")] = fresh(names[(p, "jac")] + "_shape")
     return names
 
 
@@ -109,10 +145,15 @@ def header_text(module, infos, source_name, cpu_desc):
     lines = [f"/* {module}.h -- gradients of {source_name}, compiled ahead of time by tapeflow",
              f" * (cpu: {cpu_desc}). Link with -l{module} (lib{module}.so) and -lm.", " *"]
     lines += [" * " + ln if ln else " *" for ln in _CONVENTION.replace("PREFIX", module).splitlines()]
+    if any(info.value_ndim or set(info.derivatives) - {"grad"} for info in infos):
+        lines += [" *"] + [" * " + ln if ln else " *"
+                           for ln in FORWARD_CONVENTION.replace("PREFIX", module).splitlines()]
     lines += [" */", f"#ifndef {guard}", f"#define {guard}", "", "#include <stdint.h>", "",
               "#ifdef __cplusplus", 'extern "C" {', "#endif", "",
               f"/* Message of this thread's last failed call (\"ExceptionName: text\"). */",
               f"const char *{module}_last_error(void);", ""]
+    lines += ["/* Releases a result the library allocated (an array result's data). */",
+              f"void {module}_free(void *data);", ""]
     lines += ["/* Identity of this build (\"TAPEFLOW-ID:<sha256>:<signatures>\"). */",
               f"const char *{module}_identity(void);", ""]
     for info in infos:
@@ -120,9 +161,13 @@ def header_text(module, infos, source_name, cpu_desc):
         args = _c_args(info, names)
         out_value = f"double *{names['out_value']}"
         wrt = ", ".join(info.params[i] for i in info.wrt) or "nothing (no float argument)"
-        lines.append(f"/* {info.describe()}; gradient with respect to {wrt} */")
-        lines.append(f"int32_t {module}_{info.name}({', '.join(args + [out_value])});")
-        if info.wrt:
+        lines.append(f"/* {info.describe()}; derivatives with respect to {wrt} */")
+        if info.value_ndim:
+            lines.append(f"int32_t {module}_{info.name}({', '.join(args + result_params('out_value', info.value_ndim, names))});")
+        else:
+            lines.append(f"int32_t {module}_{info.name}({', '.join(args + [out_value])});")
+        lines += forward_header_lines(module, info, names, args)
+        if info.grads:
             lines.append(f"int32_t {module}_{info.name}_grad({', '.join(args + _c_grads(info, names))});")
             lines.append(f"int32_t {module}_{info.name}_value_and_grad("
                          f"{', '.join(args + [out_value] + _c_grads(info, names))});")
@@ -248,13 +293,13 @@ def _array(v, name, dtype, ndim):
 # parameter starts with (``_tf_``, lengthened if needed), bound at module level to the helpers:
 # a parameter named ``_np``, ``_v``, ``type`` or ``x_c`` shadows nothing the body uses.
 _HELPERS = ("np", "ct", "ndarray", "F8", "F4", "I8", "B1", "array", "float", "int", "bool",
-            "overflow", "fail")
+            "overflow", "fail", "take")
 _BUILTINS = ("type", "pyfloat", "pyint", "pybool")
 
 
 def name_prefix(infos):
     prefix = "_tf_"
-    while any(p.startswith(prefix) for info in infos for p in info.params):
+    while any(p.startswith(prefix) for info in infos for p in info.params + info.tangent_params):
         prefix += "_"
     return prefix
 
@@ -372,25 +417,33 @@ def loader_text(module, infos, source_name, cpu_desc, identity="", lib_sha256=""
     names = []
     for info in infos:
         names.append(info.name)
-        if info.wrt:
+        if info.grads:
             names += [info.name + "_grad", info.name + "_value_and_grad"]
+        names += [info.name + "_" + d for d in ("jvp", "jacfwd") if d in info.derivatives]
     doc = [f'"""{module}: gradients of {source_name}, compiled ahead of time by tapeflow (cpu: {cpu_desc}).',
            "",
            "Needs only numpy and ctypes; the code is in lib" + module + ".so next to this file.",
            "Gradients are taken with respect to the float arguments named below; a gradient is",
            "returned as a float for a scalar argument and as an array shaped like the argument;",
-           "several are returned as a tuple.", ""]
+           "several are returned as a tuple. NAME_jvp(*args, *tangents) returns (value, tangent)",
+           "(a tangent per differentiated argument, shaped like it); NAME_jacfwd(*args) the",
+           "Jacobian (the value's shape, then the argument's), a tuple of them for several.", ""]
     for info in infos:
         wrt = ", ".join(info.params[i] for i in info.wrt) or "(none)"
-        doc.append(f"    {info.describe()}  -- gradient with respect to {wrt}")
+        what = ", ".join(info.derivatives) if info.wrt else "nothing"
+        doc.append(f"    {info.describe()}  -- {what} with respect to {wrt}")
     doc.append('"""')
     describe = identity_description(infos, cpu_desc).replace("\\", "/").replace('"', "'")
     out = doc + [_PRELUDE.format(module=module, identity=identity, lib_sha256=lib_sha256,
                                  describe=describe.replace("{", "{{").replace("}", "}}"))]
+    out += [TAKE_HELPER.format(module=module)]
     P = name_prefix(infos)
     out += _aliases(P)
     for info in infos:
-        for suffix in ("", "_grad", "_value_and_grad") if info.wrt else ("",):
+        out += forward_functions(module, info, P, _check_lines)
+        suffixes = ("",) if not info.value_ndim else ()
+        suffixes += ("_grad", "_value_and_grad") if info.grads else ()
+        for suffix in suffixes:
             if not any(a.ndim for a in info.args):
                 out += ["", ""] + _function(module, info, suffix, P)
                 continue

@@ -1,10 +1,14 @@
-"""Signatures of ahead-of-time exports: ``NAME:TYPE,TYPE,...[@ARGNUMS]``.
+"""Signatures of ahead-of-time exports: ``NAME:TYPE,TYPE,...[@ARGNUMS][+WHAT...]``.
 
 Types are numpy-style codes: ``f8`` (float64), ``f4`` (float32), ``i8`` (int64), ``b1`` (bool),
 each optionally followed by ``[:]``, ``[:,:]``, ... for an array of that many dimensions.
 ``@0,2`` chooses the arguments to differentiate; without it every float argument (scalar or
-array) is differentiated. This module imports neither llvmlite nor the compiler: the CLI and
-the loader generator use it before (or without) any compilation.
+array) is differentiated. ``+WHAT`` (repeatable) says which derivatives are exported
+besides the function itself: ``+grad`` (NAME_grad, NAME_value_and_grad: the default, for a
+function returning a scalar), ``+jvp`` (NAME_jvp: value and Jacobian-vector product),
+and ``+jacfwd`` (NAME_jacfwd: the Jacobian by forward mode), e.g.
+``hand:f8[:],f8[:,:]@0+jvp+jacfwd``. This module imports neither llvmlite nor the compiler: the
+CLI and the loader generator use it before (or without) any compilation.
 """
 import re
 from dataclasses import dataclass
@@ -55,11 +59,29 @@ class Export:
     args: tuple          # ArgSpec per positional parameter
     argnums: tuple       # differentiated arguments (None: every float argument)
     text: str            # as the user wrote it, for messages
+    derivatives: tuple = ("grad",)   # what is exported besides the function (DERIVATIVES)
 
     def wrt(self):
         if self.argnums is not None:
             return self.argnums
         return tuple(i for i, a in enumerate(self.args) if a.is_float)
+
+
+DERIVATIVES = ("grad", "jvp", "jacfwd")
+
+
+def _split_derivatives(text, whole):
+    """``'f8[:]@0+jvp+jacfwd'`` -> ``('f8[:]@0', ('jvp', 'jacfwd'))``; no ``+``: the gradient."""
+    head, *names = [p.strip() for p in text.split("+")]
+    if not names:
+        return head, ("grad",)
+    for n in names:
+        if n not in DERIVATIVES:
+            raise SignatureError(f"bad export {n!r} in signature {whole!r}: expected "
+                                 f"{', '.join('+' + d for d in DERIVATIVES)}")
+    if len(set(names)) != len(names):
+        raise SignatureError(f"repeated export in signature {whole!r}")
+    return head, tuple(names)
 
 
 def _split_types(text):
@@ -98,6 +120,7 @@ def parse_export(text):
     name = name.strip()
     if not name.isidentifier():
         raise SignatureError(f"bad function signature {text!r}: {name!r} is not a function name")
+    rest, derivatives = _split_derivatives(rest, text)
     rest, at, nums = rest.partition("@")
     if not rest.strip():
         raise SignatureError(f"bad function signature {text!r}: no argument types after ':'")
@@ -118,7 +141,7 @@ def parse_export(text):
                                      f"argument: only float arguments (f8, f4) are differentiated")
         if len(set(argnums)) != len(argnums):
             raise SignatureError(f"repeated argnum in signature {text!r}")
-    return Export(name, args, argnums, text)
+    return Export(name, args, argnums, text, derivatives)
 
 
 def parse_types(text):

@@ -206,3 +206,46 @@ def test_unknown_backend_is_named():
     with pytest.raises((ValueError, TypeError), match="backend"):
         g = tapeflow.grad(one_arg, backend="gpu")
         g(2.0)
+
+
+# --- refusals on a function's last line, through each transform's wrapper ------------------
+def ret_only(x):
+    return np.sum(np.fft.fft(x).real)  # <-- unsupported
+
+
+def _doubled(z):
+    w = z * 2.0
+    return np.fft.fft(w).real  # <-- unsupported
+
+
+def in_helper_return(x):
+    return np.sum(_doubled(x))
+
+
+def _plus_one(z):
+    return z + 1.0
+
+
+def after_inlined_call(x):
+    w = x * 3.0
+    return np.sum(np.fft.fft(_plus_one(w)).real)  # <-- unsupported
+
+
+def _jvp(f, **kw):
+    return lambda x: tapeflow.jvp(f, (x,), (np.ones_like(x),), **kw)
+
+
+@pytest.mark.parametrize("fn", [ret_only, in_helper_return, after_inlined_call],
+                         ids=lambda f: f.__name__)
+@pytest.mark.parametrize("transform", [tapeflow.grad, tapeflow.jacrev, tapeflow.jacfwd,
+                                       tapeflow.hessian, _jvp],
+                         ids=["grad", "jacrev", "jacfwd", "hessian", "jvp"])
+def test_refusal_names_the_users_line_through_every_transform(fn, transform):
+    """The statement a return became keeps the return's line: jacrev's generated wrapper
+    (vjp_of_f) inlines f, and its line 2 was cited with f's file name."""
+    with pytest.raises(tapeflow.TransformError) as info:
+        transform(fn, backend="python")(np.array([0.5, 1.0, 2.0]))
+    msg = str(info.value)
+    expected = marked_lines(_doubled if fn is in_helper_return else fn)
+    assert info.value.lineno in expected, msg
+    assert os.path.basename(__file__) in msg and f"line {info.value.lineno}:" in msg, msg
