@@ -83,8 +83,11 @@ class GradFunction:
         self.backend = backend
         self.with_value = with_value
         self.boundscheck = boundscheck
-        self.cache = {}    # signature -> (runner, Reads or None)
-        self.fast = {}     # plain argument types -> (runner, Reads), calls needing no conversion
+        self.cache = {}    # signature -> (runner, staleness check or None)
+        # calls needing no conversion: argument types -> (runner, check, finish), or for a
+        # signature with arrays, {type_key -> (runner, check, finish)}
+        self.fast = {}
+        self.finish = finisher(self.argnums, self.tuple_out, with_value)
         self.reasons = {}
         self.last_key = None
         functools.update_wrapper(self, fn, updated=())  # not fn.__dict__: our own caches
@@ -119,11 +122,20 @@ class GradFunction:
             args = self.bind(args, kwargs)
         if tape_state.tapes and self.traced_inside(args):
             return self.call_on_tensors(args)   # inside a recording tape: differentiable too
-        fast = self.fast.get(type_key(args))
+        fast = self.fast.get(tuple(map(type, args)))
         if fast is not None:   # seen before, and the arguments need no conversion
-            if fast[1] is None or fast[1]():
-                return self.finish(fast[0](*args), args)
-            self.forget()      # something the function reads has changed: transform again
+            if type(fast) is dict:   # arrays among them: their dtypes and ndims decide too
+                fast = fast.get(type_key(args))
+            if fast is not None:
+                run, unchanged, finish = fast
+                if unchanged is None or unchanged():
+                    return finish(run(*args), args)
+                self.forget()   # something the function reads has changed: transform again
+        return self.call_converted(args)
+
+    def call_converted(self, args):
+        """A call the fast table does not know: arguments converted (Tensors, ints and int
+        arrays where a gradient is taken), refused if not differentiable, runner found or made."""
         argnums = tuple(i % len(args) for i in self.argnums)
         given = args
         args = tuple(a.numpy() if hasattr(a, "numpy") and not isinstance(a, np.ndarray) else
@@ -147,8 +159,21 @@ class GradFunction:
         else:
             result = entry[0](*args)
         if all(a is b for a, b in zip(args, given)):
-            self.fast[type_key(args)] = entry
+            self.remember(args, key[1], entry)
         return self.finish(result, args)
+
+    def remember(self, args, types_key, entry):
+        """Put a runner in the fast table, under the key ``__call__`` looks it up by. A runner
+        of gradients alone goes in bare (its wrapper only adds the value None)."""
+        run, unchanged = entry
+        bare = getattr(run, "bare", None)
+        fast = (run, unchanged, self.finish) if bare is None else \
+            (bare, unchanged, finisher(self.argnums, self.tuple_out, self.with_value, True))
+        types = tuple(map(type, args))
+        if np.ndarray in types:
+            self.fast.setdefault(types, {})[types_key] = fast
+        else:
+            self.fast[types] = fast
 
     def traced_inside(self, args):
         """Whether an enclosing trace records through this call: a Tensor argument, or a traced
@@ -168,18 +193,6 @@ class GradFunction:
     def forget(self):
         self.cache.clear()
         self.fast.clear()
-
-    def finish(self, result, args):
-        """(value, gradients) as the caller asked: shaped like their arguments."""
-        value, grads = result
-        argnums = self.argnums
-        if len(argnums) == 1:
-            grads = (shape_like(grads, args[argnums[0]]),)
-        else:
-            grads = tuple(shape_like(g, args[i]) for g, i in zip(grads, argnums))
-        if not self.tuple_out:
-            grads = grads[0]
-        return (value, grads) if self.with_value else grads
 
     def call_on_tensors(self, args):
         """Called inside a traced computation: differentiate through the tape, in Tensors."""
@@ -284,7 +297,7 @@ def with_scalar_value(fn, gen, fname, native=False):
     if not gen.with_value:
         def run(*args):
             return None, fn(*args)
-        run.target = fn
+        run.target = run.bare = fn
         return run
 
     check = pipeline.check_result
@@ -311,6 +324,30 @@ def ieee_floats(fn):
         return fn(*[np.float64(a) if type(a) is float else a for a in args])
     run.__wrapped__ = fn
     return run
+
+
+@functools.lru_cache(maxsize=256)
+def finisher(argnums, tuple_out, with_value, bare=False):
+    """``finish(result, args)``: a runner's (value, gradients) as the caller asked, each gradient
+    shaped like its argument; written out for these argnums (run after every call). ``bare``:
+    the result is the gradients alone (the value None)."""
+    n = len(argnums)
+    if n == 0:
+        return lambda result, args: (((None if bare else result[0]), ()) if with_value else ())
+    grads = [f"g{k}" for k in range(n)]
+    unpacked = grads[0] if n == 1 else f"({', '.join(grads)})"
+    lines = [f"{unpacked} = result" if bare else f"value, {unpacked} = result"]
+    for g, i in zip(grads, argnums):
+        # a float gradient of a scalar argument is already what the caller gets
+        lines += [f"a = args[{i}]", f"if type({g}) is not float or type(a) is ndarray:",
+                  f"    {g} = shape_like({g}, a)"]
+    out = f"({', '.join(grads)},)" if tuple_out else grads[0]
+    lines.append(f"return {'None' if bare else 'value'}, {out}" if with_value else
+                 f"return {out}")
+    source = "\n    ".join(["def finish(result, args):"] + lines)
+    scope = {"shape_like": shape_like, "ndarray": np.ndarray}
+    exec(compile(source, "<tapeflow finish>", "exec"), scope)
+    return scope["finish"]
 
 
 def shape_like(g, arg):

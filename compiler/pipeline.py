@@ -5,15 +5,14 @@ pass imports the pipeline or the API (a gradient called inside a function, grad 
 normalize as the ``gradient_of`` argument).
 
 A derivative depends on more than the function's source: on the globals, closure cells and
-callees it reads, and on ``__code__``/``__defaults__``. Each cached result carries its ``Reads``,
-checked cheaply (identities) before it is reused, so a rebound global, a redefined helper or a
-replaced ``__code__`` gives a fresh transform.
+callees it reads, and on ``__code__``/``__defaults__``. Each cached result carries its ``Reads``
+(reads.py), checked cheaply (identities) before it is reused, so a rebound global, a redefined
+helper or a replaced ``__code__`` gives a fresh transform.
 """
 import copy
 import inspect
 import numbers
 import operator
-import weakref
 
 import gast
 import numpy as np
@@ -31,11 +30,9 @@ from .kinds import kind_of_argument, type_key  # noqa: F401  (the pipeline's voc
 from .normalize import normalize
 from .optimize import fuse_temporaries, optimize
 from .parse import parse_function
+from .reads import Reads
 from .reverse import reverse
 from .forward import forward
-
-_MISSING = object()
-
 
 class ResultTypeError(TypeError):
     """The function returns something that has no gradient (None, a string, a tuple...): the
@@ -56,92 +53,6 @@ def check_result(value, fname):
                               f"got an array of shape {value.shape}")
     raise ResultTypeError(f"grad requires {fname} to return a real scalar, "
                           f"got {type(value).__name__}")
-
-
-class Reads:
-    """What a transform read besides the source: functions (their code and defaults), and the
-    global and closure values they looked up. ``valid()`` says whether all are unchanged."""
-    __slots__ = ("functions", "names", "cells", "attributes")
-
-    def __init__(self):
-        # functions are held weakly (a cache entry must not keep its own key alive): a
-        # collected one makes the entry stale
-        self.functions = []   # (weakref to fn, __code__, __defaults__, __kwdefaults__)
-        self.names = []       # (weakref to fn, name, value) read in fn's globals; _MISSING: a builtin
-        self.cells = []       # (cell, value)
-        self.attributes = []  # (object, attribute, value): mymod.A
-
-    def add_parsed(self, parsed):
-        fn = parsed.fn
-        ref = _weak(fn)
-        self.functions.append((ref, fn.__code__, fn.__defaults__, fn.__kwdefaults__))
-        cells = dict(zip(fn.__code__.co_freevars, fn.__closure__ or ()))
-        for key in sorted(parsed.namespace.read):
-            value = dict.get(parsed.namespace, key, _MISSING)
-            if key in cells:
-                self.cells.append((cells[key], value))
-            else:
-                self.names.append((ref, key, fn.__globals__.get(key, _MISSING)))
-        self.attributes += getattr(parsed.namespace, "attributes", [])
-
-    def extend(self, other):
-        self.functions += other.functions
-        self.names += other.names
-        self.cells += other.cells
-        self.attributes += other.attributes
-
-    def checker(self):
-        """``valid``, or for the common case (one function, no globals or cells read) an
-        equivalent closure cheap enough for every call of a gradient."""
-        if len(self.functions) == 1 and not self.names and not self.cells and \
-                not self.attributes:
-            ref, code, defaults, kwdefaults = self.functions[0]
-
-            def unchanged():
-                fn = ref()
-                return fn is not None and fn.__code__ is code and \
-                    fn.__defaults__ is defaults and fn.__kwdefaults__ is kwdefaults
-            return unchanged
-        return self.valid
-
-    def valid(self):
-        for ref, code, defaults, kwdefaults in self.functions:
-            fn = ref()
-            if fn is None or fn.__code__ is not code or fn.__defaults__ is not defaults or \
-                    fn.__kwdefaults__ is not kwdefaults:
-                return False
-        for ref, key, value in self.names:
-            fn = ref()
-            if fn is None:
-                return False
-            now = fn.__globals__.get(key, _MISSING)
-            if now is not value and not _same(now, value):
-                return False
-        for cell, value in self.cells:
-            try:
-                now = cell.cell_contents
-            except ValueError:
-                return False
-            if now is not value and not _same(now, value):
-                return False
-        for obj, attr, value in self.attributes:
-            now = getattr(obj, attr, _MISSING)
-            if now is not value and not _same(now, value):
-                return False
-        return True
-
-
-def _weak(fn):
-    try:
-        return weakref.ref(fn)
-    except TypeError:
-        return lambda: fn
-
-
-def _same(a, b):
-    # an equal number rebound (x = 2.0 twice) is the same constant; anything else must be the
-    # very object the transform saw (an array is read by reference: its contents may change)
-    return type(a) is type(b) and isinstance(a, (numbers.Number, str)) and a == b
 
 
 class Generated:

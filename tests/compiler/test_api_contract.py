@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
-from tapeflow.compiler import pipeline
+from tapeflow.compiler import pipeline, reads
 
 BACKENDS = ("native", "python", "tape", "auto")
 
@@ -203,15 +203,16 @@ def test_jit_sees_rebound_globals_helpers_attributes_and_code():
 
 
 def test_reads_check_is_by_identity_and_equal_numbers():
-    r = pipeline.Reads()
+    r = reads.Reads()
     ns = {"k": 2.5, "arr": W}
     fn = types.FunctionType((lambda: None).__code__, ns)   # names are read in fn's globals
-    r.names += [(pipeline._weak(fn), "k", 2.5), (pipeline._weak(fn), "arr", W)]
-    assert r.valid()
+    r.names += [(reads.weak(fn), "k", 2.5), (reads.weak(fn), "arr", W)]
+    unchanged = r.checker()          # the per-call form: made once, answers as valid() does
+    assert r.valid() and unchanged()
     ns["k"] = float("2.5")           # an equal number rebound: the same constant
-    assert r.valid()
+    assert r.valid() and unchanged()
     ns["arr"] = W.copy()             # another array: its identity is what the code holds
-    assert not r.valid()
+    assert not r.valid() and not unchanged()
 
 
 # ---- (c) results that are not numbers ---------------------------------------------------------
