@@ -82,6 +82,18 @@ def target_machine(cpu=None):
 
 # ------------------------------------------------------------------------------ small emitters
 
+def broadcast_strides(b, v, shape):
+    """Whether array ``v`` does not broadcast to ``shape`` (each extent equal or 1), and the
+    strides that read it at that shape (0 along the extents of 1)."""
+    bad, strides = ir.Constant(L.I1, 0), []
+    for k in range(len(shape)):
+        same = b.icmp_signed("==", v.shape[k], shape[k])
+        one = b.icmp_signed("==", v.shape[k], _c(1))
+        bad = b.or_(bad, b.and_(b.not_(same), b.not_(one)))
+        strides.append(b.select(same, v.strides[k], _c(0)))
+    return bad, strides
+
+
 def _c(v, ty=L.I64):
     return ir.Constant(ty, v)
 
@@ -292,14 +304,7 @@ def _copy_gradient(code, a, shape, g, gt, dst, status, errfn):
         return
     if not isinstance(gt, T.Array) or gt.ndim != a.ndim or not gt.dtype.is_float:
         raise AotError(f"gradient of type {gt!r} for a {a.code()} argument is not supported ahead of time")
-    # broadcast check: each extent equals the argument's or is 1
-    bad = ir.Constant(L.I1, 0)
-    strides = []
-    for k in range(a.ndim):
-        same = b.icmp_signed("==", g.shape[k], shape[k])
-        one = b.icmp_signed("==", g.shape[k], _c(1))
-        bad = b.or_(bad, b.and_(b.not_(same), b.not_(one)))
-        strides.append(b.select(same, g.strides[k], _c(0)))
+    bad, strides = broadcast_strides(b, g, shape)
     with b.if_else(bad) as (mismatch, fine):
         with mismatch:
             msg = code.cstring("ValueError: gradient of shape (%lld, ...) does not fit its argument "

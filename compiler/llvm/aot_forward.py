@@ -21,7 +21,7 @@ from llvmlite import ir
 
 from .. import typing as T
 from . import types as L
-from .aot import (ERR_RAISED, ERR_SHAPE, AotError, _acquire, _c, _Code, _convert,
+from .aot import (ERR_RAISED, ERR_SHAPE, AotError, _acquire, _c, _Code, _convert, broadcast_strides,
                   _lock_global, _release, _report_raised, c_params, read_args)
 
 
@@ -137,12 +137,7 @@ class _Entry:
         if not isinstance(vt, T.Array) or vt.ndim != len(shape) or not vt.dtype.is_float:
             raise AotError(f"a result of type {vt!r} where {len(shape)} dimensions of floats "
                            "are written")
-        bad, src = ir.Constant(L.I1, 0), []
-        for k in range(len(shape)):
-            same = b.icmp_signed("==", v.shape[k], shape[k])
-            one = b.icmp_signed("==", v.shape[k], _c(1))
-            bad = b.or_(bad, b.and_(b.not_(same), b.not_(one)))
-            src.append(b.select(same, v.strides[k], _c(0)))
+        bad, src = broadcast_strides(b, v, shape)
         with b.if_else(bad) as (mismatch, fine):
             with mismatch:
                 self.fail(ERR_SHAPE, "ValueError: a tangent of extent %lld where the value has "
