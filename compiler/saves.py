@@ -24,7 +24,11 @@ class SaveOrRecompute:
         return self.stack_names[var]
 
     def save(self, var, own=False):
-        push = gast.Expr(value=call(attr(self.stack(var, own), "push"), name(var)))
+        value = name(var)
+        if self.a.kinds.get(var) == "array" and self.written_arrays:
+            # the array, or one aliasing it, may be written in place later: save its value
+            value = call(attr("np", "copy"), value)
+        push = gast.Expr(value=call(attr(self.stack(var, own), "push"), value))
         push.saved_var = var
         return push
 

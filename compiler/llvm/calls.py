@@ -56,6 +56,9 @@ def stack_op(lw, node, op):
         p = b.gep(b.load(datap, typ=L.PTR), [n1], source_etype=ell, inbounds=True)
         return L.unpack(b, et, b.load(p, typ=ell))
     arg = node.args[0]
+    if array_stacks.holds_arrays(et) and isinstance(arg, ast.Call) and \
+            T.call_name(arg.func) == "np.copy":
+        arg = arg.args[0]   # the push copies the elements already
     v = lw.expr(arg)
     vt = lw.ti.type_of(arg)
     v = lw.convert(v, vt, et)
