@@ -85,6 +85,43 @@ class Code:
             engine.close()
 
 
+# Functions that Python objects call after the module that made them may be gone: the
+# destructor of the capsule owning an adopted result array's memory runs whenever the array is
+# freed, which may be long after its compiled function (and engine) was collected. They live in
+# one module compiled once and never disposed of; other modules reach them by symbol name.
+_PROCESS_IR = """
+declare ptr @PyCapsule_GetPointer(ptr, ptr)
+declare void @free(ptr)
+
+define void @tf_rt_capsule_free(ptr %capsule) nounwind {
+  %block = call ptr @PyCapsule_GetPointer(ptr %capsule, ptr null)
+  call void @free(ptr %block)
+  ret void
+}
+"""
+_process_engine = []
+
+
+def process_function(name):
+    """Make the process-lifetime helper ``name`` (defined in _PROCESS_IR) resolvable from JIT
+    code, compiling the helpers on first use; returns its address."""
+    with _lock:
+        s = _init()
+        if not _process_engine:
+            mod = llvm.parse_assembly(_PROCESS_IR)
+            mod.triple = s["triple"]
+            mod.data_layout = s["data_layout"]
+            mod.verify()
+            engine = _new_engine(s)
+            engine.add_module(mod)
+            engine.finalize_object()
+            for fn in mod.functions:
+                if not fn.is_declaration:
+                    llvm.add_symbol(fn.name, engine.get_function_address(fn.name))
+            _process_engine.append(engine)      # never closed
+        return _process_engine[0].get_function_address(name)
+
+
 _BLAS = []
 
 

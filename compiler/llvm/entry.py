@@ -197,14 +197,26 @@ def _box_array(em, api, ctx, a, adopt=True):
         with then:
             obj = b.call(new, [atype, _c(nd, L.I32), dims, typenum, null, a.data, _c(0, L.I32),
                                _c(NPY_CARRAY, L.I32), null])
+            b.store(obj, out)
             with b.if_else(b.icmp_unsigned("==", obj, null)) as (failed, made):
                 with failed:
                     b.call(mctx.free(), [blk])
                 with made:
+                    # the capsule owns the block: the array's base, freeing it with the array
                     cap = b.call(api.fn("PyCapsule_New", L.PTR, [L.PTR, L.PTR, L.PTR]),
                                  [blk, null, api.capsule_free()])
-                    b.call(api.np_fn("PyArray_SetBaseObject", L.I32, [L.PTR, L.PTR]), [obj, cap])
-            b.store(obj, out)
+                    decref = api.fn("Py_DecRef", L.VOID, [L.PTR])
+                    with b.if_else(b.icmp_unsigned("==", cap, null), likely=False) as (no_cap, capped):
+                        with no_cap:        # the array does not own its data: drop it, then the block
+                            b.call(decref, [obj])
+                            b.call(mctx.free(), [blk])
+                            b.store(null, out)
+                        with capped:
+                            # SetBaseObject consumes the capsule even when it fails (freeing the block)
+                            st = b.call(api.np_fn("PyArray_SetBaseObject", L.I32, [L.PTR, L.PTR]), [obj, cap])
+                            with b.if_then(b.icmp_signed("!=", st, _c(0, L.I32)), likely=False):
+                                b.call(decref, [obj])
+                                b.store(null, out)
         with otherwise:
             obj = b.call(new, [atype, _c(nd, L.I32), dims, typenum, null, null, _c(0, L.I32),
                                _c(0, L.I32), null])

@@ -444,15 +444,9 @@ class PyAPI:
         return g
 
     def capsule_free(self):
-        """void tf_capsule_free(capsule): frees the malloc block an adopted result array lives in."""
-        name = "tf_capsule_free"
-        f = self.mod.globals.get(name)
-        if f is None:
-            f = ir.Function(self.mod, ir.FunctionType(L.VOID, [L.PTR]), name)
-            f.linkage = "internal"
-            b = ir.IRBuilder(f.append_basic_block("entry"))
-            get = self.fn("PyCapsule_GetPointer", L.PTR, [L.PTR, L.PTR])
-            p = b.call(get, [f.args[0], ir.Constant(L.PTR, None)])
-            b.call(self.m.free(), [p])
-            b.ret_void()
-        return f
+        """void tf_rt_capsule_free(capsule): frees the malloc block an adopted result array lives
+        in. Not a function of this module: the array may outlive the module's engine (freed
+        code would then be its destructor), so it is the process-lifetime one of engine.py."""
+        from .engine import process_function
+        process_function("tf_rt_capsule_free")
+        return self.fn("tf_rt_capsule_free", L.VOID, [L.PTR])
