@@ -21,29 +21,9 @@ import pytest
 
 import tapeflow
 
-
-def _load_helpers():
-    """This folder's conftest.py as a module of its own name (several test folders may each have
-    a ``conftest`` module, so ``from conftest import`` could pick up another folder's)."""
-    import importlib.util
-    import os
-    import sys
-    name = "_tapeflow_compiler_test_helpers"
-    if name not in sys.modules:
-        here = os.path.dirname(os.path.abspath(__file__))
-        spec = importlib.util.spec_from_file_location(name, os.path.join(here, "conftest.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules[name]
-
-
-_h = _load_helpers()
-BACKEND_ATOL, BACKEND_RTOL, FD_ATOL, FD_RTOL = _h.BACKEND_ATOL, _h.BACKEND_RTOL, _h.FD_ATOL, _h.FD_RTOL
-assert_args_unchanged, assert_grad_close = _h.assert_args_unchanged, _h.assert_grad_close
-copy_args, numeric_grad = _h.copy_args, _h.numeric_grad
-
-from corpus import BY_NAME, CORPUS  # noqa: E402  (conftest.py put this folder on sys.path)
+from corpus import BY_NAME, CORPUS   # conftest.py put this folder on sys.path
+from grad_checks import (BACKEND_ATOL, BACKEND_RTOL, FD_ATOL, FD_RTOL, assert_args_unchanged,
+                         assert_grad_close, copy_args, numeric_grad)
 
 ALL = [pytest.param(c, id=c.id) for c in CORPUS]
 TRANSFORMABLE = [pytest.param(c, id=c.id) for c in CORPUS if not c.tape_only]

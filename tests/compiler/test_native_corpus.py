@@ -9,7 +9,7 @@ import pytest
 
 import tapeflow
 from corpus import CORPUS
-from conftest import copy_args
+from grad_checks import copy_args
 
 # Functions the source transform takes but the native backend does not (they run as generated
 # Python under "auto"). Empty today: every corpus function the transform takes types natively.

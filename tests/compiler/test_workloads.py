@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tapeflow
-from conftest import numeric_grad
+from grad_checks import numeric_grad
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "bench"))
 import workloads  # noqa: E402
