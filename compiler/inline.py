@@ -20,6 +20,7 @@ from .scope import Scope, assigned_names
 OPERATOR_BINOPS = {operator.add: gast.Add, operator.sub: gast.Sub, operator.mul: gast.Mult,
                    operator.truediv: gast.Div, operator.pow: gast.Pow, operator.mod: gast.Mod,
                    operator.floordiv: gast.FloorDiv, operator.matmul: gast.MatMult}
+OPERATOR_UNARYOPS = {operator.neg: gast.USub, operator.pos: gast.UAdd}
 
 
 class CallRewriter:
@@ -77,6 +78,12 @@ class CallRewriter:
             # operator.mul(a, b) is a * b: one spelling for every pass and backend
             return self.expr(gast.BinOp(left=node.args[0], op=OPERATOR_BINOPS[fn](),
                                         right=node.args[1]), hint)
+        if fn in OPERATOR_UNARYOPS and len(node.args) == 1 and not node.keywords:
+            return self.expr(gast.UnaryOp(op=OPERATOR_UNARYOPS[fn](), operand=node.args[0]),
+                             hint)
+        if fn is operator.getitem and len(node.args) == 2 and not node.keywords:
+            return self.expr(gast.Subscript(value=node.args[0], slice=node.args[1],
+                                            ctx=gast.Load()), hint)
         if getattr(fn, "__tapeflow_jvp__", False):
             return self.inline_jvp(node)
         kind = resolve.classify(fn)
