@@ -82,7 +82,12 @@ def ba_jacobian(reprojection_pullback, weight_pullback, cams, X, w, obs, feats):
     n, m, p = cams.shape[0], X.shape[0], w.shape[0]
     # observation k gets camera and point rows of its own (row k): the blocks stay apart
     cam, point, own = cams[obs[:, 0]], X[obs[:, 1]], np.stack([np.arange(p)] * 2, axis=1)
-    vals = np.empty((p, 2, N_CAM + 4))
+    # the output arrays are allocated once and the blocks written into views of them: at ba14
+    # they are 300 MB each, and concatenating them afterwards was most of the Jacobian's time
+    block = 2 * (N_CAM + 4)
+    all_vals = np.empty(block * p + p)
+    all_cols = np.empty(block * p + p, dtype=np.int64)
+    vals = all_vals[:block * p].reshape(p, 2, N_CAM + 4)
     for row in range(2):
         seed = np.zeros((p, 2))
         seed[:, row] = 1.0
@@ -90,16 +95,15 @@ def ba_jacobian(reprojection_pullback, weight_pullback, cams, X, w, obs, feats):
         vals[:, row, :N_CAM] = dcam
         vals[:, row, N_CAM:N_CAM + 3] = dpoint
         vals[:, row, N_CAM + 3] = dw
-    cols = np.empty((p, 2, N_CAM + 4), dtype=np.int64)
+    cols = all_cols[:block * p].reshape(p, 2, N_CAM + 4)
     cols[:, :, :N_CAM] = (N_CAM * obs[:, 0])[:, None, None] + np.arange(N_CAM)
     cols[:, :, N_CAM:N_CAM + 3] = (N_CAM * n + 3 * obs[:, 1])[:, None, None] + np.arange(3)
     cols[:, :, N_CAM + 3] = (N_CAM * n + 3 * m + np.arange(p))[:, None]
-    dweights = weight_pullback(w, np.ones(p))
-    block = 2 * (N_CAM + 4)
+    all_cols[block * p:] = N_CAM * n + 3 * m + np.arange(p)
+    all_vals[block * p:] = weight_pullback(w, np.ones(p))
     rows = np.concatenate([np.arange(2 * p + 1) * (N_CAM + 4),
                            block * p + np.arange(1, p + 1)])
-    return (rows, np.concatenate([cols.ravel(), N_CAM * n + 3 * m + np.arange(p)]),
-            np.concatenate([vals.ravel(), dweights]))
+    return rows, all_cols, all_vals
 
 
 def prepare(input):
