@@ -5,7 +5,8 @@ the python backend's gradient against the tape backend and HIPS autograd (when i
 one run, plus each gradient's time over its primal's. Bars: generated Python at least 20x faster
 than the tape on the recurrence; gradient/primal at most 3 for both.
 
-    python bench/compiler.py
+    python bench/compiler.py           # the table
+    python bench/compiler.py --json    # tapeflow's figures alone, {case: microseconds}
 """
 import timeit
 
@@ -45,9 +46,34 @@ def autograd_gradient(fn):
     return autograd.grad(f)
 
 
-def main():
-    cases = [("recurrence (1000 steps)", recurrence, 0.5),
-             ("rosenbrock loop (10,000)", rosenbrock, np.linspace(-1.0, 1.0, 10_000))]
+CASES = [("recurrence (1000 steps)", recurrence, 0.5),
+         ("rosenbrock loop (10,000)", rosenbrock, np.linspace(-1.0, 1.0, 10_000))]
+
+
+def figures():
+    """{case: microseconds} for the primal (plain Python: a control, no tapeflow in it) and
+    the python and tape backends' gradients, without autograd."""
+    out = {}
+    for label, fn, x in CASES:
+        python = tf.grad(fn, backend="python")
+        tape = tf.grad(fn, backend="tape")
+        np.testing.assert_allclose(python(x), tape(x), rtol=1e-10)
+        out[f"{label} primal (plain Python)"] = best(fn, x) * 1e6
+        out[f"{label} python grad"] = best(python, x) * 1e6
+        out[f"{label} tape grad"] = best(tape, x, budget=2.0) * 1e6
+    return out
+
+
+def main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true",
+                        help="print tapeflow's figures as JSON: {case: microseconds}")
+    if parser.parse_args(argv).json:
+        import json
+        print(json.dumps({"tapeflow": tf.__file__, "figures": figures()}))
+        return
+    cases = CASES
     print(f"{'function':28s} {'primal':>10s} {'python grad':>12s} {'grad/primal':>12s} "
           f"{'tape grad':>11s} {'tape/python':>12s} {'autograd':>10s} {'autograd/py':>12s}")
     for label, fn, x in cases:

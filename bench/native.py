@@ -1,7 +1,8 @@
 """Native backend benchmarks: tapeflow's generated gradients, compiled through LLVM, against
 hand-written numba gradients and jax.jit(jax.grad) (each optional: skipped with a note if missing).
 
-    python bench/native.py
+    python bench/native.py             # the table, with the peers that are installed
+    python bench/native.py --json      # tapeflow's figures alone, {case: microseconds}
 
 1. The 1000-step scalar recurrence gradient.      bars: <= 1.5x numba, <= 1.0x jax
 2. Rosenbrock on 10,000 elements (indexed loop).   bars: <= 1.5x numba, <= 1.0x jax (vectorized)
@@ -125,10 +126,20 @@ def fresh_copy(fn):
     return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__)
 
 
+def native_entry_of(g):
+    """The compiled function under a native gradient's wrapper. Older trees (e886428) cached
+    the runner alone, newer ones (runner, staleness check): both read, so bench/before_after.py
+    can time an older library with this script."""
+    entry = g.cache[g.last_key]
+    return (entry[0] if isinstance(entry, tuple) else entry).target
+
+
 # ---- main ---------------------------------------------------------------------------------
-def main():
+def measure(peers=True):
+    """(rows of (case, tapeflow, numba, jax) in microseconds, {gmm label: grad/primal},
+    compile time in ms, notes)."""
     rows, notes = [], []
-    nb, jx = numba_versions(), jax_versions()
+    nb, jx = (numba_versions(), jax_versions()) if peers else (None, None)
     if nb is None:
         notes.append("numba not installed: its column is empty")
     if jx is None:
@@ -182,10 +193,26 @@ def main():
         return x * y
     g = tf.grad(mul, backend="native")
     rows.append(("call overhead: tf.grad(mul)(1.5, 2.0)", best(g, 1.5, 2.0), None, None))
-    native_entry = g.cache[g.last_key][0].target   # the compiled function under the wrapper
+    native_entry = native_entry_of(g)
     rows.append(("call overhead: the native entry alone", best(native_entry, 1.5, 2.0),
                  None, None))
+    return rows, gmm_ratios, compile_ms, notes
 
+
+def main(argv=None):
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--json", action="store_true",
+                        help="print tapeflow's figures as JSON (no peers): {case: microseconds}, "
+                             "the compile time in ms under 'compile time (ms)'")
+    opts = parser.parse_args(argv)
+    rows, gmm_ratios, compile_ms, notes = measure(peers=not opts.json)
+    if opts.json:
+        import json
+        figures = {name: ours for name, ours, _, _ in rows}
+        figures["compile time of the Rosenbrock gradient (ms)"] = compile_ms
+        print(json.dumps({"tapeflow": tf.__file__, "figures": figures}))
+        return
     w = max(len(r[0]) for r in rows) + 2
     print(f"{'benchmark (us, best of repeats)':<{w}}{'tapeflow':>11}{'numba':>11}{'jax':>11}"
           f"   ratios")

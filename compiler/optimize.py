@@ -109,9 +109,11 @@ def propagate_zeros(block, zero, written):
             zero = zb & zo
         elif isinstance(s, (gast.For, gast.While)):
             stored = {}   # stores of each statement in the body, walked once for every t
-            written = set().union(*(stored_by(x, stored) for x in s.body))
-            kept = {t for t in zero & written if resets_at_end(s.body, t, stored=stored)}
-            entry = (zero - written) | kept
+            # (not ``written``: the loop's stores in its place let an alias of an array
+            # element-written outside the loop through, here and after the loop)
+            in_loop = set().union(*(stored_by(x, stored) for x in s.body))
+            kept = {t for t in zero & in_loop if resets_at_end(s.body, t, stored=stored)}
+            entry = (zero - in_loop) | kept
             s.body, _ = propagate_zeros(s.body, set(entry), written)
             zero = entry
         else:
