@@ -71,7 +71,9 @@ def test_threads_compute_the_same_gradients_concurrently():
 
 
 CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    # a shell starts background jobs with SIGINT ignored, and children inherit that
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from tapeflow.compiler import typing as T
     from tapeflow.compiler.llvm import compile_source
     nf = compile_source(sys.argv[1], "f", (T.F64, T.I64))
