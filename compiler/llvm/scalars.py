@@ -191,6 +191,10 @@ def unary_math(lw, f, v, t):
         return negate(lw, v, t)
     if f == "positive":
         return v
+    if f == "reciprocal":
+        if not t.is_float:   # numpy's integer reciprocal truncates (and 1/0 is undefined)
+            raise lw.unsupported("np.reciprocal of integers")
+        return b.fdiv(ir.Constant(v.type, 1.0), v)
     if f == "sign":
         if t.is_float:
             zero, one = ir.Constant(v.type, 0.0), ir.Constant(v.type, 1.0)

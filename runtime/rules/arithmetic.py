@@ -96,7 +96,7 @@ def f_square(x_dot, ans, x):
     return x_dot * 2.0 * x
 
 
-@primitive("Reciprocal", np.reciprocal, domain="pos")
+@primitive("Reciprocal", np.reciprocal, native="unary_same", domain="pos")
 def d_reciprocal(g, ans, x):
     return np.where(g == 0, 0.0, -g * ans * ans)   # guarded as TF's ReciprocalGrad
 
