@@ -7,6 +7,7 @@ process, which MCJIT resolves by symbol name.
 from llvmlite import ir
 
 from . import types as L
+from .engine import process_function
 
 _SUFFIX = {"double": "f64", "float": "f32", "i64": "i64", "i32": "i32", "i1": "i1", "i8": "i8"}
 
@@ -447,6 +448,5 @@ class PyAPI:
         """void tf_rt_capsule_free(capsule): frees the malloc block an adopted result array lives
         in. Not a function of this module: the array may outlive the module's engine (freed
         code would then be its destructor), so it is the process-lifetime one of engine.py."""
-        from .engine import process_function
         process_function("tf_rt_capsule_free")
         return self.fn("tf_rt_capsule_free", L.VOID, [L.PTR])
