@@ -260,9 +260,12 @@ class StatementAdjoints:
                 dslot = call(attr("np", "copy"), dslot)
             if isinstance(value, gast.Name) and value.id in self.a.active:
                 if not element:   # a value broadcast into the slot (h[t] = x[t], a row)
-                    dslot = call(attr("np", "sum"), dslot) if \
-                        self.a.kinds.get(value.id) in ("float", "int", "bool") else \
-                        call(name("unbroadcast"), dslot, name(value.id))
+                    if self.a.kinds.get(value.id) in ("float", "int", "bool"):
+                        dslot = call(attr("np", "sum"), dslot)
+                    else:
+                        # the value's shape, as it was here: in a loop it can change
+                        dslot = call(name("unbroadcast"), dslot, name(value.id))
+                        index_names.append(value.id)
                 adjoint.append(self.accumulate(value.id, dslot))
             adjoint.append(assign(gast.Subscript(value=name(self.d(base)), slice=target.slice,
                                                  ctx=gast.Store()), const(0.0)))
@@ -271,7 +274,9 @@ class StatementAdjoints:
             old = gast.Subscript(value=name(base), slice=target.slice, ctx=gast.Load())
             if self.a.kind_of(old)[0] != "float":
                 old = call(attr("np", "copy"), old)   # a view would see the overwrite
-            primal_before.append(gast.Expr(value=call(attr(self.stack(base), "push"), old)))
+            push = gast.Expr(value=call(attr(self.stack(base), "push"), old))
+            push.changes_nothing = True   # a save of the slot: other saves can be shared across it
+            primal_before.append(push)
             adjoint.append(assign(gast.Subscript(value=name(base), slice=target.slice,
                                                  ctx=gast.Store()),
                                   call(attr(self.stack(base), "pop"))))

@@ -47,6 +47,8 @@ class SaveOrRecompute:
         (its pop runs first in the adjoint sweep, so the value is there for both readers)."""
         for stmt in primal:
             var = getattr(stmt, "saved_var", None)
+            if getattr(stmt, "changes_nothing", False):
+                continue
             if var is None:   # the statement itself: what it assigns has changed
                 if isinstance(stmt, gast.Assign):
                     for n in self.assigned(stmt):

@@ -193,7 +193,10 @@ def _plain(value):
 def _place(value, mask, index, shape):
     """Scatter a traced block into a full-size traced array (zeros elsewhere)."""
     order = np.zeros(shape, dtype=np.int64)
-    order[_plain(index)] = np.arange(int(np.sum(mask))).reshape(np.shape(order[_plain(index)]))
+    slot = np.shape(order[_plain(index)])
+    order[_plain(index)] = np.arange(int(np.sum(mask))).reshape(slot)
+    if np.shape(value) != slot:   # numpy broadcasts the value into the slot; so does the add
+        value = value + np.zeros(slot)
     flat = np.reshape(value, (-1,))
     picked = flat[np.reshape(order, (-1,))]
     return np.reshape(picked, shape)

@@ -494,3 +494,30 @@ def test_saved_arrays_written_later_through_aliases(fn):
     for backend in ("python", "native"):   # the tape refuses element writes of active arrays
         got = tf.grad(fn, backend=backend)(x.copy())
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8, err_msg=backend)
+
+
+# A value broadcast into a row (h[t] = v) gets the sum of the row's adjoint over the broadcast
+# axes, by v's shape; the adjoint read v's shape at the last iteration, not at its own one:
+# x[0:1] broadcast into the row got a gradient of four entries' worth into x[0:4].
+def broadcast_row_of_changing_shape(x):
+    h = np.zeros((3, 4))
+    for t in range(3):
+        v = x[0:t % 2 * 3 + 1] * 2.0
+        h[t] = v
+    return np.sum(h * np.arange(12.0).reshape(3, 4))
+
+
+def broadcast_row_in_one_branch(x):
+    h = np.zeros((3, 4))
+    for t in range(3):
+        if t == 1:
+            v = x[0:1] * 2.0
+        else:
+            v = x[0:4] * 3.0
+        h[t] = v
+    return np.sum(h * np.arange(12.0).reshape(3, 4))
+
+
+@pytest.mark.parametrize("f", [broadcast_row_of_changing_shape, broadcast_row_in_one_branch])
+def test_value_broadcast_into_a_row_takes_its_own_shape(f):
+    check(f, np.linspace(0.3, 1.2, 4))
