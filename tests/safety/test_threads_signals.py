@@ -1,4 +1,5 @@
 """Issue 14: JIT code releases the GIL around native work, and Ctrl-C stops long native loops."""
+import math
 import os
 import signal
 import subprocess
@@ -8,6 +9,7 @@ import threading
 import time
 
 import numpy as np
+import pytest
 
 from tapeflow.compiler import typing as T
 from tapeflow.compiler.llvm import compile_source
@@ -87,17 +89,37 @@ CHILD = textwrap.dedent("""
 """)
 
 
-def test_sigint_stops_a_long_native_loop():
-    p = subprocess.Popen([sys.executable, "-c", CHILD, LOOP], stdout=subprocess.PIPE,
+# an inner loop is not chunked: it charges its trip count on entry; an outer chunk of 2^22
+# iterations here would be 2^32 sines (tens of seconds) before the first poll
+NESTED = textwrap.dedent("""
+    def f(x, n):
+        s = 0.0
+        for i in range(n):
+            for j in range(1000):
+                s = s + math.sin(x * (i + j))
+        return s
+""")
+
+
+@pytest.mark.parametrize("source, inner", [(LOOP, 1), (NESTED, 1000)], ids=["loop", "nested"])
+def test_sigint_stops_a_long_native_loop(source, inner):
+    p = subprocess.Popen([sys.executable, "-c", CHILD, source], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     try:
         assert p.stdout.readline() == "running\n"
         time.sleep(0.2)
+        sent = time.perf_counter()
         os.kill(p.pid, signal.SIGINT)
         out, err = p.communicate(timeout=60)
+        waited = time.perf_counter() - sent
     finally:
         if p.poll() is None:
             p.kill()
     assert p.returncode == 0, err
-    import math
-    assert out.split() == ["interrupted", repr(math.sin(0.0) + math.sin(0.5) + math.sin(1.0))]
+    expected = 0.0
+    for i in range(3):
+        for j in range(inner):
+            expected = expected + math.sin(0.5 * (i + j))
+    assert out.split()[0] == "interrupted"
+    np.testing.assert_allclose(float(out.split()[1]), expected, rtol=1e-12)
+    assert waited < 15, waited   # (a poll every 2^22 iterations: well under a second here)
