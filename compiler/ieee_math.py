@@ -2,8 +2,8 @@
 
 Python's math raises where C's libm returns inf or nan (``math.log(-1.0)``, ``math.sqrt`` of a
 negative) and Python floats raise ZeroDivisionError; native code returns the IEEE value. The
-python backend binds this namespace in place of ``math``, so both backends agree: the same
-functions through numpy (float64 results, numpy's warning), everything else math's own.
+python backend binds this namespace in place of ``math``, so both backends agree: float64
+results, math's value where it gives one, numpy's (and its warning) where math raises.
 """
 import math
 import types
@@ -24,8 +24,16 @@ def _log(x, base=None):
 
 
 def _wrap(name, f):
+    fast = getattr(math, name)
+
     def call(*args):
-        return f(*[np.float64(a) for a in args])
+        # math's own function is libm's, as native code calls it (numpy's exp differs from both
+        # in the last bit for a few percent of arguments), and faster; where math raises (a
+        # domain or range error), numpy gives the IEEE value with its warning
+        try:
+            return np.float64(fast(*args))
+        except (ValueError, OverflowError):
+            return f(*[np.float64(a) for a in args])
     call.__name__ = name
     # a transform of the generated code (grad of grad) reads it as math's own function
     call.__tapeflow_primitive__ = getattr(math, name)

@@ -55,14 +55,16 @@ def d_pow(g, ans, x, y):
     # d/dy uses log(x), defined only for x > 0; elsewhere the term is taken as 0 (as TF does).
     # and x ** 0 is flat in x, also at x == 0 where y * x ** (y - 1) would be 0 * inf
     safe_x = np.where(x > 0, x, 1.0)
-    return (unbroadcast(g * np.where(y == 0, 0.0, y * np.power(x, y - 1)), x),
+    # (g * y first: with y a constant, the generated x ** 2 gradient reads g * 2 * x, and ds * 2
+    # folds to a constant in a loop)
+    return (unbroadcast(np.where(y == 0, g * 0.0, g * y * np.power(x, y - 1)), x),
             unbroadcast(g * ans * np.log(safe_x) * (x > 0), y))
 
 
 @tangent("Pow", "FloatPower")
 def f_pow(x_dot, y_dot, ans, x, y):
     safe_x = np.where(x > 0, x, 1.0)
-    return (x_dot * np.where(y == 0, 0.0, y * np.power(x, y - 1)),
+    return (np.where(y == 0, x_dot * 0.0, x_dot * y * np.power(x, y - 1)),
             y_dot * ans * np.log(safe_x) * (x > 0))
 
 
