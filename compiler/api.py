@@ -262,7 +262,8 @@ class GradFunction:
                     else:
                         yield "native", with_scalar_value(runner, gen, name, True), gen.reads
                 if self.backend in ("auto", "python"):
-                    yield "python", with_scalar_value(ieee_floats(gen.fn), gen, name), gen.reads
+                    run = ieee_floats(gen.fn, gen.plain_fn)
+                    yield "python", with_scalar_value(run, gen, name), gen.reads
         if self.backend in ("auto", "tape"):
             yield "tape", self.tape_runner(argnums), None
 
@@ -316,14 +317,22 @@ def with_scalar_value(fn, gen, fname, native=False):
     return run
 
 
-def ieee_floats(fn):
+def ieee_floats(fn, plain_fn=None):
     """``fn`` called with float arguments as numpy float64 (a float subclass): division by zero
     and invalid operations give inf/nan with numpy's warning, as native code computes, instead
-    of ZeroDivisionError from Python floats."""
+    of ZeroDivisionError from Python floats. ``plain_fn``, the same code where only math can
+    raise, runs first on the arguments as given; if math raises, ``fn`` runs instead."""
     def run(*args):
         return fn(*[np.float64(a) if type(a) is float else a for a in args])
-    run.__wrapped__ = fn
-    return run
+
+    def plain_first(*args):
+        try:
+            return plain_fn(*args)
+        except (ValueError, OverflowError):
+            return run(*args)
+    wrapper = run if plain_fn is None else plain_first
+    wrapper.__wrapped__ = fn
+    return wrapper
 
 
 @functools.lru_cache(maxsize=256)

@@ -8,6 +8,7 @@ results, math's value where it gives one, numpy's (and its warning) where math r
 import math
 import types
 
+import gast
 import numpy as np
 
 _NUMPY = {"sqrt": np.sqrt, "exp": np.exp, "expm1": np.expm1, "log": None, "log2": np.log2,
@@ -44,3 +45,35 @@ math_namespace = types.SimpleNamespace(**{k: getattr(math, k) for k in dir(math)
                                           if not k.startswith("_")})
 for _name, _f in _NUMPY.items():
     setattr(math_namespace, _name, _wrap(_name, _log if _f is None else _f))
+
+# what code may call and still be run again after it raised, with nothing changed by the run
+_PURE_CALLS = {"range", "reversed", "len", "float", "int", "abs", "min", "max", "Stack"}
+_WRITING_NUMPY = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
+_RAISING_OPS = (gast.Div, gast.FloorDiv, gast.Mod, gast.Pow)
+
+
+def runs_on_plain_floats(tree, helpers):
+    """Whether code ``tree`` may run first on Python floats with Python's math (several times
+    faster than numpy's scalars and the wrappers above), and again as IEEE code if that raises:
+    no division, modulo or power (ZeroDivisionError, OverflowError, a complex power: on Python
+    floats they raise or differ before anything could notice), so only math's domain and range
+    errors are left; and the first run changes nothing the second would see: it writes into no
+    array and calls only numpy, math, stacks, rule ``helpers`` and a few pure builtins (a user's
+    callee could print or divide)."""
+    for node in gast.walk(tree):
+        if isinstance(node, (gast.BinOp, gast.AugAssign)) and isinstance(node.op, _RAISING_OPS):
+            return False
+        if isinstance(node, gast.Subscript) and isinstance(node.ctx, gast.Store):
+            return False
+        if isinstance(node, gast.Call):
+            f = node.func
+            if any(k.arg == "out" for k in node.keywords) or \
+                    isinstance(f, gast.Attribute) and f.attr in _WRITING_NUMPY:
+                return False
+            if isinstance(f, gast.Name):
+                if f.id not in _PURE_CALLS and f.id not in helpers:
+                    return False
+            elif not (isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and
+                      (f.value.id in ("np", "math") or f.attr in ("push", "pop"))):
+                return False
+    return True

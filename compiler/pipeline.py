@@ -11,6 +11,7 @@ helper or a replaced ``__code__`` gives a fresh transform.
 """
 import copy
 import inspect
+import math
 import numbers
 import operator
 
@@ -22,7 +23,7 @@ from tapeflow.runtime.stack import Stack
 
 from . import emit_python
 from .caches import FunctionCache
-from .ieee_math import math_namespace
+from .ieee_math import math_namespace, runs_on_plain_floats
 from .errors import TransformError
 from .aliases import propagate_writes
 from .analyze import Analysis
@@ -58,7 +59,7 @@ def check_result(value, fname):
 class Generated:
     """One generated gradient: its source, the loaded function, and how it was made."""
 
-    def __init__(self, source, fn, ir, filename, with_value, reads):
+    def __init__(self, source, fn, ir, filename, with_value, reads, plain_fn=None):
         self.source = source
         self.fn = fn
         self.ir = ir
@@ -66,6 +67,8 @@ class Generated:
         self.with_value = with_value
         self.reads = reads
         self.native = {}      # (argument types, boundscheck) -> compiled code (native.py)
+        # the same code on Python floats and math, to try first (ieee_math.runs_on_plain_floats)
+        self.plain_fn = plain_fn
 
 
 def _generated_bytes(gen):
@@ -174,7 +177,10 @@ def _emitted(derived_ir, derived_names, ir, params, constants, parsed, reads, la
     namespace.update(constants)
     filename = f"<{label} of {ir.name}>"
     loaded, source = emit_python.load(derived_ir, namespace, filename)
-    return Generated(source, loaded, derived_ir, filename, returns_value, reads)
+    plain = None
+    if runs_on_plain_floats(derived_ir, rules.HELPERS):
+        plain, _ = emit_python.load(derived_ir, dict(namespace, math=math), filename)
+    return Generated(source, loaded, derived_ir, filename, returns_value, reads, plain)
 
 
 def _generate(fn, argnums, kinds, with_value, rows=None):

@@ -29,8 +29,18 @@ def mean(x):
     return np.mean(x)
 
 
+# no division in these gradients: the python backend runs them on Python floats with Python's
+# math first, and again as IEEE code when math raises (OverflowError, ValueError)
+def exp_overflows(x):
+    return math.exp(x) * 2.0 + x
+
+
+def sin_of_inf(x):
+    return math.sin(x) * math.cos(x) + x
+
+
 CASES = [(sqrt_np, 0.0), (sqrt_math, 0.0), (log_np, -1.0), (log_math, -1.0),
-         (mean, np.zeros(0))]
+         (mean, np.zeros(0)), (exp_overflows, 1000.0), (sin_of_inf, math.inf)]
 
 
 def _same(a, b):
@@ -50,3 +60,16 @@ def test_backends_agree_on_inf_and_nan(f, x):
         assert any(issubclass(w.category, RuntimeWarning) for w in caught), backend
     assert not all(np.isfinite(np.atleast_1d(native[0]))) or not all(
         np.isfinite(np.atleast_1d(native[1]))) or np.size(native[1]) == 0
+
+
+def recurrence(x):
+    for i in range(100):
+        x = 0.9 * x + 0.1 * math.sin(x) * math.cos(x) + 0.01 * math.exp(-x * x)
+    return x
+
+
+@pytest.mark.parametrize("x", [0.5, np.float64(-1.25), 3])
+def test_python_backend_computes_math_bit_for_bit_as_native(x):
+    # math's functions are libm's, as native code calls them; numpy's exp is not
+    assert tf.value_and_grad(recurrence, backend="python")(x) == \
+        tf.value_and_grad(recurrence, backend="native")(x)
