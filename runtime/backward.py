@@ -250,19 +250,27 @@ def _sweep(ops, grads, source_keys, live, found, tensor_mode, overrides):
                         prev = get(ki)
                         grads[ki] = gi if prev is None else prev + gi
                 continue
-            elif rule.n_inputs == 2:
-                a_live = id(ins[0]) in live
-                b_live = id(ins[1]) in live
-                if a_live and b_live:
-                    res = rule.adjoint(g, out._v, *vals, **params)
-                elif a_live:
-                    res = (masked_adjoint(rule.adjoint, _FIRST)(g, out._v, *vals, **params)[0],
-                           None)
-                elif b_live:
-                    res = (None,
-                           masked_adjoint(rule.adjoint, _SECOND)(g, out._v, *vals, **params)[1])
+            elif rule.n_inputs == 2:   # (the commonest record: accumulated here, unrolled)
+                ka = id(ins[0])
+                kb = id(ins[1])
+                if ka in live:
+                    if kb in live:
+                        ga, gb = rule.adjoint(g, out._v, *vals, **params)
+                    else:
+                        ga = masked_adjoint(rule.adjoint, _FIRST)(g, out._v, *vals, **params)[0]
+                        gb = None
+                elif kb in live:
+                    ga = None
+                    gb = masked_adjoint(rule.adjoint, _SECOND)(g, out._v, *vals, **params)[1]
                 else:
                     continue
+                if ga is not None:
+                    prev = get(ka)
+                    grads[ka] = ga if prev is None else prev + ga
+                if gb is not None:
+                    prev = get(kb)
+                    grads[kb] = gb if prev is None else prev + gb
+                continue
             else:
                 res = rule.adjoint(g, out._v, *vals, **params)
         if res is None or len(res) < len(ins):
