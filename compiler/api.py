@@ -347,8 +347,13 @@ def finisher(argnums, tuple_out, with_value, bare=False):
     unpacked = grads[0] if n == 1 else f"({', '.join(grads)})"
     lines = [f"{unpacked} = result" if bare else f"value, {unpacked} = result"]
     for g, i in zip(grads, argnums):
-        # a float gradient of a scalar argument is already what the caller gets
-        lines += [f"a = args[{i}]", f"if type({g}) is not float or type(a) is ndarray:",
+        # shape_like's two cases that return the gradient as it is, tested here (every call)
+        lines += [f"a = args[{i}]",
+                  "if type(a) is ndarray:",
+                  f"    if not (type({g}) is ndarray and {g}.dtype is a.dtype and "
+                  f"{g}.shape == a.shape):",
+                  f"        {g} = shape_like({g}, a)",
+                  f"elif type({g}) is not float:",
                   f"    {g} = shape_like({g}, a)"]
     out = f"({', '.join(grads)},)" if tuple_out else grads[0]
     lines.append(f"return {'None' if bare else 'value'}, {out}" if with_value else
