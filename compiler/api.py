@@ -20,6 +20,7 @@ from tapeflow.runtime.tensor import Tensor, constant
 
 from . import pipeline
 from .errors import TransformError
+from .ieee_math import ieee_floats
 from .kinds import kind_of_argument, type_key
 
 BACKENDS = ("auto", "native", "python", "tape")
@@ -315,24 +316,6 @@ def with_scalar_value(fn, gen, fname, native=False):
         return value, grads
     run.target = fn
     return run
-
-
-def ieee_floats(fn, plain_fn=None):
-    """``fn`` called with float arguments as numpy float64 (a float subclass): division by zero
-    and invalid operations give inf/nan with numpy's warning, as native code computes, instead
-    of ZeroDivisionError from Python floats. ``plain_fn``, the same code where only math can
-    raise, runs first on the arguments as given; if math raises, ``fn`` runs instead."""
-    def run(*args):
-        return fn(*[np.float64(a) if type(a) is float else a for a in args])
-
-    def plain_first(*args):
-        try:
-            return plain_fn(*args)
-        except (ValueError, OverflowError):
-            return run(*args)
-    wrapper = run if plain_fn is None else plain_first
-    wrapper.__wrapped__ = fn
-    return wrapper
 
 
 @functools.lru_cache(maxsize=256)

@@ -77,3 +77,21 @@ def runs_on_plain_floats(tree, helpers):
                       (f.value.id in ("np", "math") or f.attr in ("push", "pop"))):
                 return False
     return True
+
+
+def ieee_floats(fn, plain_fn=None):
+    """``fn`` called with float arguments as numpy float64 (a float subclass): division by zero
+    and invalid operations give inf/nan with numpy's warning, as native code computes, instead
+    of ZeroDivisionError from Python floats. ``plain_fn``, the same code where only math can
+    raise, runs first on the arguments as given; if math raises, ``fn`` runs instead."""
+    def run(*args):
+        return fn(*[np.float64(a) if type(a) is float else a for a in args])
+
+    def plain_first(*args):
+        try:
+            return plain_fn(*args)
+        except (ValueError, OverflowError):
+            return run(*args)
+    wrapper = run if plain_fn is None else plain_first
+    wrapper.__wrapped__ = fn
+    return wrapper

@@ -15,6 +15,7 @@ import numpy as np
 from . import pipeline
 from .api import BACKENDS, _internal, grad
 from .errors import TransformError
+from .ieee_math import ieee_floats
 from .kinds import kind_of_argument, type_key
 
 from tapeflow.runtime import forward as forward_runtime, trace
@@ -106,7 +107,7 @@ class Tangents:
             self.reasons[key] = ("tape", reasons)
             return self.tape_runner(len(args), argnums, batched, with_value), "tape"
         self.generated = gen
-        run, used = gen.fn, "python"
+        run, used = ieee_floats(gen.fn, gen.plain_fn), "python"
         if self.backend in ("auto", "native"):
             try:
                 native_gen = gen
@@ -123,7 +124,7 @@ class Tangents:
                 if self.backend == "native":
                     raise
                 reasons.append(("native", str(e)))
-                run, used = gen.fn, "python"
+                run, used = ieee_floats(gen.fn, gen.plain_fn), "python"
         self.reasons[key] = (used, reasons)
         self.cache[key] = (run, used, gen.reads.checker())
         if all(type(a) in (float, np.ndarray) for a in args):   # kinds follow from types
@@ -171,9 +172,10 @@ class Tangents:
                 kind_of_argument(a, i in argnums) for i, a in enumerate(args)), batched,
                 with_value)
             self.cache.clear()
+            run = ieee_floats(gen.fn, gen.plain_fn)
             self.cache[(argnums, type_key(args), batched, with_value)] = (
-                gen.fn, "python", gen.reads.checker())
-            return gen.fn(*args, *tangents)
+                run, "python", gen.reads.checker())
+            return run(*args, *tangents)
 
 
 def _shapes_checked(run, n_args, argnums):

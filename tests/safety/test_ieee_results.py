@@ -73,3 +73,19 @@ def test_python_backend_computes_math_bit_for_bit_as_native(x):
     # math's functions are libm's, as native code calls them; numpy's exp is not
     assert tf.value_and_grad(recurrence, backend="python")(x) == \
         tf.value_and_grad(recurrence, backend="native")(x)
+
+
+def reciprocal(x):
+    return 1.0 / x
+
+
+@pytest.mark.parametrize("f, x", [(reciprocal, 0.0), (exp_overflows, 1000.0)],
+                         ids=["reciprocal", "exp_overflows"])
+def test_forward_mode_python_backend_agrees_with_native(f, x):
+    # the tangent code ran on Python floats: 1 / 0.0 raised ZeroDivisionError
+    native = tf.jvp(f, (x,), (1.0,), backend="native")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        python = tf.jvp(f, (x,), (1.0,), backend="python")
+    assert _same(python, native), (python, native)
+    assert any(issubclass(w.category, RuntimeWarning) for w in caught)
