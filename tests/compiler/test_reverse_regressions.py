@@ -518,6 +518,23 @@ def broadcast_row_in_one_branch(x):
     return np.sum(h * np.arange(12.0).reshape(3, 4))
 
 
-@pytest.mark.parametrize("f", [broadcast_row_of_changing_shape, broadcast_row_in_one_branch])
+def broadcast_column_of_changing_shape(x):
+    h = np.zeros((4, 3))
+    for t in range(3):
+        v = x[0:t % 2 * 3 + 1] * 2.0
+        h[:, t] = v
+    return np.sum(h * np.arange(12.0).reshape(4, 3))
+
+
+def broadcast_row_added(x):
+    h = np.zeros((3, 4))
+    for t in range(3):
+        v = x[0:t % 2 * 3 + 1] * 2.0
+        h[t] += v
+    return np.sum(h * np.arange(12.0).reshape(3, 4))
+
+
+@pytest.mark.parametrize("f", [broadcast_row_of_changing_shape, broadcast_row_in_one_branch,
+                               broadcast_column_of_changing_shape, broadcast_row_added])
 def test_value_broadcast_into_a_row_takes_its_own_shape(f):
     check(f, np.linspace(0.3, 1.2, 4))
