@@ -538,3 +538,22 @@ def broadcast_row_added(x):
                                broadcast_column_of_changing_shape, broadcast_row_added])
 def test_value_broadcast_into_a_row_takes_its_own_shape(f):
     check(f, np.linspace(0.3, 1.2, 4))
+
+
+# KNOWN WRONG (open): v's adjoint is a buffer (its elements get adjoints), reset after v's
+# definition with np.zeros_like(dv), the shape of v at the *later* iteration. When v's shape
+# changes across iterations (x[t:]), dv[-1] lands on the wrong element and the shape-(1,) dv
+# broadcasts into dx[t:]: [1.4, 3.2, 5.4] for [1.1, 1.1, 3.2]. The fix needs the shape of v as
+# it was before its definition (a stack of the zeros the primal sweep already allocates). This
+# test flips to passing when it is fixed (strict xfail).
+def buffer_adjoint_of_changing_shape(x):
+    s = 0.0
+    for t in range(3):
+        v = x[t:]
+        s = s + v[-1] * v[0]
+    return s
+
+
+@pytest.mark.xfail(strict=True, reason="buffer adjoint reset to the later iteration's shape")
+def test_buffer_adjoint_of_a_value_changing_shape():
+    check(buffer_adjoint_of_changing_shape, np.array([0.3, 0.7, 1.1]))
