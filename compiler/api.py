@@ -20,7 +20,6 @@ from tapeflow.runtime.tensor import Tensor, constant
 
 from . import pipeline
 from .errors import TransformError
-from .ieee_math import ieee_floats
 from .kinds import kind_of_argument, type_key
 
 BACKENDS = ("auto", "native", "python", "tape")
@@ -263,8 +262,7 @@ class GradFunction:
                     else:
                         yield "native", with_scalar_value(runner, gen, name, True), gen.reads
                 if self.backend in ("auto", "python"):
-                    run = ieee_floats(gen.fn, gen.plain_fn)
-                    yield "python", with_scalar_value(run, gen, name), gen.reads
+                    yield "python", with_scalar_value(gen.python, gen, name), gen.reads
         if self.backend in ("auto", "tape"):
             yield "tape", self.tape_runner(argnums), None
 

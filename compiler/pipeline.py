@@ -23,7 +23,7 @@ from tapeflow.runtime.stack import Stack
 
 from . import emit_python
 from .caches import FunctionCache
-from .ieee_math import math_namespace, runs_on_plain_floats
+from .ieee_math import ieee_floats, math_namespace, runs_on_plain_floats
 from .errors import TransformError
 from .aliases import propagate_writes
 from .analyze import Analysis
@@ -59,7 +59,7 @@ def check_result(value, fname):
 class Generated:
     """One generated gradient: its source, the loaded function, and how it was made."""
 
-    def __init__(self, source, fn, ir, filename, with_value, reads, plain_fn=None):
+    def __init__(self, source, fn, ir, filename, with_value, reads, python):
         self.source = source
         self.fn = fn
         self.ir = ir
@@ -67,8 +67,7 @@ class Generated:
         self.with_value = with_value
         self.reads = reads
         self.native = {}      # (argument types, boundscheck) -> compiled code (native.py)
-        # the same code on Python floats and math, to try first (ieee_math.runs_on_plain_floats)
-        self.plain_fn = plain_fn
+        self.python = python  # how the python backend calls fn (ieee_math.ieee_floats)
 
 
 def _generated_bytes(gen):
@@ -180,7 +179,8 @@ def _emitted(derived_ir, derived_names, ir, params, constants, parsed, reads, la
     plain = None
     if runs_on_plain_floats(derived_ir, rules.HELPERS):
         plain, _ = emit_python.load(derived_ir, dict(namespace, math=math), filename)
-    return Generated(source, loaded, derived_ir, filename, returns_value, reads, plain)
+    return Generated(source, loaded, derived_ir, filename, returns_value, reads,
+                     ieee_floats(loaded, plain))
 
 
 def _generate(fn, argnums, kinds, with_value, rows=None):

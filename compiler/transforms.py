@@ -15,7 +15,6 @@ import numpy as np
 from . import pipeline
 from .api import BACKENDS, _internal, grad
 from .errors import TransformError
-from .ieee_math import ieee_floats
 from .kinds import kind_of_argument, type_key
 
 from tapeflow.runtime import forward as forward_runtime, trace
@@ -107,7 +106,7 @@ class Tangents:
             self.reasons[key] = ("tape", reasons)
             return self.tape_runner(len(args), argnums, batched, with_value), "tape"
         self.generated = gen
-        run, used = ieee_floats(gen.fn, gen.plain_fn), "python"
+        run, used = gen.python, "python"
         if self.backend in ("auto", "native"):
             try:
                 native_gen = gen
@@ -124,7 +123,7 @@ class Tangents:
                 if self.backend == "native":
                     raise
                 reasons.append(("native", str(e)))
-                run, used = ieee_floats(gen.fn, gen.plain_fn), "python"
+                run, used = gen.python, "python"
         self.reasons[key] = (used, reasons)
         self.cache[key] = (run, used, gen.reads.checker())
         if all(type(a) in (float, np.ndarray) for a in args):   # kinds follow from types
@@ -172,10 +171,9 @@ class Tangents:
                 kind_of_argument(a, i in argnums) for i, a in enumerate(args)), batched,
                 with_value)
             self.cache.clear()
-            run = ieee_floats(gen.fn, gen.plain_fn)
             self.cache[(argnums, type_key(args), batched, with_value)] = (
-                run, "python", gen.reads.checker())
-            return run(*args, *tangents)
+                gen.python, "python", gen.reads.checker())
+            return gen.python(*args, *tangents)
 
 
 def _shapes_checked(run, n_args, argnums):

@@ -24,7 +24,6 @@ from tapeflow.runtime.tensor import Tensor
 from . import pipeline
 from .api import GradFunction, parameters_of
 from .errors import TransformError
-from .ieee_math import ieee_floats
 from .kinds import kind_of_argument
 
 __all__ = ["vjp", "jacrev"]
@@ -275,7 +274,7 @@ def rows_runner(g, args, structure, argnums, backend):
                                 rows=tuple(range(len(args), len(args) + len(cts))))
     except TransformError:
         return None
-    fn = ieee_floats(gen.fn, gen.plain_fn)
+    fn = gen.python
     if backend in ("auto", "native"):
         example = tuple(np.zeros((1,) + leaf_shape(o)) for o in leaves(structure))
         try:

@@ -52,12 +52,13 @@ class LoopLowerer:
         latch = self.fn.append_basic_block("for.next")
         done = self.fn.append_basic_block("for.end")
         limit = n
-        if self.poll_countdown is not None and self.loops:
+        chunked = self.poll_countdown is not None and not self.loops
+        if self.poll_countdown is not None and not chunked:
             # a nested loop charges its trip count on entry, and is not chunked: chunking a short
             # inner loop cost a third of the ADBench GMM's time. A signal is seen at the next
             # entry or chunk, so one very long run of an inner loop is not interrupted.
             self.charge_poll(n)
-        if self.poll_countdown is not None and not self.loops:
+        if chunked:
             # Run the outermost loop in chunks of at most POLL_EVERY iterations; each chunk's
             # start charges its length to the call's countdown and polls for signals when it
             # runs out. The loop keeps its canonical counted form (and vectorizes).
