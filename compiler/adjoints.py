@@ -53,9 +53,32 @@ class StatementAdjoints:
             # a slice is a view: copy it, since the array is overwritten later
             s.value = call(attr("np", "copy"), value)
         if target not in self.a.active:
-            if getattr(value, "stack_op", None) == "pop":
-                return [s], []
             return [s], []
+        primal, adjoint = self.assignment_adjoint(s, value, target, restored)
+        if self.resets_buffer(target):
+            # the adjoint of the value before this one starts at that value's shape, which
+            # may differ (v = x[t:] in a loop): the primal sweep saves each new value's shape
+            shapes = self.shape_stack(target)
+            push = gast.Expr(value=call(attr(shapes, "push"), call(attr("np", "shape"), name(target))))
+            push.changes_nothing = True
+            primal = primal + [push]
+        return primal, adjoint
+
+    def resets_buffer(self, var):
+        """Whether ``var``'s adjoint is an array restarted from zeros where var is assigned."""
+        return var in self.buffers and not self.a.is_stable(var)
+
+    def shape_reset(self, var, continued):
+        """``dv = np.zeros(v_shapes.pop())``: the adjoint of the value v had before; or, where
+        the assignment's rule already gave that adjoint (``continued``: v = v + e), only the pop
+        that pairs with the primal sweep's push."""
+        popped = call(attr(self.shape_stack(var), "pop"))
+        if continued:
+            return gast.Expr(value=popped)
+        return assign(self.d(var), call(attr("np", "zeros"), popped))
+
+    def assignment_adjoint(self, s, value, target, restored):
+        """``value``: the right-hand side as written (s.value may be its copy)."""
         dy = name(self.d(target))
         contributions = []   # (input variable, expression)
         reads_before, reads_after, prelude = [], [], []
@@ -96,6 +119,8 @@ class StatementAdjoints:
                 for v, e in contributions:
                     if v != target:
                         adjoint.append(self.accumulate(v, e))
+                if self.resets_buffer(target):
+                    adjoint.append(self.shape_reset(target, continued=True))
                 return self.with_saves(s, reads_before, reads_after, restored, adjoint)
             tmp = self.fresh(self.d(target) + "_new") if len(contributions) > 1 else None
             if tmp:
@@ -104,12 +129,15 @@ class StatementAdjoints:
                 if v != target:
                     adjoint.append(self.accumulate(v, e))
             adjoint.append(assign(self.d(target), name(tmp) if tmp else new))
+            if self.resets_buffer(target):
+                adjoint.append(self.shape_reset(target, continued=True))
         else:
             for v, e in contributions:
                 adjoint.append(self.accumulate(v, e))
-            if not self.a.is_stable(target):
-                zero = call(attr("np", "zeros_like"), dy) if target in self.buffers else const(0.0)
-                adjoint.append(assign(self.d(target), zero))
+            if self.resets_buffer(target):
+                adjoint.append(self.shape_reset(target, continued=False))
+            elif not self.a.is_stable(target):
+                adjoint.append(assign(self.d(target), const(0.0)))
         return self.with_saves(s, reads_before, reads_after, restored, adjoint)
 
     def split(self, s):

@@ -30,6 +30,7 @@ class Reverse(SaveOrRecompute, StatementAdjoints):
         self.filename = filename
         self.adjoint_names = {}
         self.stack_names = {}
+        self.shape_stacks = {}   # buffer var -> the stack of the shapes it takes, in order
         self.buffers = set()   # active arrays whose elements get adjoints: dA is an ndarray
         self.stacks_used = []
         for s, _ in analysis.all:
@@ -70,10 +71,16 @@ class Reverse(SaveOrRecompute, StatementAdjoints):
         self.placed_inits = []   # (var, dvar = np.zeros_like(var)) placed in the primal sweep
         primal, adjoint = self.block(body[:-1], frozenset())
         result = ret.value
+        result_name = result.id if isinstance(result, gast.Name) else None
         seed = []
         inits = []
         for var in sorted(self.a.active, key=self.order_key):
-            if isinstance(result, gast.Name) and var == result.id:
+            if var in self.shape_stacks:   # its adjoint starts at the shape of its last value
+                if var != result_name:
+                    inits.append(self.shape_reset(var, continued=False))
+                    continue
+                seed.append(self.shape_reset(var, continued=True))   # the seed is the start
+            if var == result_name:
                 continue
             if self.a.kinds.get(var) == "stack":
                 zero = call(name("Stack"))
@@ -104,6 +111,7 @@ class Reverse(SaveOrRecompute, StatementAdjoints):
                 seed.append(assign(self.d(p), const(0.0)))
             grads.append(name(self.d(p)))
         stacks = [assign(stack, call(name("Stack"))) for stack in self.stacks_used]
+        stacks += [self.first_shape(var) for var in sorted(self.shape_stacks)]
         if self.rows:   # vector mode: one primal sweep, the adjoint sweep once per cotangent row
             return rows_function(self, stacks, primal, seed + inits + adjoint, grads)
         # without the value, whatever only computed it is dead code (grad alone is cheaper)
@@ -128,6 +136,16 @@ class Reverse(SaveOrRecompute, StatementAdjoints):
         fn.adjoint_names = dict(self.adjoint_names)
         fn.returns_value = self.returns_value
         return fn
+
+    def first_shape(self, var):
+        """The shape stack's bottom: an argument's own shape; for a local, a placeholder of its
+        rank that stands for 'not bound yet' (no adjoint of it can run there)."""
+        if var in self.a.params:
+            shape = call(attr("np", "shape"), name(var))
+        else:
+            rank = self.a.ndims.get(var) or 1
+            shape = gast.Tuple(elts=[const(0)] * rank, ctx=gast.Load())
+        return gast.Expr(value=call(attr(self.shape_stacks[var], "push"), shape))
 
     def order_key(self, var):
         return (var not in self.a.params, var)

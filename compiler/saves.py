@@ -23,6 +23,13 @@ class SaveOrRecompute:
             self.stack_names[var] = stack
         return self.stack_names[var]
 
+    def shape_stack(self, var):
+        """The stack of the shapes ``var`` takes (see StatementAdjoints.resets_buffer)."""
+        if var not in self.shape_stacks:
+            self.shape_stacks[var] = self.fresh(var + "_shapes")
+            self.stacks_used.append(self.shape_stacks[var])
+        return self.shape_stacks[var]
+
     def save(self, var, own=False):
         value = name(var)
         if self.a.kinds.get(var) == "array" and self.written_arrays:

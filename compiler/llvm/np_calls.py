@@ -137,7 +137,7 @@ def _reshape(lw, f, vals, args, node, t, method):
     if method and len(args) > 2:
         shape = [S.cast(lw, x, xt, T.I64) for x, xt in vals[1:]]
     else:
-        shape = rule_helpers.shape_values(lw, args[1])
+        shape = rule_helpers.shape_values(lw, args[1], vals[1][0])
     if not isinstance(vt, T.Array):
         raise lw.unsupported("reshape of a scalar")
     return indexing.reshape(lw, v, shape)
@@ -148,7 +148,7 @@ _FILL = {"zeros": 0, "ones": 1, "zeros_like": 0, "ones_like": 1}
 
 @lowers("creation", "full")
 def _creation(lw, f, vals, args, node, t, method):
-    shape = rule_helpers.shape_values(lw, args[0])
+    shape = rule_helpers.shape_values(lw, args[0], vals[0][0])
     od = T.dtype_of(t)
     if f == "empty":
         return A.alloc(lw, od, shape)
@@ -171,7 +171,7 @@ def _like(lw, f, vals, args, node, t, method):
 @lowers("broadcast_to")
 def _broadcast_to(lw, f, vals, args, node, t, method):
     v, vt = vals[0]
-    return indexing.broadcast_to(lw, v, vt, rule_helpers.shape_values(lw, args[1]))
+    return indexing.broadcast_to(lw, v, vt, rule_helpers.shape_values(lw, args[1], vals[1][0]))
 
 
 @lowers("shape")

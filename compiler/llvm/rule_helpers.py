@@ -15,14 +15,15 @@ from .reductions import _combine, reduce
 
 # ------------------------------------------------------------------------------ numpy calls
 
-def shape_values(lw, node):
+def shape_values(lw, node, v):
+    """The shape argument ``node`` as i64 values; ``v`` is its lowered value (lowering the
+    node again would run its side effects twice: ``np.zeros(shapes.pop())``)."""
     try:      # literal shapes stay constants (reshape needs to see a literal -1)
         cv = T.const_value(node, lw.ti.consts)
         return [c64(x) for x in (cv if isinstance(cv, tuple) else (cv,))]
     except Exception:
         pass
     t = lw.ti.type_of(node)
-    v = lw.expr(node)
     if isinstance(t, T.Tuple):
         return [S.cast(lw, x, xt, T.I64) for x, xt in zip(v.items, t.items)]
     return [S.cast(lw, v, t, T.I64)]

@@ -540,12 +540,11 @@ def test_value_broadcast_into_a_row_takes_its_own_shape(f):
     check(f, np.linspace(0.3, 1.2, 4))
 
 
-# KNOWN WRONG (open): v's adjoint is a buffer (its elements get adjoints), reset after v's
-# definition with np.zeros_like(dv), the shape of v at the *later* iteration. When v's shape
-# changes across iterations (x[t:]), dv[-1] lands on the wrong element and the shape-(1,) dv
-# broadcasts into dx[t:]: [1.4, 3.2, 5.4] for [1.1, 1.1, 3.2]. The fix needs the shape of v as
-# it was before its definition (a stack of the zeros the primal sweep already allocates). This
-# test flips to passing when it is fixed (strict xfail).
+# A buffer adjoint (v's elements get adjoints: dv[-1] += ...) of a value whose shape changes
+# across iterations. After v's definition its adjoint was reset with np.zeros_like(dv), the shape
+# of v at the *later* iteration: dv[-1] landed on the wrong element and a shape-(1,) dv broadcast
+# into dx[t:] ([1.4, 3.2, 5.4] for [1.1, 1.1, 3.2]). The primal sweep now saves each value's
+# shape, and the reset takes the shape of the value before.
 def buffer_adjoint_of_changing_shape(x):
     s = 0.0
     for t in range(3):
@@ -554,6 +553,74 @@ def buffer_adjoint_of_changing_shape(x):
     return s
 
 
-@pytest.mark.xfail(strict=True, reason="buffer adjoint reset to the later iteration's shape")
-def test_buffer_adjoint_of_a_value_changing_shape():
-    check(buffer_adjoint_of_changing_shape, np.array([0.3, 0.7, 1.1]))
+def buffer_adjoint_reduced_and_reversed(x):
+    s = 0.0
+    for t in range(3):
+        v = x[t:] * 2.0
+        w = v[::-1]
+        s = s + np.max(v) * w[0] + v[0]
+    return s
+
+
+def buffer_adjoint_defined_twice_per_iteration(x):
+    s = 0.0
+    for t in range(2):
+        v = x[t:]
+        s = s + v[0] * v[-1]
+        v = x[:t + 2] * 3.0
+        s = s + v[-1] * v[0]
+    return s
+
+
+def buffer_adjoint_defined_in_a_branch(x):
+    s = 0.0
+    v = x[1:]
+    for t in range(4):
+        if t % 2 == 0:
+            v = x[t // 2:]
+        s = s + v[0] * v[-1]
+    return s
+
+
+def buffer_adjoint_of_a_reassigned_argument(x):
+    s = x[0] * x[-1]
+    for t in range(2):
+        x = x[1:] * 2.0
+        s = s + x[0] * x[-1]
+    return s
+
+
+def buffer_adjoint_read_before_its_redefinition(x):
+    s = 0.0
+    v = x[2:]
+    for t in range(3):
+        s = s + v[0] * v[-1]
+        v = x[t:]
+    return s + v[-1]
+
+
+@pytest.mark.parametrize("f", [buffer_adjoint_of_changing_shape,
+                               buffer_adjoint_reduced_and_reversed,
+                               buffer_adjoint_defined_twice_per_iteration,
+                               buffer_adjoint_defined_in_a_branch,
+                               buffer_adjoint_of_a_reassigned_argument,
+                               buffer_adjoint_read_before_its_redefinition])
+def test_buffer_adjoint_of_a_value_changing_shape(f):
+    check(f, np.array([0.3, 0.7, 1.1, 1.6]))
+
+
+def test_buffer_adjoint_of_a_value_changing_shape_in_vector_mode():
+    """A Jacobian replays the adjoint sweep once per row: the shape stack is refilled."""
+    def f(x):
+        out = np.zeros(2)
+        for t in range(3):
+            v = x[t:]
+            out[0] = out[0] + v[-1] * v[0]
+            out[1] = out[1] + v[0] * 2.0
+        return out
+
+    x = np.array([0.3, 0.7, 1.1])
+    expected = np.array([[1.1, 1.1, 0.3 + 0.7 + 2.2], [2.0, 2.0, 2.0]])
+    for backend in ("python", "native"):
+        np.testing.assert_allclose(tf.jacrev(f, backend=backend)(x), expected, rtol=1e-12,
+                                   err_msg=backend)

@@ -2,7 +2,8 @@
 
 A program is a module: a few small helpers and ``f(x)``, where x is a float or a 1-d array of
 length N, made of scalar and array float math, loops (for, while, break, continue), branches,
-early returns, element reads and writes, augmented assignment, and lists and tuples (literals
+early returns, element reads and writes, slices whose length follows a loop index (a name whose
+shape changes across iterations), augmented assignment, and lists and tuples (literals
 read by index, unpacked and iterated, passed to np.stack/np.concatenate/np.mean, and tuples
 returned by helpers). Values stay bounded where
 the operations allow it (log and sqrt of positive expressions, divisions by 2 + cos) so that f
@@ -112,6 +113,7 @@ class Scope:
 class Program:
     def __init__(self, seed):
         self.rng = random.Random(seed)
+        self.windows = random.Random(seed + 7_000_003)
         r = self.rng
         self.array_input = r.random() < 0.5
         self.n = r.randint(2, 5)
@@ -223,6 +225,8 @@ class Program:
     def block(self, scope, indent, count, depth, in_loop=False, top=False):
         for _ in range(count):
             self.statement(scope, indent, depth, in_loop, top)
+            if scope.indices and scope.scalars and scope.arrays and self.windows.random() < 0.3:
+                self.window(scope, indent)
 
     def statement(self, scope, indent, depth, in_loop, top):
         r = self.rng
@@ -315,6 +319,24 @@ class Program:
         inner.indices.append(i)
         self.emit(indent + 1, fmt(f"{name}[{i}] = {{:b}}", self.scalar(inner, 3)))
         scope.arrays.append(name)
+
+    def window(self, scope, indent):
+        """A slice whose length follows the loop index, its elements read: the name's value
+        changes shape from one iteration to the next. Drawn from a generator of its own, so
+        that the rest of each seed's program stays what it was before windows existed."""
+        r = self.windows
+        i = r.choice(scope.indices)
+        w = f"w{i}"   # one name per loop: each iteration reassigns it
+        bounds = r.choice([f"{i}:", f":{i} + 1", f"{i}::-1", f"{i} // 2:"])
+        scale = repr(round(r.uniform(0.5, 1.5), 2))
+        self.emit(indent, f"{w} = {r.choice(scope.arrays)}[{bounds}] * {scale}")
+        read = r.choice([f"{w}[0] * {w}[-1]", f"np.sum({w} * {w})", f"{w}[-1]"])
+        probed = read
+        if r.random() < 0.3:
+            read, probed = f"{read} + np.max({w})", f"{read} + _max({w})"
+        target = r.choice(scope.scalars)
+        self.emit(indent, Code(f"{target} = {target} + 0.5 * ({read})",
+                               f"{target} = {target} + 0.5 * ({probed})"))
 
     def for_loop(self, scope, indent, depth):
         self.loops += 1
