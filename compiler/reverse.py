@@ -31,6 +31,7 @@ class Reverse(SaveOrRecompute, StatementAdjoints):
         self.adjoint_names = {}
         self.stack_names = {}
         self.shape_stacks = {}   # buffer var -> the stack of the shapes it takes, in order
+        self.shape_names = {}    # var -> the name its saved shape is popped into
         self.buffers = set()   # active arrays whose elements get adjoints: dA is an ndarray
         self.stacks_used = []
         for s, _ in analysis.all:

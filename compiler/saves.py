@@ -30,17 +30,25 @@ class SaveOrRecompute:
             self.stacks_used.append(self.shape_stacks[var])
         return self.shape_stacks[var]
 
-    def save(self, var, own=False):
+    def save(self, var, own=False, shape=False):
+        """The push saving ``var``'s value, or (``shape``) only its shape."""
         value = name(var)
-        if self.a.kinds.get(var) == "array" and self.written_arrays:
-            # the array, or one aliasing it, may be written in place later: save its value
-            value = call(attr("np", "copy"), value)
-        push = gast.Expr(value=call(attr(self.stack(var, own), "push"), value))
-        push.saved_var = var
+        if shape:
+            value = call(attr("np", "shape"), value)
+            stack = self.stack(self.shape_name(var), own)
+        else:
+            if self.a.kinds.get(var) == "array" and self.written_arrays:
+                # the array, or one aliasing it, may be written in place later: save its value
+                value = call(attr("np", "copy"), value)
+            stack = self.stack(var, own)
+        push = gast.Expr(value=call(attr(stack, "push"), value))
+        push.saved_var = self.shape_name(var) if shape else var
+        push.shape_of = var if shape else None
         return push
 
     def restore(self, push):
-        """The pop pairing with ``push``: same stack, back into the same name."""
+        """The pop pairing with ``push``: same stack, back into the same name (``v_shape`` for
+        a saved shape)."""
         var = push.saved_var
         pop = assign(var, call(attr(push.value.func.value.id, "pop")))
         pop.restored_var, pop.pair = var, push
@@ -60,6 +68,7 @@ class SaveOrRecompute:
                 if isinstance(stmt, gast.Assign):
                     for n in self.assigned(stmt):
                         last_push.pop(n, None)
+                        last_push.pop(self.shape_names.get(n), None)
                 else:
                     last_push.clear()
                 continue
@@ -105,10 +114,41 @@ class SaveOrRecompute:
             # both the old and the new value of one name (the new one directly, the old one
             # through a recomputation): a single restored name cannot hold both
             raise NeedsSplit()
-        pushes = [self.save(v, own=compound) for v in before]
-        after_pushes = [self.save(v) for v in after]
+        shapes = set() if compound else self.read_for_shape_only(before + after, chain + adjoint)
+        pushes = [self.save(v, own=compound, shape=v in shapes) for v in before]
+        after_pushes = [self.save(v, shape=v in shapes) for v in after]
         pops = [self.restore(push) for push in reversed(pushes + after_pushes)]
         return pushes + [s] + after_pushes, pops + chain + adjoint
+
+    def read_for_shape_only(self, names, adjoint):
+        """The arrays among ``names`` that ``adjoint`` reads only as ``unbroadcast(e, v)``'s
+        ``like``: saving their shape is enough. Those calls become ``sum_to_shape(e, v_shape)``
+        (the same function of the shape)."""
+        candidates = {v for v in names if self.a.kinds.get(v) == "array" and
+                      (self.a.ndims.get(v) or 0) >= 1}
+        likes = {}   # var -> the unbroadcast calls reading it as their like
+        for stmt in adjoint:
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
+                        node.func.id == "unbroadcast" and len(node.args) == 2 and \
+                        isinstance(node.args[1], gast.Name):
+                    likes.setdefault(node.args[1].id, []).append(node)
+        loads = {}
+        for stmt in adjoint:
+            for node in gast.walk(stmt):
+                if isinstance(node, gast.Name) and node.id in candidates:
+                    loads[node.id] = loads.get(node.id, 0) + 1
+        shapes = {v for v in candidates if loads.get(v, 0) == len(likes.get(v, ())) > 0}
+        for v in shapes:
+            for c in likes[v]:
+                c.func.id = "sum_to_shape"
+                c.args[1] = name(self.shape_name(v))
+        return shapes
+
+    def shape_name(self, var):
+        if var not in self.shape_names:
+            self.shape_names[var] = self.fresh(var + "_shape")
+        return self.shape_names[var]
 
     def provide(self, var, restored, saves, chain):
         """Arrange for ``var`` to hold, in the adjoint of the current statement, the value it has
