@@ -121,28 +121,28 @@ class SaveOrRecompute:
         return pushes + [s] + after_pushes, pops + chain + adjoint
 
     def read_for_shape_only(self, names, adjoint):
-        """The arrays among ``names`` that ``adjoint`` reads only as ``unbroadcast(e, v)``'s
-        ``like``: saving their shape is enough. Those calls become ``sum_to_shape(e, v_shape)``
-        (the same function of the shape)."""
+        """The arrays among ``names`` that ``adjoint`` reads only as the ``like`` of
+        ``unbroadcast(e, v)`` or of a whole reduction's ``unreduce(e, v, None, keepdims)``:
+        saving their shape is enough. Those calls become the same functions of the shape,
+        ``sum_to_shape(e, v_shape)`` and ``np.broadcast_to(e, v_shape)``."""
         candidates = {v for v in names if self.a.kinds.get(v) == "array" and
                       (self.a.ndims.get(v) or 0) >= 1}
-        likes = {}   # var -> the unbroadcast calls reading it as their like
-        for stmt in adjoint:
-            for node in gast.walk(stmt):
-                if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and \
-                        node.func.id == "unbroadcast" and len(node.args) == 2 and \
-                        isinstance(node.args[1], gast.Name):
-                    likes.setdefault(node.args[1].id, []).append(node)
-        loads = {}
+        likes, loads = {}, {}   # var -> the calls reading it as their like; its reads
         for stmt in adjoint:
             for node in gast.walk(stmt):
                 if isinstance(node, gast.Name) and node.id in candidates:
                     loads[node.id] = loads.get(node.id, 0) + 1
+                like = shape_like(node)
+                if like is not None:
+                    likes.setdefault(like, []).append(node)
         shapes = {v for v in candidates if loads.get(v, 0) == len(likes.get(v, ())) > 0}
         for v in shapes:
             for c in likes[v]:
-                c.func.id = "sum_to_shape"
-                c.args[1] = name(self.shape_name(v))
+                if c.func.id == "unbroadcast":
+                    c.func.id = "sum_to_shape"
+                else:
+                    c.func = attr("np", "broadcast_to")
+                c.args[1:] = [name(self.shape_name(v))]
         return shapes
 
     def shape_name(self, var):
@@ -210,3 +210,18 @@ class SaveOrRecompute:
             return fn is not None and getattr(fn, "__module__", None) == "math" or \
                 (isinstance(fn, np.ufunc) and all(self.a.kind(a) in scalar for a in value.args))
         return False
+
+
+def shape_like(node):
+    """The name ``node`` reads only for its shape: ``unbroadcast(e, v)``, or ``unreduce(e, v)``
+    of a reduction over all axes (axis None)."""
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and
+            len(node.args) >= 2 and isinstance(node.args[1], gast.Name)):
+        return None
+    if node.func.id == "unbroadcast" and len(node.args) == 2 and not node.keywords:
+        return node.args[1].id
+    if node.func.id == "unreduce" and not node.keywords and (
+            len(node.args) < 3 or isinstance(node.args[2], gast.Constant) and
+            node.args[2].value is None):
+        return node.args[1].id
+    return None

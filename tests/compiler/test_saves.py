@@ -70,3 +70,18 @@ def test_runge_kutta_stage_sums_save_no_copies_for_shapes():
 def test_a_value_read_for_its_value_too_is_saved_whole():
     src = grad_source(shape_and_value, np.array([0.3, 0.7, 1.1]))
     assert "v_stack.push(" in src
+
+
+def test_a_whole_reduction_saves_its_input_shape():
+    """np.sum(w * w): the adjoint spreads ds over the shape of w * w, nothing else of it."""
+    src = grad_source(broadcast_of_changing_shape, np.array([0.3, 0.7, 1.1]))
+    assert "np.broadcast_to(ds, t4_shape)" in src, src
+
+
+@pytest.mark.parametrize("f", [broadcast_of_changing_shape, runge_kutta, shape_and_value])
+def test_hessian_through_saved_shapes(f):
+    """Forward over reverse differentiates sum_to_shape and broadcast_to of a saved shape."""
+    x = np.array([0.3, 0.7, 1.1])
+    g = tf.grad(f, backend="python")
+    expected = np.array([numeric_grad(lambda z, i=i: g(z)[i], (x,)) for i in range(3)])
+    np.testing.assert_allclose(tf.hessian(f)(x), expected, rtol=1e-5, atol=1e-6)
