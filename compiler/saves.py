@@ -102,10 +102,13 @@ class SaveOrRecompute:
         body's saves are popped later, inside it: what it reads goes on stacks of its own, as it
         was (a decision is replayed as it was taken, not decided again)."""
         compound = isinstance(s, (gast.If, gast.For, gast.While))
+        # an array the adjoint reads only for its shape: its shape is saved, nothing recomputed
+        likes = {} if compound else self.shape_reads(reads_before + reads_after, adjoint)
+        shaped = {v for v in likes if self.needs_save(v, restored)}
         before, chain = [], []
         for v in dict.fromkeys(reads_before):
-            if compound:
-                if self.needs_save(v, restored):
+            if compound or v in shaped:
+                if self.needs_save(v, restored) and v not in before:
                     before.append(v)
             else:
                 self.provide(v, restored, before, chain)
@@ -114,17 +117,25 @@ class SaveOrRecompute:
             # both the old and the new value of one name (the new one directly, the old one
             # through a recomputation): a single restored name cannot hold both
             raise NeedsSplit()
-        shapes = set() if compound else self.read_for_shape_only(before + after, chain + adjoint)
-        pushes = [self.save(v, own=compound, shape=v in shapes) for v in before]
-        after_pushes = [self.save(v, shape=v in shapes) for v in after]
+        # a recomputation that reads one of them needs its value after all
+        shaped -= {n.id for c in chain for n in gast.walk(c) if isinstance(n, gast.Name)}
+        for v in shaped:
+            for c in likes[v]:
+                if c.func.id == "unbroadcast":
+                    c.func.id = "sum_to_shape"
+                else:
+                    c.func = attr("np", "broadcast_to")
+                c.args[1:] = [name(self.shape_name(v))]
+        pushes = [self.save(v, own=compound, shape=v in shaped) for v in before]
+        after_pushes = [self.save(v, shape=v in shaped) for v in after]
         pops = [self.restore(push) for push in reversed(pushes + after_pushes)]
         return pushes + [s] + after_pushes, pops + chain + adjoint
 
-    def read_for_shape_only(self, names, adjoint):
+    def shape_reads(self, names, adjoint):
         """The arrays among ``names`` that ``adjoint`` reads only as the ``like`` of
-        ``unbroadcast(e, v)`` or of a whole reduction's ``unreduce(e, v, None, keepdims)``:
-        saving their shape is enough. Those calls become the same functions of the shape,
-        ``sum_to_shape(e, v_shape)`` and ``np.broadcast_to(e, v_shape)``."""
+        ``unbroadcast(e, v)`` or of a whole reduction's ``unreduce(e, v, None, keepdims)``,
+        each with those calls. Given the shape instead, they are ``sum_to_shape(e, v_shape)``
+        and ``np.broadcast_to(e, v_shape)``."""
         candidates = {v for v in names if self.a.kinds.get(v) == "array" and
                       (self.a.ndims.get(v) or 0) >= 1}
         likes, loads = {}, {}   # var -> the calls reading it as their like; its reads
@@ -135,15 +146,7 @@ class SaveOrRecompute:
                 like = shape_like(node)
                 if like is not None:
                     likes.setdefault(like, []).append(node)
-        shapes = {v for v in candidates if loads.get(v, 0) == len(likes.get(v, ())) > 0}
-        for v in shapes:
-            for c in likes[v]:
-                if c.func.id == "unbroadcast":
-                    c.func.id = "sum_to_shape"
-                else:
-                    c.func = attr("np", "broadcast_to")
-                c.args[1:] = [name(self.shape_name(v))]
-        return shapes
+        return {v: likes[v] for v in candidates if loads.get(v, 0) == len(likes.get(v, ())) > 0}
 
     def shape_name(self, var):
         if var not in self.shape_names:
@@ -201,10 +204,14 @@ class SaveOrRecompute:
             return True
         if isinstance(value, gast.Attribute):   # x.shape and the like
             return isinstance(value.value, gast.Name) and self.a.is_stable(value.value.id)
+        if isinstance(value, gast.Name):   # another name for the same value
+            return value.id not in self.written_arrays
         if isinstance(value, gast.Subscript):
             base = value.value.id if isinstance(value.value, gast.Name) else None
-            return base not in self.written_arrays and \
-                self.a.kind_of(value)[0] in scalar
+            # an element, or a view (basic index) of an array never written in place: as
+            # cheap to take again as to pop, and no copy to push
+            return base is not None and base not in self.written_arrays and (
+                self.a.kind_of(value)[0] in scalar or not self.fancy(value.slice))
         if isinstance(value, gast.Call):
             fn = getattr(value, "callee", None)
             return fn is not None and getattr(fn, "__module__", None) == "math" or \
