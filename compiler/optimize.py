@@ -426,7 +426,10 @@ def factored(expr):
         others = factors[:k] + factors[k + 1:]
         term = product(others) if others else gast.Constant(value=1.0, kind=None)
         if rest is None:
-            rest = term if sign > 0 else gast.UnaryOp(op=gast.USub(), operand=term)
+            # -1.0 * term, not -term: the factor left may be a bool (a max's x_wins), which
+            # numpy cannot negate; for a float it is the same value, signed zeros included
+            rest = term if sign > 0 else gast.BinOp(
+                left=gast.Constant(value=-1.0, kind=None), op=gast.Mult(), right=term)
         else:
             rest = gast.BinOp(left=rest, op=gast.Add() if sign > 0 else gast.Sub(), right=term)
     return gast.BinOp(left=gast.Name(id=shared, ctx=gast.Load(), annotation=None,

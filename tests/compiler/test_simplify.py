@@ -1,5 +1,7 @@
 """Constant folding of sizes (compiler/simplify.py): what is folded is certainly 1, what is not
 certain stays, and the gradients that used the folded sizes keep their values."""
+import ast
+
 import gast
 import numpy as np
 import pytest
@@ -75,3 +77,16 @@ def test_tensordot_gradient_reads_its_own_branch():
     assert "isinstance" not in tapeflow.source(g)
     for a, b in zip(got, numeric_grad(tensordot_loss, args, (0, 1))):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+def test_factored_sum_starting_with_a_negated_bool():
+    """``-(g * w) - g * (1 - w)`` factors to ``g * (-1.0 * w - (1 - w))``: numpy cannot negate
+    a bool (a max's x_wins), so the leading minus is a product. Found by the fuzzer (seed
+    50127 crashed the python backend with 'The numpy boolean negative ... is not supported')."""
+    from tapeflow.compiler.optimize import factored
+    expr = gast.parse("-(g * w) - g * (1 - w)", mode="eval").body
+    tree = ast.fix_missing_locations(gast.gast_to_ast(gast.Expression(body=factored(expr))))
+    code = compile(tree, "<f>", "eval")
+    for w in (np.bool_(True), np.bool_(False), np.array([True, False])):
+        np.testing.assert_array_equal(eval(code, {"g": 2.5, "w": w}),
+                                      -(2.5 * w.astype(float)) - 2.5 * (1 - w.astype(float)))
