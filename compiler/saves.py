@@ -43,7 +43,6 @@ class SaveOrRecompute:
             stack = self.stack(var, own)
         push = gast.Expr(value=call(attr(stack, "push"), value))
         push.saved_var = self.shape_name(var) if shape else var
-        push.shape_of = var if shape else None
         return push
 
     def restore(self, push):
@@ -120,12 +119,7 @@ class SaveOrRecompute:
         # a recomputation that reads one of them needs its value after all
         shaped -= {n.id for c in chain for n in gast.walk(c) if isinstance(n, gast.Name)}
         for v in shaped:
-            for c in likes[v]:
-                if c.func.id == "unbroadcast":
-                    c.func.id = "sum_to_shape"
-                else:
-                    c.func = attr("np", "broadcast_to")
-                c.args[1:] = [name(self.shape_name(v))]
+            self.read_shape(v, likes[v])
         pushes = [self.save(v, own=compound, shape=v in shaped) for v in before]
         after_pushes = [self.save(v, shape=v in shaped) for v in after]
         pops = [self.restore(push) for push in reversed(pushes + after_pushes)]
@@ -147,6 +141,15 @@ class SaveOrRecompute:
                 if like is not None:
                     likes.setdefault(like, []).append(node)
         return {v: likes[v] for v in candidates if loads.get(v, 0) == len(likes.get(v, ())) > 0}
+
+    def read_shape(self, var, calls):
+        """The calls reading ``var`` as their like read its saved shape instead."""
+        for c in calls:
+            if c.func.id == "unbroadcast":
+                c.func.id = "sum_to_shape"
+            else:
+                c.func = attr("np", "broadcast_to")
+            c.args[1:] = [name(self.shape_name(var))]
 
     def shape_name(self, var):
         if var not in self.shape_names:
