@@ -207,7 +207,10 @@ def map_elementwise(lw, out_dtype, operands, fn, out=None, key=None):
     return out
 
 
-def emit_elementwise(lw, operands, fn, out, shape, stride_lists):
+def emit_elementwise(lw, operands, fn, out, shape, stride_lists, sum_into=None):
+    """The loop nest of map_elementwise. ``sum_into``: the position of an array operand (among
+    the array operands) that also receives a running sum of the results, ``a[...] += value``
+    per element in loop order (fusion.py's fused column sum)."""
     def body(offs, idx):
         vals, k = [], 0
         for v, t in operands:
@@ -216,7 +219,13 @@ def emit_elementwise(lw, operands, fn, out, shape, stride_lists):
                 k += 1
             else:
                 vals.append(v)
-        store_at(lw, out, offs[-1], fn(lw, vals))
+        r = fn(lw, vals)
+        store_at(lw, out, offs[-1], r)
+        if sum_into is not None:
+            from .reductions import _combine    # reductions builds on this module
+            acc = [v for v, t in operands if isinstance(t, T.Array)][sum_into]
+            store_at(lw, acc, offs[sum_into],
+                     _combine(lw, "sum", load_at(lw, acc, offs[sum_into]), r, out.dtype))
     strided_nest(lw, shape, stride_lists, body)
 
 

@@ -53,11 +53,12 @@ def _kind(t):
     return ("A", T.dtype_of(t).name) if isinstance(t, T.Array) else ("S", t.name)
 
 
-def call_elementwise_kernel(lw, key, out_dtype, operands, fn, out, shape, stride_lists):
+def call_elementwise_kernel(lw, key, out_dtype, operands, fn, out, shape, stride_lists,
+                            sum_into=None):
     from .arrays import emit_elementwise
     nd = len(shape)
     kinds = tuple(_kind(t) for _, t in operands)
-    full_key = ("ew", key, out_dtype.name, nd, kinds, lw.m.boundscheck)
+    full_key = ("ew", key, out_dtype.name, nd, kinds, lw.m.boundscheck, sum_into)
     kernels = lw.m.__dict__.setdefault("kernels", {})
     kfn = kernels.get(full_key)
     if kfn is None:
@@ -77,7 +78,7 @@ def call_elementwise_kernel(lw, key, out_dtype, operands, fn, out, shape, stride
                 kstrides.append(st)
             else:
                 kops.append((next(args), t))
-        emit_elementwise(k, kops, fn, kout, kshape, kstrides + [kout.strides])
+        emit_elementwise(k, kops, fn, kout, kshape, kstrides + [kout.strides], sum_into)
         k.finish()
         kfn = kernels[full_key] = k.fn
     args = list(shape) + [out.data] + list(stride_lists[-1])

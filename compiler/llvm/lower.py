@@ -259,10 +259,19 @@ class FunctionLowerer(ArenaScope, StackPool, LoopLowerer, ExprLowerer):
 
     # ------------------------------------------------------------------ statements
     def block(self, stmts):
-        for s in stmts:
+        from . import fused_sums
+        skip = None
+        for i, s in enumerate(stmts):
+            if s is skip:
+                continue
             self.dead_block_if_terminated()
             self.lineno = getattr(s, "lineno", self.lineno)
             self.bounds.at(s)
+            nxt = stmts[i + 1] if i + 1 < len(stmts) else None
+            if fused_sums.match(self, s, nxt):    # a gradient and its column sums: one loop
+                fused_sums.lower_pair(self, s, nxt)
+                skip = nxt
+                continue
             self.stmt(s)
 
     def stmt(self, s):
