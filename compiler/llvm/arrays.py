@@ -207,10 +207,10 @@ def map_elementwise(lw, out_dtype, operands, fn, out=None, key=None):
     return out
 
 
-def emit_elementwise(lw, operands, fn, out, shape, stride_lists, sum_into=None):
-    """The loop nest of map_elementwise. ``sum_into``: the position of an array operand (among
-    the array operands) that also receives a running sum of the results, ``a[...] += value``
-    per element in loop order (fusion.py's fused column sum)."""
+def emit_elementwise(lw, operands, fn, out, shape, stride_lists, after=None):
+    """The loop nest of map_elementwise. ``after(k, arrays, offsets, value)``, if given, runs
+    per element after the store, with the array operands and their element offsets (fusion.py
+    uses it for a second output or a running column sum in the same loop)."""
     def body(offs, idx):
         vals, k = [], 0
         for v, t in operands:
@@ -221,11 +221,8 @@ def emit_elementwise(lw, operands, fn, out, shape, stride_lists, sum_into=None):
                 vals.append(v)
         r = fn(lw, vals)
         store_at(lw, out, offs[-1], r)
-        if sum_into is not None:
-            from .reductions import _combine    # reductions builds on this module
-            acc = [v for v, t in operands if isinstance(t, T.Array)][sum_into]
-            store_at(lw, acc, offs[sum_into],
-                     _combine(lw, "sum", load_at(lw, acc, offs[sum_into]), r, out.dtype))
+        if after is not None:
+            after(lw, [v for v, t in operands if isinstance(t, T.Array)], offs, r)
     strided_nest(lw, shape, stride_lists, body)
 
 

@@ -23,8 +23,7 @@ import ast
 from .. import typing as T
 from ..call_names import call_name
 from . import scalars as S
-from . import types as L
-from .arrays import ONE, ZERO, alloc, broadcast_shape, bstrides, emit_elementwise
+from .arrays import ONE, alloc, broadcast_shape, bstrides, emit_elementwise
 
 
 def _operand_types_ok(lw, nodes):
@@ -82,30 +81,24 @@ def _leaf_nodes(lw, n):
     return [n]
 
 
-def lower_fused(lw, node, column_sums=False):
+def lower_fused(lw, node, extra=None):
     """Lower the elementwise tree rooted at ``node`` as one loop nest into a fresh array.
-    ``column_sums`` (a 2-d tree only): also sum the result over its first axis in the same loop;
-    returns (result, sums) then (fused_sums.py)."""
+    ``extra(shape)``, if given, is called once the result's shape is known and returns
+    (key, operands, after): array operands broadcast to that shape that the loop also passes to
+    ``after`` (emit_elementwise), and the key naming what ``after`` does (fused_pairs.py)."""
     products = [n for n in _leaf_nodes(lw, node) if product_operands(lw, n)]
     if products:
-        return _lower_with_product(lw, node, products[0], column_sums)
+        return _lower_with_product(lw, node, products[0], extra)
     leaves = [(lw.expr(n), lw.ti.type_of(n)) for n in _leaf_nodes(lw, node)]
     out_t = lw.ti.type_of(node)
     arrays = [v for v, t in leaves if isinstance(t, T.Array)]
     shape = broadcast_shape(lw, [a.shape for a in arrays])
     out = alloc(lw, out_t.dtype, shape)
-    sums = _sums(lw, out_t.dtype, shape) if column_sums else None
-    _fill(lw, node, None, leaves, out, shape, sums)
-    return (out, sums) if column_sums else out
+    _fill(lw, node, None, leaves, out, shape, extra(shape) if extra else None)
+    return out
 
 
-def _sums(lw, dtype, shape):
-    """The column sums' buffer, zeroed (sum_to's start: +0.0)."""
-    from .arrays import full
-    return full(lw, dtype, [shape[-1]], S.const(dtype, 0))
-
-
-def _lower_with_product(lw, node, prod, column_sums):
+def _lower_with_product(lw, node, prod, extra):
     """As lower_fused, with ``prod`` (a leaf that is a 2-d product) fused when its inner
     dimension is 1 at run time and computed apart otherwise."""
     from . import products as P
@@ -126,31 +119,29 @@ def _lower_with_product(lw, node, prod, column_sums):
     shape = broadcast_shape(lw, shapes)
     dtype = lw.ti.type_of(node).dtype
     out = alloc(lw, dtype, shape)
-    sums = _sums(lw, dtype, shape) if column_sums else None
+    more = extra(shape) if extra else None
     with b.if_else(b.icmp_signed("==", av.shape[-1], ONE)) as (outer, general):
         with outer:
             leaves = [x for i, e in enumerate(evaluated) for x in (e if i == pos else [e])]
-            _fill(lw, node, prod, leaves, out, shape, sums)
+            _fill(lw, node, prod, leaves, out, shape, more)
         with general:
             pt = lw.ti.type_of(prod)
             r = P.matmul(lw, av, at, bv, bt, pt)
             leaves = [(r, pt) if i == pos else e for i, e in enumerate(evaluated)]
-            _fill(lw, node, None, leaves, out, shape, sums)
-    return (out, sums) if column_sums else out
+            _fill(lw, node, None, leaves, out, shape, more)
+    return out
 
 
-def _fill(lw, node, prod, leaves, out, shape, sums=None):
+def _fill(lw, node, prod, leaves, out, shape, more=None):
     """out = the tree at ``node`` per element over ``leaves`` (lowered values in source order);
     ``prod``: the product leaf computed per element from two leaves (its operands), or None;
-    ``sums``: a 1-d array of shape[-1] zeros that receives the sums over the first axis."""
+    ``more``: lower_fused's (key, operands, after), the operands placed after the tree's leaves
+    (compute never reaches them)."""
     out_t = lw.ti.type_of(node)
-    sum_into = None
-    if sums is not None:
-        # an extra operand after the tree's leaves (compute never reaches it), broadcast along
-        # the rows: element [i, j] is sums[j]
-        view = L.ArrayVal(T.Array(out_t.dtype, 2), sums.data, [ONE, shape[1]], [ZERO, ONE])
-        sum_into = sum(isinstance(t, T.Array) for _, t in leaves)
-        leaves = leaves + [(view, view.type)]
+    after, more_key = None, None
+    if more is not None:
+        more_key, operands, after = more
+        leaves = leaves + list(operands)
 
     def plan(n):
         """A description of the tree (the kernel's cache key)."""
@@ -192,7 +183,7 @@ def _fill(lw, node, prod, leaves, out, shape, sums=None):
     stride_lists = [bstrides(lw, a, shape) for a in arrays] + [out.strides]
     if shape:
         from .kernels import call_elementwise_kernel
-        call_elementwise_kernel(lw, ("fused", tree_key), out_t.dtype, leaves, body, out, shape,
-                                stride_lists, sum_into)
+        call_elementwise_kernel(lw, ("fused", tree_key, more_key), out_t.dtype, leaves, body, out,
+                                shape, stride_lists, after)
     else:
-        emit_elementwise(lw, leaves, body, out, shape, stride_lists, sum_into)
+        emit_elementwise(lw, leaves, body, out, shape, stride_lists, after)

@@ -54,11 +54,12 @@ def _kind(t):
 
 
 def call_elementwise_kernel(lw, key, out_dtype, operands, fn, out, shape, stride_lists,
-                            sum_into=None):
+                            after=None):
+    """``key`` names what ``fn`` (and ``after``, see emit_elementwise) compute."""
     from .arrays import emit_elementwise
     nd = len(shape)
     kinds = tuple(_kind(t) for _, t in operands)
-    full_key = ("ew", key, out_dtype.name, nd, kinds, lw.m.boundscheck, sum_into)
+    full_key = ("ew", key, out_dtype.name, nd, kinds, lw.m.boundscheck)
     kernels = lw.m.__dict__.setdefault("kernels", {})
     kfn = kernels.get(full_key)
     if kfn is None:
@@ -78,7 +79,7 @@ def call_elementwise_kernel(lw, key, out_dtype, operands, fn, out, shape, stride
                 kstrides.append(st)
             else:
                 kops.append((next(args), t))
-        emit_elementwise(k, kops, fn, kout, kshape, kstrides + [kout.strides], sum_into)
+        emit_elementwise(k, kops, fn, kout, kshape, kstrides + [kout.strides], after)
         k.finish()
         kfn = kernels[full_key] = k.fn
     args = list(shape) + [out.data] + list(stride_lists[-1])

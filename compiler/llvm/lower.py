@@ -259,7 +259,7 @@ class FunctionLowerer(ArenaScope, StackPool, LoopLowerer, ExprLowerer):
 
     # ------------------------------------------------------------------ statements
     def block(self, stmts):
-        from . import fused_sums
+        from . import fused_pairs
         skip = None
         for i, s in enumerate(stmts):
             if s is skip:
@@ -268,8 +268,9 @@ class FunctionLowerer(ArenaScope, StackPool, LoopLowerer, ExprLowerer):
             self.lineno = getattr(s, "lineno", self.lineno)
             self.bounds.at(s)
             nxt = stmts[i + 1] if i + 1 < len(stmts) else None
-            if fused_sums.match(self, s, nxt):    # a gradient and its column sums: one loop
-                fused_sums.lower_pair(self, s, nxt)
+            kind = fused_pairs.match(self, s, nxt)
+            if kind:                  # the second statement's work done in the first's loop
+                fused_pairs.lower_pair(self, kind, s, nxt)
                 skip = nxt
                 continue
             self.stmt(s)

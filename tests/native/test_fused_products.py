@@ -197,3 +197,43 @@ def test_mlp_gradient_at_the_relu_kink_and_with_nan():
     with np.errstate(all="ignore"):
         for got, want in zip(g(*args), p(*args)):
             np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+
+
+# ------------------------------------------------------------------------ chained outputs
+
+CHAINS = {
+    "relu": "    d = a + b\n    r = np.maximum(d, 0.0)\n",
+    "square": "    d = a - b\n    r = d ** 2\n",
+    "tree": "    d = a * b + a\n    r = np.minimum(-d, 1.5) * 2 + (d >= 0.0)\n",
+    "int constant": "    d = a + b\n    r = np.maximum(0, d) - 3\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHAINS))
+def test_second_output_in_the_first_statements_loop(case):
+    src = "def f(a, b):\n" + CHAINS[case] + "    return d, r\n"
+    a = RNG.normal(size=(5, 4))
+    a[0, :3] = [np.nan, -0.0, np.inf]
+    for b in (RNG.normal(size=4), RNG.normal(size=(5, 1)), np.float64(0.5)):
+        with np.errstate(all="ignore"):
+            want = run_python(src, "f", a, b)
+        got = compile_source(src, "f", T.signature((a, b)))(a, b)
+        for g, w in zip(got, want):
+            assert g.shape == w.shape and g.dtype == w.dtype
+            np.testing.assert_array_equal(g, w)
+
+
+def test_chain_keeps_the_first_result_and_broadcast_errors():
+    src = "def f(a, b):\n    d = a + b\n    r = np.maximum(d, 0.0)\n    return d\n"
+    nf = compile_source(src, "f", T.signature((np.ones((3, 4)), np.ones(4))))
+    np.testing.assert_array_equal(nf(-np.ones((3, 4)), np.ones(4)), np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="broadcast"):
+        nf(np.ones((3, 4)), np.ones(3))
+
+
+def test_no_chain_across_a_rebinding_or_other_names():
+    # the second statement reads another array: not a chain (its shape could broadcast wider)
+    src = "def f(a, b):\n    d = a + b\n    r = np.maximum(d, b)\n    return d, r\n"
+    check(src, "f", RNG.normal(size=(2, 3)), RNG.normal(size=3))
+    src = "def f(a, b):\n    d = a + b\n    d = np.maximum(d, 0.0)\n    return d\n"
+    check(src, "f", RNG.normal(size=(2, 3)), RNG.normal(size=3))
