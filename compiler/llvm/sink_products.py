@@ -16,7 +16,8 @@ used nowhere else, so the pattern is narrow on purpose:
     of that statement has an effect that could be reordered with the product);
   * the statements in between assign plain names from ``np.*`` calls, operators, names and
     constants: none rebinds a name ``P`` reads, and none writes into an array (no subscript or
-    augmented assignment, no calls of module functions, no stack operations).
+    augmented assignment, no calls of module functions or methods, no stack operations, no
+    numpy call that can write an argument: ``out`` given by keyword or position, copyto...).
 The one observable difference: if the product would raise (mismatched inner dimensions) and a
 statement in between would raise too, the in-between one is now reported first; both are
 ValueErrors of programs that fail either way.
@@ -26,6 +27,12 @@ import ast
 from ..call_names import call_name
 
 _PRODUCTS = ("np.dot", "np.matmul")
+# numpy functions that write into an argument given positionally (a ufunc's third positional
+# argument is its ``out``, hence the limit of two arguments below, with the exceptions whose
+# third is an input)
+_WRITES = {"np.copyto", "np.put", "np.place", "np.putmask", "np.fill_diagonal",
+           "np.put_along_axis"}
+_THREE_INPUTS = {"np.where", "np.clip"}
 _ELEMENTWISE = (ast.BinOp, ast.UnaryOp, ast.Compare)
 
 
@@ -65,7 +72,9 @@ def _harmless(s):
     for n in ast.walk(s.value):
         if isinstance(n, ast.Call):
             name = call_name(n.func)
-            if not (name and name.startswith("np.")) or n.keywords:
+            if not (name and name.startswith("np.")) or n.keywords or name in _WRITES:
+                return False
+            if len(n.args) > (3 if name in _THREE_INPUTS else 2):
                 return False
         elif isinstance(n, (ast.Lambda, ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom)):
             return False

@@ -93,6 +93,13 @@ STAYS = {
 }
 
 
+@pytest.mark.parametrize("call", ["np.multiply(a, 2.0, a)", "np.copyto(a, t)"])
+def test_numpy_calls_that_write_an_argument_stop_the_sinking(call):
+    # (not compiled natively: the pass runs first, and must not rely on that)
+    src = f"def f(a, w, t):\n    d = a @ w.T\n    u = {call}\n    r = d * t\n    return r\n"
+    assert "d = a @ w.T" in sunk(src)
+
+
 @pytest.mark.parametrize("case", sorted(STAYS))
 def test_what_stops_the_sinking(case):
     src = "def f(a, w, t):\n" + STAYS[case] + "    return r + a.sum()\n"
