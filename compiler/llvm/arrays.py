@@ -207,7 +207,10 @@ def map_elementwise(lw, out_dtype, operands, fn, out=None, key=None):
     return out
 
 
-def emit_elementwise(lw, operands, fn, out, shape, stride_lists):
+def emit_elementwise(lw, operands, fn, out, shape, stride_lists, after=None):
+    """The loop nest of map_elementwise. ``after(k, arrays, offsets, value)``, if given, runs
+    per element after the store, with the array operands and their element offsets (fusion.py
+    uses it for a second output or a running column sum in the same loop)."""
     def body(offs, idx):
         vals, k = [], 0
         for v, t in operands:
@@ -216,7 +219,10 @@ def emit_elementwise(lw, operands, fn, out, shape, stride_lists):
                 k += 1
             else:
                 vals.append(v)
-        store_at(lw, out, offs[-1], fn(lw, vals))
+        r = fn(lw, vals)
+        store_at(lw, out, offs[-1], r)
+        if after is not None:
+            after(lw, [v for v, t in operands if isinstance(t, T.Array)], offs, r)
     strided_nest(lw, shape, stride_lists, body)
 
 

@@ -10,6 +10,7 @@ from .entry import build_entry
 from .errors import LoweringError, NativeUnsupported
 from .lower import FunctionLowerer
 from .module import ModuleContext
+from .sink_products import sink_products
 
 
 SPECIALIZE_CONTIGUOUS = False
@@ -73,7 +74,7 @@ def lower_body(funcdef, arg_types, *, module_name, triple, data_layout, module_f
     and AOT. Returns (module context, type info, body lowerer). ``noalias=None``: promise
     noalias on array arguments only when the function writes none that another may overlap."""
     # private copies: typing records node identities and may canonicalize calls in place
-    fdef = copy.deepcopy(T.to_ast(funcdef))
+    fdef = sink_products(copy.deepcopy(T.to_ast(funcdef)))
     mfuncs = {k: copy.deepcopy(T.to_ast(v)) for k, v in (module_functions or {}).items()}
     ti = T.infer(fdef, arg_types, mfuncs, constants=constants)
     # parameters the caller guarantees to be shaped like another (a tangent like its primal:

@@ -9,12 +9,21 @@ same scalar lowering (types, casts, errors) each of them has on its own.
 
 Broadcasting all leaves at once is the same as broadcasting node by node: two shapes fail to
 broadcast in one order exactly when they fail in the other.
+
+A matrix product among the leaves (``np.dot(dt3, np.transpose(w2)) * (t2 >= 0.0)``, which
+sink_products.py builds from the MLP's gradient) is fused too: when its inner dimension is 1 at
+run time, ``A @ B`` of an (n, 1) and a (1, m) array is the broadcast product ``A * B`` (with
+numpy's and BLAS's sum started at +0.0, so ``0.0 + a * b``: a -0.0 product becomes +0.0 as
+there), and the kernel reads A and B instead of an n x m temporary. Otherwise the product is
+computed as on its own (same checks, BLAS) and read as a leaf. The output shape, and the
+alignment and broadcast errors in numpy's order (product first), are the same on both paths.
 """
 import ast
 
 from .. import typing as T
+from ..call_names import call_name
 from . import scalars as S
-from .arrays import alloc, broadcast_shape, bstrides, emit_elementwise
+from .arrays import ONE, alloc, broadcast_shape, bstrides, emit_elementwise
 
 
 def _operand_types_ok(lw, nodes):
@@ -47,26 +56,113 @@ def worth_fusing(lw, node):
     return is_inner(lw, node) and any(is_inner(lw, c) for c in children(node))
 
 
-def lower_fused(lw, node):
-    """Lower the elementwise tree rooted at ``node`` as one loop nest into a fresh array."""
-    leaves = []          # (value, type), in source order
+def product_operands(lw, node):
+    """The operands of a 2-d product of two 2-d arrays of the result's float dtype, or None."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
+        ops = [node.left, node.right]
+    elif (isinstance(node, ast.Call) and call_name(node.func) in ("np.dot", "np.matmul")
+          and len(node.args) == 2 and not node.keywords):
+        ops = list(node.args)
+    else:
+        return None
+    t = lw.ti.type_of(node)
+    if not (isinstance(t, T.Array) and t.ndim == 2 and t.dtype.is_float):
+        return None
+    for o in ops:
+        ot = lw.ti.type_of(o)
+        if not (isinstance(ot, T.Array) and ot.ndim == 2 and ot.dtype == t.dtype):
+            return None
+    return ops
+
+
+def _leaf_nodes(lw, n):
+    if is_inner(lw, n):
+        return [leaf for c in children(n) for leaf in _leaf_nodes(lw, c)]
+    return [n]
+
+
+def lower_fused(lw, node, extra=None):
+    """Lower the elementwise tree rooted at ``node`` as one loop nest into a fresh array.
+    ``extra(shape)``, if given, is called once the result's shape is known and returns
+    (key, operands, after): array operands broadcast to that shape that the loop also passes to
+    ``after`` (emit_elementwise), and the key naming what ``after`` does (fused_pairs.py)."""
+    products = [n for n in _leaf_nodes(lw, node) if product_operands(lw, n)]
+    if products:
+        return _lower_with_product(lw, node, products[0], extra)
+    leaves = [(lw.expr(n), lw.ti.type_of(n)) for n in _leaf_nodes(lw, node)]
+    out_t = lw.ti.type_of(node)
+    arrays = [v for v, t in leaves if isinstance(t, T.Array)]
+    shape = broadcast_shape(lw, [a.shape for a in arrays])
+    out = alloc(lw, out_t.dtype, shape)
+    _fill(lw, node, None, leaves, out, shape, extra(shape) if extra else None)
+    return out
+
+
+def _lower_with_product(lw, node, prod, extra):
+    """As lower_fused, with ``prod`` (a leaf that is a 2-d product) fused when its inner
+    dimension is 1 at run time and computed apart otherwise."""
+    from . import products as P
+    b = lw.b
+    evaluated = []       # (value, type) of each leaf in source order; (a, b) pairs for prod
+    for n in _leaf_nodes(lw, node):
+        if n is prod:
+            evaluated.append(tuple((lw.expr(o), lw.ti.type_of(o)) for o in product_operands(lw, n)))
+            (av, _), (bv, _) = evaluated[-1]
+            P.check_aligned(lw, av.shape[-1], bv.shape[0])     # where numpy's dot would raise
+        else:
+            evaluated.append((lw.expr(n), lw.ti.type_of(n)))
+    pos = [n is prod for n in _leaf_nodes(lw, node)].index(True)
+    (av, at), (bv, bt) = evaluated[pos]
+    prod_shape = [av.shape[0], bv.shape[1]]
+    shapes = [prod_shape if i == pos else v.shape for i, (v, t) in enumerate(evaluated)
+              if i == pos or isinstance(t, T.Array)]
+    shape = broadcast_shape(lw, shapes)
+    dtype = lw.ti.type_of(node).dtype
+    out = alloc(lw, dtype, shape)
+    more = extra(shape) if extra else None
+    with b.if_else(b.icmp_signed("==", av.shape[-1], ONE)) as (outer, general):
+        with outer:
+            leaves = [x for i, e in enumerate(evaluated) for x in (e if i == pos else [e])]
+            _fill(lw, node, prod, leaves, out, shape, more)
+        with general:
+            pt = lw.ti.type_of(prod)
+            r = P.matmul(lw, av, at, bv, bt, pt)
+            leaves = [(r, pt) if i == pos else e for i, e in enumerate(evaluated)]
+            _fill(lw, node, None, leaves, out, shape, more)
+    return out
+
+
+def _fill(lw, node, prod, leaves, out, shape, more=None):
+    """out = the tree at ``node`` per element over ``leaves`` (lowered values in source order);
+    ``prod``: the product leaf computed per element from two leaves (its operands), or None;
+    ``more``: lower_fused's (key, operands, after), the operands placed after the tree's leaves
+    (compute never reaches them)."""
+    out_t = lw.ti.type_of(node)
+    after, more_key = None, None
+    if more is not None:
+        more_key, operands, after = more
+        leaves = leaves + list(operands)
 
     def plan(n):
-        """A description of the tree (the kernel's cache key) with leaves numbered."""
+        """A description of the tree (the kernel's cache key)."""
+        if n is prod:
+            return ("outer", T.dtype_of(lw.ti.type_of(n)).name)
         if is_inner(lw, n):
             t = lw.ti.type_of(n)
             sub = tuple(plan(c) for c in children(n))
             op = type(n.ops[0] if isinstance(n, ast.Compare) else n.op).__name__
             return (type(n).__name__, op, T.dtype_of(t).name, sub)
-        t = lw.ti.type_of(n)
-        leaves.append((lw.expr(n), t))
-        return ("leaf", len(leaves) - 1)
+        return ("leaf",)
 
     tree_key = plan(node)
-    out_t = lw.ti.type_of(node)
 
     def compute(k, n, vals, it):
         """Element value of ``n`` (lowered with ``k``); ``it`` walks the leaf values in order."""
+        if n is prod:
+            pd = lw.ti.type_of(n).dtype
+            x, y = next(it), next(it)
+            return S.binop(k, ast.Add(), S.const(pd, 0.0), pd,
+                           S.binop(k, ast.Mult(), x, pd, y, pd, pd), pd, pd)
         if not is_inner(lw, n):
             return next(it)
         t = lw.ti.type_of(n)
@@ -84,13 +180,10 @@ def lower_fused(lw, node):
         return compute(k, node, vals, iter(vals))
 
     arrays = [v for v, t in leaves if isinstance(t, T.Array)]
-    shape = broadcast_shape(lw, [a.shape for a in arrays])
-    out = alloc(lw, out_t.dtype, shape)
     stride_lists = [bstrides(lw, a, shape) for a in arrays] + [out.strides]
     if shape:
         from .kernels import call_elementwise_kernel
-        call_elementwise_kernel(lw, ("fused", tree_key), out_t.dtype, leaves, body, out, shape,
-                                stride_lists)
+        call_elementwise_kernel(lw, ("fused", tree_key, more_key), out_t.dtype, leaves, body, out,
+                                shape, stride_lists, after)
     else:
-        emit_elementwise(lw, leaves, body, out, shape, stride_lists)
-    return out
+        emit_elementwise(lw, leaves, body, out, shape, stride_lists, after)

@@ -53,7 +53,9 @@ def _kind(t):
     return ("A", T.dtype_of(t).name) if isinstance(t, T.Array) else ("S", t.name)
 
 
-def call_elementwise_kernel(lw, key, out_dtype, operands, fn, out, shape, stride_lists):
+def call_elementwise_kernel(lw, key, out_dtype, operands, fn, out, shape, stride_lists,
+                            after=None):
+    """``key`` names what ``fn`` (and ``after``, see emit_elementwise) compute."""
     from .arrays import emit_elementwise
     nd = len(shape)
     kinds = tuple(_kind(t) for _, t in operands)
@@ -77,7 +79,7 @@ def call_elementwise_kernel(lw, key, out_dtype, operands, fn, out, shape, stride
                 kstrides.append(st)
             else:
                 kops.append((next(args), t))
-        emit_elementwise(k, kops, fn, kout, kshape, kstrides + [kout.strides])
+        emit_elementwise(k, kops, fn, kout, kshape, kstrides + [kout.strides], after)
         k.finish()
         kfn = kernels[full_key] = k.fn
     args = list(shape) + [out.data] + list(stride_lists[-1])

@@ -259,10 +259,20 @@ class FunctionLowerer(ArenaScope, StackPool, LoopLowerer, ExprLowerer):
 
     # ------------------------------------------------------------------ statements
     def block(self, stmts):
-        for s in stmts:
+        from . import fused_pairs
+        skip = None
+        for i, s in enumerate(stmts):
+            if s is skip:
+                continue
             self.dead_block_if_terminated()
             self.lineno = getattr(s, "lineno", self.lineno)
             self.bounds.at(s)
+            nxt = stmts[i + 1] if i + 1 < len(stmts) else None
+            kind = fused_pairs.match(self, s, nxt)
+            if kind:                  # the second statement's work done in the first's loop
+                fused_pairs.lower_pair(self, kind, s, nxt)
+                skip = nxt
+                continue
             self.stmt(s)
 
     def stmt(self, s):

@@ -31,10 +31,7 @@ def matmul(lw, lv, lt, rv, rt, t):
     def add(x, y):
         return b.fadd(x, y, flags=flags) if od.is_float else b.add(x, y)
     kl = lv.shape[-1]
-    kr = rv.shape[0]
-    with lw.cold_if(b.icmp_signed("!=", kl, kr)):
-        lw.fail("ValueError", "matmul: shapes not aligned: {} (last axis of the first operand) != {} "
-                "(first axis of the second)", kl, kr)
+    check_aligned(lw, kl, rv.shape[0])
     if lt.ndim == 1 and rt.ndim == 1:
         slot = lw.alloca(L.scalar_ll(od))
         b.store(S.const(od, 0), slot)
@@ -79,6 +76,12 @@ def matmul(lw, lv, lt, rv, rt, t):
     out = full(lw, od, [m, n], S.const(od, 0))
     matmul_loops(lw, lv, rv, out, m, n, kl, ld, add, mul)
     return out
+
+
+def check_aligned(lw, kl, kr):
+    with lw.cold_if(lw.b.icmp_signed("!=", kl, kr)):
+        lw.fail("ValueError", "matmul: shapes not aligned: {} (last axis of the first operand) != {} "
+                "(first axis of the second)", kl, kr)
 
 
 def blas_or_loops(lw, lv, rv, out, m, n, k, loops):
