@@ -54,31 +54,6 @@ class StatementAdjoints:
             s.value = call(attr("np", "copy"), value)
         if target not in self.a.active:
             return [s], []
-        primal, adjoint = self.assignment_adjoint(s, value, target, restored)
-        if self.resets_buffer(target):
-            # the adjoint of the value before this one starts at that value's shape, which
-            # may differ (v = x[t:] in a loop): the primal sweep saves each new value's shape
-            shapes = self.shape_stack(target)
-            push = gast.Expr(value=call(attr(shapes, "push"), call(attr("np", "shape"), name(target))))
-            push.changes_nothing = True
-            primal = primal + [push]
-        return primal, adjoint
-
-    def resets_buffer(self, var):
-        """Whether ``var``'s adjoint is an array restarted from zeros where var is assigned."""
-        return var in self.buffers and not self.a.is_stable(var)
-
-    def shape_reset(self, var, continued):
-        """``dv = np.zeros(v_shapes.pop())``: the adjoint of the value v had before; or, where
-        the assignment's rule already gave that adjoint (``continued``: v = v + e), only the pop
-        that pairs with the primal sweep's push."""
-        popped = call(attr(self.shape_stack(var), "pop"))
-        if continued:
-            return gast.Expr(value=popped)
-        return assign(self.d(var), call(attr("np", "zeros"), popped))
-
-    def assignment_adjoint(self, s, value, target, restored):
-        """``value``: the right-hand side as written (s.value may be its copy)."""
         dy = name(self.d(target))
         contributions = []   # (input variable, expression)
         reads_before, reads_after, prelude = [], [], []
@@ -110,35 +85,52 @@ class StatementAdjoints:
                     s, fn, value, target, dy)
         adjoint = prelude[:]
         sources = [v for v, _ in contributions]
-        if target in sources:
+        continued = target in sources   # the rule gives the adjoint of the value before
+        if continued:
             new = None
             for v, e in contributions:
                 if v == target:
                     new = e if new is None else add(new, e)
-            if isinstance(new, gast.Name) and new.id == dy.id:   # y = y + e: dy flows unchanged
-                for v, e in contributions:
-                    if v != target:
-                        adjoint.append(self.accumulate(v, e))
-                if self.resets_buffer(target):
-                    adjoint.append(self.shape_reset(target, continued=True))
-                return self.with_saves(s, reads_before, reads_after, restored, adjoint)
-            tmp = self.fresh(self.d(target) + "_new") if len(contributions) > 1 else None
+            unchanged = isinstance(new, gast.Name) and new.id == dy.id   # y = y + e: dy flows on
+            tmp = self.fresh(self.d(target) + "_new") \
+                if len(contributions) > 1 and not unchanged else None
             if tmp:
                 adjoint.append(assign(tmp, new))
             for v, e in contributions:
                 if v != target:
                     adjoint.append(self.accumulate(v, e))
-            adjoint.append(assign(self.d(target), name(tmp) if tmp else new))
-            if self.resets_buffer(target):
-                adjoint.append(self.shape_reset(target, continued=True))
+            if not unchanged:
+                adjoint.append(assign(self.d(target), name(tmp) if tmp else new))
         else:
             for v, e in contributions:
                 adjoint.append(self.accumulate(v, e))
-            if self.resets_buffer(target):
-                adjoint.append(self.shape_reset(target, continued=False))
-            elif not self.a.is_stable(target):
-                adjoint.append(assign(self.d(target), const(0.0)))
-        return self.with_saves(s, reads_before, reads_after, restored, adjoint)
+        resets = self.resets_buffer(target)
+        if resets:
+            adjoint.append(self.shape_reset(target, continued))
+        elif not continued and not self.a.is_stable(target):
+            adjoint.append(assign(self.d(target), const(0.0)))
+        primal, adjoint = self.with_saves(s, reads_before, reads_after, restored, adjoint)
+        if resets:
+            # the adjoint of the value before this one starts at that value's shape, which
+            # may differ (v = x[t:] in a loop): the primal sweep saves each new value's shape
+            push = gast.Expr(value=call(attr(self.shape_stack(target), "push"),
+                                        call(attr("np", "shape"), name(target))))
+            push.changes_nothing = True
+            primal.append(push)
+        return primal, adjoint
+
+    def resets_buffer(self, var):
+        """Whether ``var``'s adjoint is an array restarted from zeros where var is assigned."""
+        return var in self.buffers and not self.a.is_stable(var)
+
+    def shape_reset(self, var, continued):
+        """``dv = np.zeros(v_shapes.pop())``: the adjoint of the value v had before; or, where
+        the assignment's rule already gave that adjoint (``continued``: v = v + e), only the pop
+        that pairs with the primal sweep's push."""
+        popped = call(attr(self.shape_stack(var), "pop"))
+        if continued:
+            return gast.Expr(value=popped)
+        return assign(self.d(var), call(attr("np", "zeros"), popped))
 
     def split(self, s):
         """``y = f(...)`` as ``y_new = f(...)``; ``y = y_new``."""

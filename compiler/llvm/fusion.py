@@ -22,6 +22,7 @@ import ast
 
 from .. import typing as T
 from ..call_names import call_name
+from . import products as P
 from . import scalars as S
 from .arrays import ONE, alloc, broadcast_shape, bstrides, emit_elementwise
 
@@ -86,10 +87,11 @@ def lower_fused(lw, node, extra=None):
     ``extra(shape)``, if given, is called once the result's shape is known and returns
     (key, operands, after): array operands broadcast to that shape that the loop also passes to
     ``after`` (emit_elementwise), and the key naming what ``after`` does (fused_pairs.py)."""
-    products = [n for n in _leaf_nodes(lw, node) if product_operands(lw, n)]
+    nodes = _leaf_nodes(lw, node)
+    products = [n for n in nodes if product_operands(lw, n)]
     if products:
-        return _lower_with_product(lw, node, products[0], extra)
-    leaves = [(lw.expr(n), lw.ti.type_of(n)) for n in _leaf_nodes(lw, node)]
+        return _lower_with_product(lw, node, nodes, products[0], extra)
+    leaves = [(lw.expr(n), lw.ti.type_of(n)) for n in nodes]
     out_t = lw.ti.type_of(node)
     arrays = [v for v, t in leaves if isinstance(t, T.Array)]
     shape = broadcast_shape(lw, [a.shape for a in arrays])
@@ -98,24 +100,24 @@ def lower_fused(lw, node, extra=None):
     return out
 
 
-def _lower_with_product(lw, node, prod, extra):
-    """As lower_fused, with ``prod`` (a leaf that is a 2-d product) fused when its inner
-    dimension is 1 at run time and computed apart otherwise."""
-    from . import products as P
+def _lower_with_product(lw, node, nodes, prod, extra):
+    """As lower_fused, with ``prod`` (one of the leaf ``nodes``, a 2-d product) fused when its
+    inner dimension is 1 at run time and computed apart otherwise."""
     b = lw.b
+    pos = next(i for i, n in enumerate(nodes) if n is prod)
     evaluated = []       # (value, type) of each leaf in source order; (a, b) pairs for prod
-    for n in _leaf_nodes(lw, node):
-        if n is prod:
-            evaluated.append(tuple((lw.expr(o), lw.ti.type_of(o)) for o in product_operands(lw, n)))
-            (av, _), (bv, _) = evaluated[-1]
+    shapes = []          # of the array leaves, the product's (n, m) among them
+    for i, n in enumerate(nodes):
+        if i == pos:
+            (av, at), (bv, bt) = [(lw.expr(o), lw.ti.type_of(o)) for o in product_operands(lw, n)]
             P.check_aligned(lw, av.shape[-1], bv.shape[0])     # where numpy's dot would raise
+            evaluated.append(((av, at), (bv, bt)))
+            shapes.append([av.shape[0], bv.shape[1]])
         else:
-            evaluated.append((lw.expr(n), lw.ti.type_of(n)))
-    pos = [n is prod for n in _leaf_nodes(lw, node)].index(True)
-    (av, at), (bv, bt) = evaluated[pos]
-    prod_shape = [av.shape[0], bv.shape[1]]
-    shapes = [prod_shape if i == pos else v.shape for i, (v, t) in enumerate(evaluated)
-              if i == pos or isinstance(t, T.Array)]
+            v, t = lw.expr(n), lw.ti.type_of(n)
+            evaluated.append((v, t))
+            if isinstance(t, T.Array):
+                shapes.append(v.shape)
     shape = broadcast_shape(lw, shapes)
     dtype = lw.ti.type_of(node).dtype
     out = alloc(lw, dtype, shape)

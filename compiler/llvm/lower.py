@@ -14,6 +14,7 @@ from llvmlite import ir
 
 from .. import typing as T
 from . import types as L
+from . import fused_pairs
 from . import scalars as S
 from .arena_scope import ArenaScope
 from .errors import LoweringError
@@ -259,7 +260,6 @@ class FunctionLowerer(ArenaScope, StackPool, LoopLowerer, ExprLowerer):
 
     # ------------------------------------------------------------------ statements
     def block(self, stmts):
-        from . import fused_pairs
         skip = None
         for i, s in enumerate(stmts):
             if s is skip:
